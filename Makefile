@@ -1,0 +1,97 @@
+# rstwatch — explain TCP resets on a Linux gateway.
+#   make          install missing Debian packages, build build/rstwatch
+#   make check    ... and run every test (unit, captures, corpus, fuzz, live namespaces)
+#   make demo     ... and play every reset cause in namespaces (needs root)
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+            -Wpointer-arith -Wvla -Werror
+PKGS     := libmnl libnftnl libnetfilter_queue libpcap
+CPPFLAGS += -D_GNU_SOURCE -Isrc -Infq -Irules
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS   += $(PKG_LIBS) -lpthread -lm
+
+# Debian packages the build, the tests and the demo need. `deps` installs the
+# missing ones (apt-get needs root); everything else only checks.
+DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev \
+             libpcap-dev libcmocka-dev
+DEB_TEST  := nftables iptables conntrack iproute2 tcpdump tshark clang libclang-rt-14-dev \
+             python3-scapy procps
+DEPS_STAMP := build/.deps-ok
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard nfq/*.c) $(wildcard rules/*.c)
+LIB_OBJ  := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
+ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+.PHONY: all deps check unit fuzz demo bench clean
+
+all: build/rstwatch
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	@mkdir -p build
+	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "deps: need root to apt-get install$$missing" >&2; exit 1; fi; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@pkg-config --exists $(PKGS) || { echo "deps: pkg-config cannot find: $(PKGS)" >&2; exit 1; }
+	@touch $@
+
+build/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+
+build/asan/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(SAN) $(WARN) -MMD -MP -c -o $@ $<
+
+build/librstwatch.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+build/librstwatch-asan.a: $(ASAN_OBJ)
+	$(AR) rcs $@ $^
+
+build/rstwatch: build/obj/src/main.o build/librstwatch.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+# The same program under ASan/UBSan: what the capture, corpus and live tests run.
+build/asan/rstwatch: build/asan/src/main.o build/librstwatch-asan.a
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+build/asan/tests/%: tests/unit/%.c build/librstwatch-asan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(SAN) $(WARN) -Wno-missing-prototypes -o $@ $< \
+	  build/librstwatch-asan.a $(LDLIBS) -lcmocka
+
+# libFuzzer targets need clang; without it `make fuzz` says so and does nothing.
+FUZZ_CC ?= clang
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=undefined -o $@ $< $(filter-out nfq/% rules/% src/ct.c,$(LIB_SRC)) \
+	  $(LDLIBS)
+
+unit: $(UNIT_BIN)
+fuzz: $(if $(shell command -v $(FUZZ_CC)),$(FUZZ_BIN),)
+
+check: all build/asan/rstwatch unit fuzz
+	@tests/run-suite.sh
+
+demo: all
+	@tests/demo.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,93 @@
+/* Flow table: one entry per TCP connection with the per-direction facts the
+ * classifier needs. Fixed capacity chosen at creation; when full, the least
+ * recently seen flow is evicted (and counted). No I/O, no locks: each queue
+ * thread owns one table. */
+#ifndef RSTWATCH_FLOW_H
+#define RSTWATCH_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "decode.h"
+
+enum { DIR_ORIG = 0, DIR_RESP = 1 };
+
+/* Per-direction facts, for the packets sent BY that side. */
+struct flow_dir {
+	uint64_t last_ts;          /* us, last packet from this side */
+	uint64_t last_data_ts;     /* us, last segment with payload */
+	uint64_t fin_ts;           /* us, first FIN (0: none) */
+	uint64_t rst_ts;           /* us, last reset (0: none) */
+	uint32_t isn;              /* seq of its SYN (valid if DF_SYN) */
+	uint32_t snd_nxt;          /* highest seq + seg len sent */
+	uint32_t ack;              /* highest ack sent (valid if DF_ACK) */
+	uint32_t rst_seq;          /* seq of its last reset */
+	uint32_t pkts;
+	uint32_t data_bytes;       /* payload bytes (saturating) */
+	uint16_t win;              /* last window, unscaled */
+	uint16_t ipid;             /* last IPv4 ID */
+	uint16_t keepalives;       /* probes seen: len 0/1 at seq = snd_nxt - 1 */
+	uint16_t rsts;
+	uint8_t ttl_first, ttl_min, ttl_max, ttl_last;
+	uint8_t wscale;            /* from its SYN, 0xff if none */
+	uint8_t ipid_zero;         /* packets with IP ID 0 (saturating) */
+	uint8_t flags;             /* DF_* */
+	uint8_t rst_seq_jumps;     /* resets whose seq differed from the previous one */
+};
+
+#define DF_SYN      0x01  /* sent a SYN (or SYN/ACK) */
+#define DF_ACK      0x02  /* sent a segment with ACK */
+#define DF_FIN      0x04
+#define DF_DATA     0x08
+#define DF_RST      0x10
+#define DF_SEEN     0x20  /* sent anything at all */
+#define DF_SYN_RETX 0x40  /* sent a second SYN with a different ISN (new incarnation) */
+
+struct flow_key {
+	uint8_t family;
+	uint8_t pad;
+	uint16_t port[2];          /* [DIR_ORIG], [DIR_RESP] */
+	uint8_t addr[2][16];
+};
+
+struct flow {
+	struct flow_key key;       /* key.*[DIR_ORIG] is the originator's side */
+	uint32_t hnext;            /* hash chain, index + 1, 0 ends */
+	uint32_t lru_prev, lru_next;
+	uint64_t first_ts, last_ts;
+	uint64_t id;               /* stable flow id for events */
+	struct flow_dir dir[2];
+	uint8_t orig_guessed;      /* no SYN seen: originator inferred (ports / first packet) */
+	uint8_t in_use;
+};
+
+struct flow_stats {
+	uint64_t created, evicted, expired, lookups;
+	uint32_t active, capacity;
+};
+
+struct flow_table;
+
+/* capacity >= 1. NULL + errno (ENOMEM, EINVAL). */
+struct flow_table *flow_table_new(uint32_t capacity);
+void flow_table_free(struct flow_table *t);
+
+/* Find the flow of pkt, creating it (possibly evicting the oldest) if create.
+ * *dir is set to the direction pkt travels in (DIR_ORIG: sent by the
+ * originator). NULL only when !create and not found. */
+struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,
+			 bool create, int *dir);
+
+/* Fold pkt (sent in direction dir at ts_us) into f. Call after classifying a reset:
+ * the classifier must see the flow as it was before the reset. */
+void flow_update(struct flow *f, int dir, const struct tcp_packet *pkt, uint64_t ts_us);
+
+/* Drop flows idle for longer than idle_us; returns how many went. */
+uint32_t flow_expire(struct flow_table *t, uint64_t now_us, uint64_t idle_us);
+
+void flow_table_stats(const struct flow_table *t, struct flow_stats *out);
+
+/* Bytes of memory one tracked flow costs (entry + its share of the hash index). */
+size_t flow_bytes_per_flow(void);
+
+#endif
