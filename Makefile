@@ -26,11 +26,15 @@ LIB_OBJ  := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
+LIVE_SRC := $(wildcard tests/live/*.c)
+LIVE_BIN := $(patsubst tests/live/%.c,build/asan/live/%,$(LIVE_SRC))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps check unit fuzz demo bench clean
+.PHONY: all deps check unit live fuzz demo bench clean
 
 all: build/rstwatch
 
@@ -74,18 +78,32 @@ build/asan/tests/%: tests/unit/%.c build/librstwatch-asan.a
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(SAN) $(WARN) -Wno-missing-prototypes -o $@ $< \
 	  build/librstwatch-asan.a $(LDLIBS) -lcmocka
 
+# Helper programs of the live tests (traffic makers, probes), under ASan too.
+build/asan/live/%: tests/live/%.c build/librstwatch-asan.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(SAN) $(WARN) -Wno-missing-prototypes -o $@ $< \
+	  build/librstwatch-asan.a $(LDLIBS)
+
+# Benchmark programs (not tests): optimised, no sanitizers.
+build/bench/%: bench/%.c build/librstwatch.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O2 -g $(WARN) -Wno-missing-prototypes -o $@ $< \
+	  build/librstwatch.a $(LDLIBS)
+
 # libFuzzer targets need clang; without it `make fuzz` says so and does nothing.
 FUZZ_CC ?= clang
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=undefined -o $@ $< $(filter-out nfq/% rules/% src/ct.c,$(LIB_SRC)) \
-	  $(LDLIBS)
+	  -fno-sanitize-recover=undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
 
 unit: $(UNIT_BIN)
 fuzz: $(if $(shell command -v $(FUZZ_CC)),$(FUZZ_BIN),)
 
-check: all build/asan/rstwatch unit fuzz
+live: $(LIVE_BIN)
+bench: all $(BENCH_BIN)
+
+check: all build/asan/rstwatch unit live fuzz
 	@tests/run-suite.sh
 
 demo: all
