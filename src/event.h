@@ -3,6 +3,7 @@
 #ifndef RSTWATCH_EVENT_H
 #define RSTWATCH_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,14 +14,23 @@
 
 enum rst_action { ACTION_ACCEPT = 0, ACTION_DROP };
 
+/* The flow as it was just before the reset (the `flow` object of an event). */
+struct flow_summary {
+	bool known;                   /* false: no flow entry (no history at all) */
+	uint64_t flow_id;
+	const char *state_before;     /* conntrack's state when known, else ours */
+	uint64_t age_us, idle_us;
+	uint32_t pkts[2];             /* [0] client to server, [1] server to client */
+	uint32_t bytes[2];            /* payload bytes */
+	uint8_t incarnation;
+};
+
 struct rst_event {
 	uint64_t ts_us;               /* capture or arrival time, us since the epoch */
 	const char *in_iface;         /* NULL or "" when unknown */
 	const struct tcp_packet *pkt;
-	const struct flow *flow;      /* state before the reset; may be NULL */
-	int dir;                      /* direction of the reset in flow */
-	const struct ct_info *ct;     /* may be NULL */
-	enum rst_hook hook;
+	struct flow_summary flow;
+	const struct rst_context *ctx;
 	struct rst_verdict verdict;
 	enum rst_action action;
 	const char *action_reason;    /* why dropped, NULL if accepted */

@@ -41,7 +41,8 @@ struct flow_dir {
 #define DF_DATA     0x08
 #define DF_RST      0x10
 #define DF_SEEN     0x20  /* sent anything at all */
-#define DF_SYN_RETX 0x40  /* sent a second SYN with a different ISN (new incarnation) */
+#define DF_SYN_RETX 0x40  /* sent a SYN with a new ISN while the flow was synchronized */
+#define DF_SEQ      0x80  /* snd_nxt is known */
 
 struct flow_key {
 	uint8_t family;
@@ -59,6 +60,8 @@ struct flow {
 	struct flow_dir dir[2];
 	uint8_t orig_guessed;      /* no SYN seen: originator inferred (ports / first packet) */
 	uint8_t in_use;
+	uint8_t rst_class;         /* class code + 1 of the last reset classified, 0: none */
+	uint8_t incarnation;       /* bumps when a SYN reopens a closed or reset 4-tuple */
 };
 
 struct flow_stats {
@@ -84,6 +87,10 @@ void flow_update(struct flow *f, int dir, const struct tcp_packet *pkt, uint64_t
 
 /* Drop flows idle for longer than idle_us; returns how many went. */
 uint32_t flow_expire(struct flow_table *t, uint64_t now_us, uint64_t idle_us);
+
+/* A conntrack-like name for the flow's state: NONE, SYN_SENT, SYN_RECV,
+ * ESTABLISHED, FIN_WAIT (one side closed), TIME_WAIT (both), CLOSE (reset). */
+const char *flow_state_name(const struct flow *f);
 
 void flow_table_stats(const struct flow_table *t, struct flow_stats *out);
 

@@ -1,0 +1,458 @@
+/* Reset classifier. Each rule below matches one signature of design §3 and
+ * is tried in an order where the more specific signature wins (a reset after
+ * both FINs is time-wait even though it is also stateless, and so on). Every
+ * rule records the facts that decided it as evidence, in stable names. */
+#include "classify.h"
+
+#include <linux/netfilter/nf_conntrack_tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "seq.h"
+
+static const char *const class_names[RST_CLASS_COUNT] = {
+	[RST_REFUSED] = "refused",
+	[RST_SYN_CONFLICT] = "syn-conflict",
+	[RST_ACCEPT_OVERFLOW] = "accept-overflow",
+	[RST_HALF_OPEN] = "half-open",
+	[RST_FIREWALL] = "firewall",
+	[RST_TIME_WAIT] = "time-wait",
+	[RST_ABORT] = "abort",
+	[RST_IDLE_TIMEOUT] = "idle-timeout",
+	[RST_UNREAD_DATA] = "unread-data",
+	[RST_INJECTED] = "injected",
+	[RST_UNKNOWN] = "unknown",
+};
+
+const char *rst_class_name(enum rst_class c)
+{
+	return (unsigned)c < RST_CLASS_COUNT ? class_names[c] : "unknown";
+}
+
+int rst_class_from_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < RST_CLASS_COUNT; i++)
+		if (!strcmp(name, class_names[i]))
+			return i;
+	return -1;
+}
+
+const char *rst_origin_name(enum rst_origin o)
+{
+	switch (o) {
+	case ORIGIN_ENDPOINT: return "endpoint";
+	case ORIGIN_LOCAL_FIREWALL: return "local-firewall";
+	case ORIGIN_MIDDLEBOX: return "middlebox";
+	default: return "unknown";
+	}
+}
+
+const char *rst_sender_name(enum rst_sender s)
+{
+	switch (s) {
+	case SENDER_CLIENT: return "client";
+	case SENDER_SERVER: return "server";
+	default: return "unknown";
+	}
+}
+
+const char *rst_hook_name(enum rst_hook h)
+{
+	switch (h) {
+	case HOOK_PREROUTING: return "prerouting";
+	case HOOK_OUTPUT: return "output";
+	default: return "capture";
+	}
+}
+
+void classify_settings_default(struct classify_settings *s)
+{
+	s->idle_threshold_s = 300;
+	s->refuse_window_ms = 3000;
+	s->overflow_window_ms = 1000;
+	s->ttl_tolerance = 1;
+	s->ct_established_timeout_s = 432000;
+}
+
+static void evidence(struct rst_verdict *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void evidence(struct rst_verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->n_evidence >= RST_EVIDENCE_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(v->evidence[v->n_evidence++], RST_EVIDENCE_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static void verdict(struct rst_verdict *v, enum rst_class c, enum rst_origin o, float conf)
+{
+	v->cls = c;
+	v->origin = o;
+	v->confidence = conf;
+}
+
+/* What the flow says about the reset, computed once for all rules. */
+struct facts {
+	const struct flow_dir *s;   /* the reset's sender, as seen before it */
+	const struct flow_dir *p;   /* its peer */
+	uint32_t s_pkts, p_pkts;    /* packets other than resets */
+	bool stateless;             /* R without ACK: built for a segment, not by a socket */
+	bool seq_socket;            /* seq = the sender's snd.nxt */
+	bool seq_peer_ack;          /* seq = what the peer last acknowledged (its rcv.nxt) */
+	bool seq_known;             /* the peer's rcv.nxt is known, so the window can be judged */
+	bool in_window;
+	bool ttl_mismatch;
+	bool ipid_jump;
+	bool rst_seq_change;        /* the sender reset before, with another seq */
+	uint64_t gap_us;            /* silence on the flow before the reset */
+	uint64_t age_us;
+};
+
+static bool seq_exact(const struct facts *x)
+{
+	return x->seq_socket || x->seq_peer_ack;
+}
+
+static uint64_t ms(uint64_t us)
+{
+	return us / 1000;
+}
+
+static void gather(struct facts *x, const struct tcp_packet *r, const struct flow *f, int dir,
+		   uint64_t ts, const struct classify_settings *st)
+{
+	static const struct flow_dir none;
+	const struct flow_dir *s = f ? &f->dir[dir] : &none;
+	const struct flow_dir *p = f ? &f->dir[!dir] : &none;
+
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	x->p = p;
+	x->s_pkts = s->pkts - s->rsts;
+	x->p_pkts = p->pkts - p->rsts;
+	x->stateless = !(r->flags & TCPF_ACK);
+	x->seq_socket = (s->flags & DF_SEQ) && r->seq == s->snd_nxt;
+	x->seq_peer_ack = (p->flags & DF_ACK) && r->seq == p->ack;
+	if (p->flags & DF_ACK) {
+		/* Without the peer's SYN its window scale is unknown: assume the
+		 * largest, so that "outside the window" is never a false alarm. */
+		uint8_t ws = p->wscale <= 14 ? p->wscale : 14;
+		uint64_t win = (uint64_t)p->win << ws;
+
+		if (win < 1)
+			win = 1;
+		if (win > 0x3fffffff)
+			win = 0x3fffffff;
+		x->seq_known = true;
+		x->in_window = seq_in_window(r->seq, p->ack, (uint32_t)win);
+	}
+	if (x->s_pkts > 0)
+		x->ttl_mismatch = r->ttl + st->ttl_tolerance < s->ttl_min ||
+				  r->ttl > s->ttl_max + st->ttl_tolerance;
+	/* A sender whose IDs count up (a connected socket's counter) does not
+	 * suddenly jump; Linux's own stateless resets carry ID 0. */
+	if (r->family == 4 && x->s_pkts >= 2 && s->ipid_zero == 0 && r->ipid != 0)
+		x->ipid_jump = (uint16_t)(r->ipid - s->ipid) > 1024;
+	x->rst_seq_change = s->rsts > 0 && r->seq != s->rst_seq;
+	if (f) {
+		x->gap_us = ts > f->last_ts ? ts - f->last_ts : 0;
+		x->age_us = ts > f->first_ts ? ts - f->first_ts : 0;
+	}
+}
+
+static enum rst_sender sender_of(const struct flow *f, int dir, struct rst_verdict *v)
+{
+	uint16_t lo, hi;
+
+	if (!f)
+		return SENDER_UNKNOWN;
+	if (f->orig_guessed) {
+		/* No SYN seen: trust the guess only if the ports tell a server
+		 * (a well-known port) from a client (an ephemeral port). */
+		lo = f->key.port[DIR_RESP];
+		hi = f->key.port[DIR_ORIG];
+		if (lo == hi || !(lo < 1024 || (hi >= 32768 && lo < 32768)))
+			return SENDER_UNKNOWN;
+		evidence(v, "orig-by-port");
+	}
+	return dir == DIR_ORIG ? SENDER_CLIENT : SENDER_SERVER;
+}
+
+/* Live mode with only resets queued: conntrack is all the history there is. */
+static void classify_from_ct(const struct tcp_packet *r, const struct ct_info *ct,
+			     const struct classify_settings *st, struct rst_verdict *v)
+{
+	evidence(v, "ct-state:%s", ct_state_name(ct->tcp_state));
+	switch (ct->tcp_state) {
+	case TCP_CONNTRACK_SYN_SENT:
+		if (ct->reply_is_sender && !(r->flags & TCPF_SYN)) {
+			evidence(v, "answers-syn");
+			verdict(v, RST_REFUSED, ORIGIN_ENDPOINT, 0.7f);
+			return;
+		}
+		break;
+	case TCP_CONNTRACK_ESTABLISHED: {
+		uint32_t idle = ct->timeout_s < st->ct_established_timeout_s
+				? st->ct_established_timeout_s - ct->timeout_s : 0;
+
+		if (idle > st->idle_threshold_s) {
+			evidence(v, "ct-idle:%us", idle);
+			verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.6f);
+		} else if (r->flags & TCPF_ACK) {
+			evidence(v, "socket-reset-shape");
+			verdict(v, RST_ABORT, ORIGIN_ENDPOINT, 0.45f);
+		} else {
+			evidence(v, "stateless-reset");
+			verdict(v, RST_HALF_OPEN, ORIGIN_ENDPOINT, 0.45f);
+		}
+		return;
+	}
+	case TCP_CONNTRACK_TIME_WAIT:
+	case TCP_CONNTRACK_LAST_ACK:
+	case TCP_CONNTRACK_CLOSE:
+		verdict(v, RST_TIME_WAIT, ORIGIN_ENDPOINT, 0.6f);
+		return;
+	default:
+		break;
+	}
+	evidence(v, "no-flow-history");
+	verdict(v, RST_UNKNOWN, ORIGIN_UNKNOWN, 0.2f);
+}
+
+/* Resets that carry signs of not coming from the endpoint they claim. */
+static bool classify_forged(const struct facts *x, const struct tcp_packet *r,
+			    const struct classify_settings *st, struct rst_verdict *v)
+{
+	if (x->ttl_mismatch) {
+		evidence(v, "ttl-mismatch:%u/%u", x->s->ttl_last, r->ttl);
+		if (x->gap_us > (uint64_t)st->idle_threshold_s * 1000000) {
+			/* A stateful box whose entry expired answers for the endpoint. */
+			evidence(v, "idle:%llus", (unsigned long long)(x->gap_us / 1000000));
+			verdict(v, RST_IDLE_TIMEOUT, ORIGIN_MIDDLEBOX, 0.7f);
+		} else if (seq_exact(x) && !x->rst_seq_change) {
+			/* It knows the connection's exact sequence: a firewall or IPS
+			 * on the path that tracks state, not a blind guesser. */
+			evidence(v, "seq-exact");
+			verdict(v, RST_FIREWALL, ORIGIN_MIDDLEBOX, 0.75f);
+		} else {
+			if (x->rst_seq_change)
+				evidence(v, "rst-seq-change");
+			else
+				evidence(v, "seq-not-next");
+			verdict(v, RST_INJECTED, ORIGIN_MIDDLEBOX, 0.85f);
+		}
+		return true;
+	}
+	if (seq_exact(x))
+		return false;
+	if (x->seq_known && !x->in_window) {
+		evidence(v, "seq-outside-window");
+		verdict(v, RST_INJECTED, ORIGIN_UNKNOWN, 0.6f);
+		return true;
+	}
+	if (x->rst_seq_change && x->seq_known) {
+		evidence(v, "rst-seq-change");
+		verdict(v, RST_INJECTED, ORIGIN_UNKNOWN, 0.65f);
+		return true;
+	}
+	if (x->ipid_jump && x->seq_known) {
+		evidence(v, "ipid-jump");
+		evidence(v, "seq-not-next");
+		verdict(v, RST_INJECTED, ORIGIN_UNKNOWN, 0.6f);
+		return true;
+	}
+	return false;
+}
+
+/* The peer's SYN is pending and the sender answers it. */
+static bool classify_handshake(const struct facts *x, const struct tcp_packet *r, int dir,
+			       uint64_t ts,
+			       const struct classify_settings *st, struct rst_verdict *v)
+{
+	const struct flow_dir *s = x->s, *p = x->p;
+	uint64_t delay;
+
+	if ((s->flags & DF_SYN) && !(p->flags & (DF_SYN | DF_SEEN)) && dir == DIR_ORIG) {
+		/* The originator gives up on its own unanswered SYN. */
+		evidence(v, "own-syn-unanswered");
+		verdict(v, RST_ABORT, ORIGIN_ENDPOINT, 0.4f);
+		return true;
+	}
+	if (!(p->flags & DF_SYN) || (p->flags & DF_ACK) || (s->flags & DF_SYN) || dir != DIR_RESP)
+		return false;
+	if (!(r->flags & TCPF_ACK) || (r->ack != p->isn + 1 && r->ack != p->snd_nxt)) {
+		evidence(v, "bad-ack-for-syn");
+		verdict(v, RST_INJECTED, ORIGIN_UNKNOWN, 0.6f);
+		return true;
+	}
+	delay = ts > p->last_ts ? ts - p->last_ts : 0;
+	if (delay <= (uint64_t)st->refuse_window_ms * 1000) {
+		evidence(v, "answers-syn");
+		verdict(v, RST_REFUSED, ORIGIN_ENDPOINT, r->seq == 0 ? 0.95f : 0.85f);
+	} else {
+		evidence(v, "slow-answer:%llums", (unsigned long long)ms(delay));
+		verdict(v, RST_REFUSED, ORIGIN_ENDPOINT, 0.6f);
+	}
+	if (p->pkts > 1)
+		evidence(v, "syn-retransmitted");
+	return true;
+}
+
+static bool classify_established(const struct facts *x, const struct tcp_packet *r, int dir,
+				 const struct classify_settings *st, struct rst_verdict *v)
+{
+	const struct flow_dir *s = x->s, *p = x->p;
+	bool s_synced = s->flags & (DF_ACK | DF_SYN);
+	uint64_t idle_us = (uint64_t)st->idle_threshold_s * 1000000;
+
+	/* A SYN met by a bare ACK (RFC 5961 challenge ACK from a side that
+	 * still holds a connection on the 4-tuple), answered by R. */
+	if (x->stateless && x->seq_peer_ack && p->last_ts >= s->last_ts &&
+	    ((s->flags & DF_SYN_RETX) ||
+	     ((s->flags & DF_SYN) && !(s->flags & DF_ACK) && !(p->flags & DF_SYN)))) {
+		bool seen_old = s->flags & DF_SYN_RETX;
+
+		evidence(v, seen_old ? "syn-new-isn" : "syn-met-by-ack");
+		evidence(v, "answers-challenge-ack");
+		verdict(v, RST_SYN_CONFLICT, ORIGIN_ENDPOINT, seen_old ? 0.85f : 0.6f);
+		return true;
+	}
+	if ((s->flags & DF_FIN) && (p->flags & DF_FIN)) {
+		evidence(v, "after-both-fins");
+		if (x->stateless)
+			evidence(v, "stateless-reset");
+		verdict(v, RST_TIME_WAIT, ORIGIN_ENDPOINT, 0.8f);
+		return true;
+	}
+	if (dir == DIR_RESP && (s->flags & DF_SYN) && !(s->flags & (DF_DATA | DF_FIN)) &&
+	    s->snd_nxt == s->isn + 1 && (p->flags & DF_ACK) && !(p->flags & DF_FIN) &&
+	    x->age_us < (uint64_t)st->overflow_window_ms * 1000) {
+		evidence(v, "after-handshake");
+		evidence(v, "server-silent-after-synack");
+		evidence(v, "flow-age:%llums", (unsigned long long)ms(x->age_us));
+		verdict(v, RST_ACCEPT_OVERFLOW, ORIGIN_ENDPOINT, 0.85f);
+		return true;
+	}
+	if ((s->flags & DF_FIN) && (p->flags & DF_DATA) && p->last_data_ts > s->fin_ts) {
+		evidence(v, "data-after-fin");
+		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, 0.8f);
+		return true;
+	}
+	if (x->stateless && x->seq_peer_ack && s_synced && !(s->flags & DF_FIN) &&
+	    p->last_ts > s->last_ts) {
+		evidence(v, "stateless-reset");
+		evidence(v, "answers-peer-segment");
+		if (x->gap_us >= 1000000)
+			evidence(v, "idle:%llus", (unsigned long long)(x->gap_us / 1000000));
+		verdict(v, RST_HALF_OPEN, ORIGIN_ENDPOINT, 0.8f);
+		return true;
+	}
+	if (s->keepalives > 0 && p->last_ts < s->last_ts) {
+		evidence(v, "keepalive-probes:%u", s->keepalives);
+		evidence(v, "peer-silent");
+		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.85f);
+		return true;
+	}
+	/* The server resets with the client's data newest and never answered:
+	 * it closed a socket whose receive queue still held that data. */
+	if (dir == DIR_RESP && !x->stateless && (p->flags & DF_DATA) &&
+	    (!(s->flags & DF_DATA) || p->last_data_ts > s->last_data_ts) &&
+	    r->ack == p->snd_nxt && !(s->flags & DF_FIN)) {
+		evidence(v, "unanswered-peer-data");
+		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, 0.75f);
+		return true;
+	}
+	if (x->gap_us > idle_us) {
+		evidence(v, "idle:%llus", (unsigned long long)(x->gap_us / 1000000));
+		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.7f);
+		return true;
+	}
+	if (s_synced && seq_exact(x)) {
+		float conf = x->stateless ? 0.5f : 0.75f;
+
+		evidence(v, x->stateless ? "stateless-reset" : "socket-reset");
+		if (s->flags & DF_FIN) {
+			evidence(v, "after-own-fin");
+			conf = 0.5f;
+		}
+		if (dir == DIR_ORIG && (p->flags & DF_DATA) &&
+		    (!(s->flags & DF_DATA) || p->last_data_ts > s->last_data_ts))
+			evidence(v, "peer-data-pending");
+		verdict(v, RST_ABORT, ORIGIN_ENDPOINT, conf);
+		return true;
+	}
+	return false;
+}
+
+void rst_classify(const struct tcp_packet *r, const struct flow *f, int dir, uint64_t ts,
+		  const struct rst_context *ctx, const struct classify_settings *st,
+		  struct rst_verdict *v)
+{
+	static const struct rst_context capture_ctx = { .hook = HOOK_CAPTURE };
+	const struct ct_info *ct;
+	struct facts x;
+
+	if (!ctx)
+		ctx = &capture_ctx;
+	ct = ctx->ct && ctx->ct->present ? ctx->ct : NULL;
+	memset(v, 0, sizeof(*v));
+	v->expected_ttl = -1;
+	verdict(v, RST_UNKNOWN, ORIGIN_UNKNOWN, 0.2f);
+	v->sender = sender_of(f, dir, v);
+	gather(&x, r, f, dir, ts, st);
+	if (x.s_pkts > 0)
+		v->expected_ttl = x.s->ttl_last;
+
+	if (r->payload_len)
+		evidence(v, "rst-with-data:%u", r->payload_len);
+	if (r->diag.present)
+		evidence(v, "diag-reason:%u", r->diag.reason);
+
+	if (ctx->hook == HOOK_OUTPUT && !ctx->src_is_local) {
+		/* On the output path with someone else's source address: only
+		 * nf_reject builds such a packet, i.e. a rule of this host. */
+		evidence(v, "made-by-this-host");
+		if (ctx->via_log)
+			evidence(v, "new-flow");
+		verdict(v, RST_FIREWALL, ORIGIN_LOCAL_FIREWALL, 0.95f);
+		return;
+	}
+	if (!f || (x.s_pkts == 0 && x.p_pkts == 0)) {
+		if (ct)
+			classify_from_ct(r, ct, st, v);
+		else
+			evidence(v, "no-flow-history");
+		return;
+	}
+	if (classify_handshake(&x, r, dir, ts, st, v)) {
+		/* decided */
+	} else if (x.s->rsts > 0 && f->rst_class && !x.ttl_mismatch && !x.rst_seq_change) {
+		/* The same sender resetting again (a retransmitted trigger, or
+		 * the RA-then-R pair of a closing socket): same cause. */
+		enum rst_class prev = (enum rst_class)(f->rst_class - 1);
+
+		evidence(v, "after-own-reset");
+		verdict(v, prev, prev == RST_FIREWALL ? ORIGIN_MIDDLEBOX
+			: prev == RST_INJECTED || prev == RST_UNKNOWN ? ORIGIN_UNKNOWN
+			: ORIGIN_ENDPOINT, 0.7f);
+	} else if (!classify_forged(&x, r, st, v) && !classify_established(&x, r, dir, st, v)) {
+		if (!x.seq_known)
+			evidence(v, "peer-ack-unseen");
+		else
+			evidence(v, "seq-unexplained");
+		verdict(v, RST_UNKNOWN, ORIGIN_UNKNOWN, 0.3f);
+	}
+	if (ct)
+		evidence(v, "ct-state:%s", ct_state_name(ct->tcp_state));
+	if (f->orig_guessed && v->cls != RST_UNKNOWN) {
+		evidence(v, "mid-stream");
+		v->confidence *= 0.9f;
+	}
+}

@@ -1,0 +1,155 @@
+/* Events as JSON lines in Suricata EVE's envelope (design §4). Written into a
+ * caller's buffer with explicit bounds: a full buffer is an error, never a
+ * truncated object. */
+#include "event.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct out {
+	char *buf;
+	size_t size, len;
+	bool full;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->size - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->size - o->len)
+		o->full = true;
+	else
+		o->len += (size_t)n;
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	put(o, "\"");
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			put(o, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			put(o, "\\u%04x", c);
+		else
+			put(o, "%c", c);
+	}
+	put(o, "\"");
+}
+
+const char *addr_str(int family, const uint8_t *addr, char *buf)
+{
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, INET6_ADDRSTRLEN))
+		strcpy(buf, "?");
+	return buf;
+}
+
+static void put_time(struct out *o, uint64_t ts_us)
+{
+	time_t sec = (time_t)(ts_us / 1000000);
+	struct tm tm;
+	char b[32];
+
+	/* UTC, so that offline output does not depend on the reader's zone. */
+	if (!gmtime_r(&sec, &tm) || !strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm))
+		strcpy(b, "1970-01-01T00:00:00");
+	put(o, "\"%s.%06u+0000\"", b, (unsigned)(ts_us % 1000000));
+}
+
+int event_json_format(const struct rst_event *ev, char *buf, size_t size)
+{
+	const struct tcp_packet *p = ev->pkt;
+	const struct rst_verdict *v = &ev->verdict;
+	struct out o = { .buf = buf, .size = size };
+	char a[INET6_ADDRSTRLEN], fl[9];
+	unsigned i;
+
+	if (size == 0)
+		return -1;
+	put(&o, "{\"timestamp\":");
+	put_time(&o, ev->ts_us);
+	put(&o, ",\"flow_id\":%llu", (unsigned long long)ev->flow.flow_id);
+	if (ev->in_iface && *ev->in_iface) {
+		put(&o, ",\"in_iface\":");
+		put_str(&o, ev->in_iface);
+	}
+	put(&o, ",\"event_type\":\"rst\",\"src_ip\":\"%s\"", addr_str(p->family, p->src, a));
+	put(&o, ",\"src_port\":%u", p->sport);
+	put(&o, ",\"dest_ip\":\"%s\",\"dest_port\":%u", addr_str(p->family, p->dst, a), p->dport);
+	put(&o, ",\"proto\":\"TCP\"");
+	if (p->vlan)
+		put(&o, ",\"vlan\":[%u]", p->vlan);
+
+	put(&o, ",\"rst\":{\"class\":\"%s\",\"origin\":\"%s\",\"sender\":\"%s\"",
+	    rst_class_name(v->cls), rst_origin_name(v->origin), rst_sender_name(v->sender));
+	put(&o, ",\"confidence\":%.2f,\"evidence\":[", (double)v->confidence);
+	for (i = 0; i < v->n_evidence; i++) {
+		if (i)
+			put(&o, ",");
+		put_str(&o, v->evidence[i]);
+	}
+	put(&o, "],\"flags\":\"%s\",\"seq\":%u,\"ack\":%u,\"window\":%u", tcp_flags_str(p->flags, fl),
+	    p->seq, p->ack, p->window);
+	if (p->family == 4)
+		put(&o, ",\"ttl\":%u,\"ipid\":%u", p->ttl, p->ipid);
+	else
+		put(&o, ",\"hoplimit\":%u", p->ttl);
+	if (v->expected_ttl >= 0)
+		put(&o, ",\"expected_ttl\":%d", v->expected_ttl);
+	put(&o, ",\"payload_len\":%u", p->payload_len);
+	if (p->diag.present) {
+		put(&o, ",\"diag\":{\"reason\":%u", p->diag.reason);
+		if (p->diag.vendor)
+			put(&o, ",\"vendor\":%u", p->diag.vendor);
+		if (p->diag.text[0]) {
+			put(&o, ",\"text\":");
+			put_str(&o, p->diag.text);
+		}
+		put(&o, "}");
+	}
+	put(&o, ",\"hook\":\"%s\"", rst_hook_name(ev->ctx ? ev->ctx->hook : HOOK_CAPTURE));
+	if (ev->ctx && ev->ctx->via_log)
+		put(&o, ",\"via\":\"log\"");
+	put(&o, "}");
+
+	put(&o, ",\"flow\":{\"state_before\":\"%s\"", ev->flow.state_before);
+	if (ev->flow.known) {
+		put(&o, ",\"age_s\":%.6f,\"idle_s\":%.6f", (double)ev->flow.age_us / 1e6,
+		    (double)ev->flow.idle_us / 1e6);
+		put(&o, ",\"pkts_toserver\":%u,\"pkts_toclient\":%u", ev->flow.pkts[0],
+		    ev->flow.pkts[1]);
+		put(&o, ",\"bytes_toserver\":%u,\"bytes_toclient\":%u", ev->flow.bytes[0],
+		    ev->flow.bytes[1]);
+	}
+	put(&o, "}");
+	if (ev->ctx && ev->ctx->ct && ev->ctx->ct->present && ev->ctx->ct->has_counters) {
+		const struct ct_info *ct = ev->ctx->ct;
+
+		put(&o, ",\"conntrack\":{\"pkts_orig\":%llu,\"pkts_reply\":%llu,"
+		    "\"bytes_orig\":%llu,\"bytes_reply\":%llu,\"timeout_s\":%u}",
+		    (unsigned long long)ct->packets[0], (unsigned long long)ct->packets[1],
+		    (unsigned long long)ct->bytes[0], (unsigned long long)ct->bytes[1],
+		    ct->timeout_s);
+	}
+	put(&o, ",\"action\":\"%s\"", ev->action == ACTION_DROP ? "drop" : "accept");
+	if (ev->action_reason) {
+		put(&o, ",\"action_reason\":");
+		put_str(&o, ev->action_reason);
+	}
+	if (ev->has_ct_mark)
+		put(&o, ",\"ct_mark\":\"0x%08x\"", ev->ct_mark);
+	put(&o, "}\n");
+	return o.full ? -1 : (int)o.len;
+}

@@ -1,0 +1,108 @@
+/* One plain-English line per reset: what happened and what to look at next. */
+#include "event.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *side(enum rst_sender s)
+{
+	return s == SENDER_CLIENT ? "client" : s == SENDER_SERVER ? "server" : "sender";
+}
+
+/* The next troubleshooting step, naming the endpoint concerned. */
+static void advice(const struct rst_event *ev, const char *src, char *b, size_t n)
+{
+	const struct rst_verdict *v = &ev->verdict;
+	const struct tcp_packet *p = ev->pkt;
+	const char *who = side(v->sender);
+
+	switch (v->cls) {
+	case RST_REFUSED:
+		snprintf(b, n, "nothing listens on %s:%u: is the service running and bound to "
+			 "that address (ss -ltn)?", src, p->sport);
+		break;
+	case RST_SYN_CONFLICT:
+		snprintf(b, n, "a new SYN reused a 4-tuple the server still held (client reboot "
+			 "or NAT port reuse): check NAT port allocation; the retried SYN "
+			 "normally succeeds");
+		break;
+	case RST_ACCEPT_OVERFLOW:
+		snprintf(b, n, "listen backlog full on %s:%u: raise the backlog / somaxconn, "
+			 "check server load (nstat -az TcpExtListenOverflows)", src, p->sport);
+		break;
+	case RST_HALF_OPEN:
+		snprintf(b, n, "%s %s no longer knew the connection (restart, crash or lost "
+			 "state): check its uptime and service restarts", who, src);
+		break;
+	case RST_FIREWALL:
+		if (v->origin == ORIGIN_LOCAL_FIREWALL)
+			snprintf(b, n, "a reject rule on this gateway sent it: "
+				 "nft list ruleset | grep -n reject");
+		else
+			snprintf(b, n, "a firewall/IPS on the path forged it in the name of %s "
+				 "(TTL %u, %s's was %d): check the boxes between here and %s",
+				 src, p->ttl, who, v->expected_ttl, src);
+		break;
+	case RST_TIME_WAIT:
+		snprintf(b, n, "reset after both sides had closed (late segment / TIME-WAIT "
+			 "assassination): harmless unless the port is reused at once");
+		break;
+	case RST_ABORT:
+		snprintf(b, n, "the %s application aborted the connection (SO_LINGER 0, crash "
+			 "or kill): check the logs on %s", who, src);
+		break;
+	case RST_IDLE_TIMEOUT:
+		snprintf(b, n, "the connection idled out (%s): compare keepalive settings with "
+			 "the idle timeouts of NATs and firewalls on the path",
+			 v->origin == ORIGIN_MIDDLEBOX ? "a box on the path expired its state"
+						       : "keepalives unanswered or long silence");
+		break;
+	case RST_UNREAD_DATA:
+		snprintf(b, n, "the %s application closed with data still unread (or data "
+			 "came after it closed): check for a protocol mismatch or early close "
+			 "on %s", who, src);
+		break;
+	case RST_INJECTED:
+		snprintf(b, n, "forged: it does not match what %s sent before; someone on "
+			 "the path or a blind attacker is resetting connections: capture "
+			 "upstream", src);
+		break;
+	default:
+		snprintf(b, n, "too little context to say why: capture the connection from "
+			 "its start");
+		break;
+	}
+}
+
+int event_text_format(const struct rst_event *ev, char *buf, size_t size)
+{
+	const struct tcp_packet *p = ev->pkt;
+	const struct rst_verdict *v = &ev->verdict;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], fl[9], when[32], adv[320];
+	char ev_list[RST_EVIDENCE_MAX * (RST_EVIDENCE_LEN + 1)] = "";
+	time_t sec = (time_t)(ev->ts_us / 1000000);
+	struct tm tm;
+	unsigned i;
+	int n;
+
+	if (!gmtime_r(&sec, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
+		strcpy(when, "?");
+	addr_str(p->family, p->src, src);
+	addr_str(p->family, p->dst, dst);
+	advice(ev, src, adv, sizeof(adv));
+	for (i = 0; i < v->n_evidence; i++) {
+		if (i)
+			strcat(ev_list, " ");
+		strcat(ev_list, v->evidence[i]);
+	}
+	n = snprintf(buf, size, "%s.%06u %s%s%s:%u > %s%s%s:%u %s %s%s (%s, %s, %.0f%%): %s [%s]\n",
+		     when, (unsigned)(ev->ts_us % 1000000),
+		     p->family == 6 ? "[" : "", src, p->family == 6 ? "]" : "", p->sport,
+		     p->family == 6 ? "[" : "", dst, p->family == 6 ? "]" : "", p->dport,
+		     tcp_flags_str(p->flags, fl), rst_class_name(v->cls),
+		     ev->action == ACTION_DROP ? " DROPPED" : "", rst_sender_name(v->sender),
+		     rst_origin_name(v->origin), (double)v->confidence * 100, adv, ev_list);
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}

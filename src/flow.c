@@ -1,0 +1,464 @@
+/* Flow table: fixed-capacity array of entries, a power-of-two bucket index of
+ * chained entry numbers, and an LRU list for eviction. Entry links are 32-bit
+ * indexes (+1, so 0 means none) rather than pointers to keep an entry small. */
+#include "flow.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seq.h"
+
+struct flow_table {
+	struct flow *e;
+	uint32_t *bucket;
+	uint32_t nbuckets;       /* power of two */
+	uint32_t capacity;
+	uint32_t used;           /* entries ever handed out (high-water mark of e[]) */
+	uint32_t free_head;      /* expired entries for reuse, chained through hnext */
+	uint32_t lru_head;       /* least recently seen */
+	uint32_t lru_tail;
+	uint64_t next_id;
+	struct flow_stats st;
+};
+
+static uint32_t round_pow2(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p < v && p < (1u << 31))
+		p <<= 1;
+	return p;
+}
+
+struct flow_table *flow_table_new(uint32_t capacity)
+{
+	struct flow_table *t;
+
+	if (capacity == 0 || capacity > (1u << 28)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	/* calloc of a large array maps zero pages lazily: memory grows with the
+	 * flows actually tracked, not with the configured maximum. */
+	t->e = calloc(capacity, sizeof(*t->e));
+	t->nbuckets = round_pow2(capacity);
+	t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
+	if (!t->e || !t->bucket) {
+		flow_table_free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->capacity = capacity;
+	t->st.capacity = capacity;
+	t->next_id = 1;
+	return t;
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	if (!t)
+		return;
+	free(t->e);
+	free(t->bucket);
+	free(t);
+}
+
+static size_t addr_len(uint8_t family)
+{
+	return family == 4 ? 4 : 16;
+}
+
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t hash_endpoint(const uint8_t *addr, size_t alen, uint16_t port)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ port;
+	size_t i;
+
+	for (i = 0; i < alen; i += 4) {
+		uint32_t w;
+
+		memcpy(&w, addr + i, 4);
+		h = mix64(h ^ w);
+	}
+	return h;
+}
+
+/* Symmetric: both directions of a connection hash alike. */
+static uint64_t hash_pkt(const struct tcp_packet *p)
+{
+	size_t alen = addr_len(p->family);
+	uint64_t a = hash_endpoint(p->src, alen, p->sport);
+	uint64_t b = hash_endpoint(p->dst, alen, p->dport);
+
+	return mix64((a + b) ^ ((a ^ b) << 1) ^ p->family);
+}
+
+/* Which way pkt travels in f, or -1 if it is not f's packet. */
+static int key_dir(const struct flow_key *k, const struct tcp_packet *p)
+{
+	size_t alen = addr_len(p->family);
+
+	if (k->family != p->family)
+		return -1;
+	if (k->port[DIR_ORIG] == p->sport && k->port[DIR_RESP] == p->dport &&
+	    !memcmp(k->addr[DIR_ORIG], p->src, alen) && !memcmp(k->addr[DIR_RESP], p->dst, alen))
+		return DIR_ORIG;
+	if (k->port[DIR_ORIG] == p->dport && k->port[DIR_RESP] == p->sport &&
+	    !memcmp(k->addr[DIR_ORIG], p->dst, alen) && !memcmp(k->addr[DIR_RESP], p->src, alen))
+		return DIR_RESP;
+	return -1;
+}
+
+static struct flow *entry(struct flow_table *t, uint32_t ref)
+{
+	return ref ? &t->e[ref - 1] : NULL;
+}
+
+static uint32_t ref_of(const struct flow_table *t, const struct flow *f)
+{
+	return (uint32_t)(f - t->e) + 1;
+}
+
+static void lru_unlink(struct flow_table *t, struct flow *f)
+{
+	if (f->lru_prev)
+		entry(t, f->lru_prev)->lru_next = f->lru_next;
+	else
+		t->lru_head = f->lru_next;
+	if (f->lru_next)
+		entry(t, f->lru_next)->lru_prev = f->lru_prev;
+	else
+		t->lru_tail = f->lru_prev;
+	f->lru_prev = f->lru_next = 0;
+}
+
+static void lru_append(struct flow_table *t, struct flow *f)
+{
+	uint32_t r = ref_of(t, f);
+
+	f->lru_prev = t->lru_tail;
+	f->lru_next = 0;
+	if (t->lru_tail)
+		entry(t, t->lru_tail)->lru_next = r;
+	else
+		t->lru_head = r;
+	t->lru_tail = r;
+}
+
+static uint32_t bucket_of_key(const struct flow_table *t, const struct flow_key *k)
+{
+	struct tcp_packet p;
+
+	/* Hash through the same function as packets so the two always agree. */
+	p.family = k->family;
+	memcpy(p.src, k->addr[DIR_ORIG], sizeof(p.src));
+	memcpy(p.dst, k->addr[DIR_RESP], sizeof(p.dst));
+	p.sport = k->port[DIR_ORIG];
+	p.dport = k->port[DIR_RESP];
+	return (uint32_t)hash_pkt(&p) & (t->nbuckets - 1);
+}
+
+static void hash_unlink(struct flow_table *t, struct flow *f)
+{
+	uint32_t *link = &t->bucket[bucket_of_key(t, &f->key)];
+	uint32_t r = ref_of(t, f);
+
+	while (*link && *link != r)
+		link = &entry(t, *link)->hnext;
+	if (*link)
+		*link = f->hnext;
+	f->hnext = 0;
+}
+
+static void release(struct flow_table *t, struct flow *f)
+{
+	hash_unlink(t, f);
+	lru_unlink(t, f);
+	f->in_use = 0;
+	f->hnext = t->free_head;
+	t->free_head = ref_of(t, f);
+	t->st.active--;
+}
+
+static struct flow *alloc_entry(struct flow_table *t)
+{
+	struct flow *f;
+
+	if (t->free_head) {
+		f = entry(t, t->free_head);
+		t->free_head = f->hnext;
+		return f;
+	}
+	if (t->used < t->capacity)
+		return &t->e[t->used++];
+	/* Full: the least recently seen flow makes room. */
+	f = entry(t, t->lru_head);
+	release(t, f);
+	t->st.evicted++;
+	t->free_head = f->hnext;
+	return f;
+}
+
+/* Who opened the connection, judged from the first packet seen of it. */
+static bool sender_is_orig(const struct tcp_packet *p, bool *guessed)
+{
+	*guessed = false;
+	if ((p->flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN)
+		return true;
+	if ((p->flags & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK))
+		return false;
+	/* Mid-stream: the side on the lower port is most likely the server. */
+	*guessed = true;
+	return p->sport >= p->dport;
+}
+
+static void flow_init(struct flow_table *t, struct flow *f, const struct tcp_packet *p,
+		      uint64_t ts_us)
+{
+	bool guessed;
+	bool fwd = sender_is_orig(p, &guessed);
+	size_t alen = addr_len(p->family);
+	uint32_t hnext = f->hnext;
+
+	memset(f, 0, sizeof(*f));
+	f->hnext = hnext;
+	f->key.family = p->family;
+	memcpy(f->key.addr[DIR_ORIG], fwd ? p->src : p->dst, alen);
+	memcpy(f->key.addr[DIR_RESP], fwd ? p->dst : p->src, alen);
+	f->key.port[DIR_ORIG] = fwd ? p->sport : p->dport;
+	f->key.port[DIR_RESP] = fwd ? p->dport : p->sport;
+	f->orig_guessed = guessed;
+	f->first_ts = f->last_ts = ts_us;
+	f->id = mix64(t->next_id++ ^ hash_pkt(p) ^ ts_us) & 0x7fffffffffffffffULL;
+	f->in_use = 1;
+	f->dir[0].wscale = f->dir[1].wscale = 0xff;
+}
+
+/* A guessed originator turns out wrong when the other side sends the SYN. */
+static void flow_swap(struct flow *f)
+{
+	struct flow_dir d = f->dir[0];
+	uint8_t a[16];
+	uint16_t port = f->key.port[0];
+
+	f->dir[0] = f->dir[1];
+	f->dir[1] = d;
+	memcpy(a, f->key.addr[0], sizeof(a));
+	memcpy(f->key.addr[0], f->key.addr[1], sizeof(a));
+	memcpy(f->key.addr[1], a, sizeof(a));
+	f->key.port[0] = f->key.port[1];
+	f->key.port[1] = port;
+}
+
+/* A SYN on a 4-tuple whose connection was reset or closed opens a new one. */
+static bool reopens(const struct flow *f, const struct tcp_packet *p, int dir)
+{
+	const struct flow_dir *d = &f->dir[dir];
+	bool closed = (f->dir[0].flags & DF_FIN) && (f->dir[1].flags & DF_FIN);
+	bool reset = (f->dir[0].flags | f->dir[1].flags) & DF_RST;
+
+	if ((p->flags & (TCPF_SYN | TCPF_ACK | TCPF_RST)) != TCPF_SYN)
+		return false;
+	if (!(closed || reset))
+		return false;
+	/* A retransmission of the SYN that was refused is the same attempt. */
+	return !((d->flags & DF_SYN) && d->isn == p->seq && !(f->dir[!dir].flags & DF_SYN));
+}
+
+struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,
+			 bool create, int *dir)
+{
+	uint32_t b = (uint32_t)hash_pkt(pkt) & (t->nbuckets - 1);
+	uint32_t r;
+	struct flow *f;
+	int d = -1;
+
+	t->st.lookups++;
+	for (r = t->bucket[b]; r; r = f->hnext) {
+		f = entry(t, r);
+		d = key_dir(&f->key, pkt);
+		if (d >= 0)
+			break;
+	}
+	if (r) {
+		f = entry(t, r);
+		lru_unlink(t, f);
+		if (reopens(f, pkt, d)) {
+			uint8_t inc = f->incarnation;
+
+			flow_init(t, f, pkt, ts_us);
+			f->incarnation = (uint8_t)(inc + 1);
+			d = DIR_ORIG;
+		} else if (f->orig_guessed && (pkt->flags & TCPF_SYN)) {
+			bool synack = pkt->flags & TCPF_ACK;
+
+			if ((d == DIR_RESP && !synack) || (d == DIR_ORIG && synack)) {
+				flow_swap(f);
+				d = !d;
+			}
+			f->orig_guessed = 0;
+		}
+		lru_append(t, f);
+		*dir = d;
+		return f;
+	}
+	if (!create)
+		return NULL;
+	f = alloc_entry(t);
+	flow_init(t, f, pkt, ts_us);
+	f->hnext = t->bucket[b];
+	t->bucket[b] = ref_of(t, f);
+	lru_append(t, f);
+	t->st.created++;
+	t->st.active++;
+	*dir = key_dir(&f->key, pkt);
+	return f;
+}
+
+static uint8_t sat_inc8(uint8_t v)
+{
+	return v == UINT8_MAX ? v : (uint8_t)(v + 1);
+}
+
+static uint16_t sat_inc16(uint16_t v)
+{
+	return v == UINT16_MAX ? v : (uint16_t)(v + 1);
+}
+
+/* A keepalive probe: no new data, one byte (or none) just below snd_nxt. */
+static bool is_keepalive(const struct flow_dir *d, const struct tcp_packet *p)
+{
+	if (!(d->flags & DF_SEQ) || (p->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST)) ||
+	    !(p->flags & TCPF_ACK) || p->payload_len > 1)
+		return false;
+	return p->seq == d->snd_nxt - 1;
+}
+
+void flow_update(struct flow *f, int dir, const struct tcp_packet *p, uint64_t ts_us)
+{
+	struct flow_dir *d = &f->dir[dir];
+	bool synchronized = (f->dir[0].flags & DF_ACK) && (f->dir[1].flags & DF_ACK);
+
+	d->pkts++;
+	d->last_ts = ts_us;
+	if (ts_us > f->last_ts)
+		f->last_ts = ts_us;
+	if (!(d->flags & DF_SEEN)) {
+		d->ttl_first = d->ttl_min = d->ttl_max = p->ttl;
+	} else {
+		if (p->ttl < d->ttl_min)
+			d->ttl_min = p->ttl;
+		if (p->ttl > d->ttl_max)
+			d->ttl_max = p->ttl;
+	}
+	d->ttl_last = p->ttl;
+	d->ipid = p->ipid;
+	if (p->family == 4 && p->ipid == 0)
+		d->ipid_zero = sat_inc8(d->ipid_zero);
+	d->flags |= DF_SEEN;
+
+	if (p->flags & TCPF_RST) {
+		/* A reset moves no sequence state: a forged one must not poison it. */
+		if ((d->flags & DF_RST) && p->seq != d->rst_seq)
+			d->rst_seq_jumps = sat_inc8(d->rst_seq_jumps);
+		d->flags |= DF_RST;
+		d->rst_seq = p->seq;
+		d->rst_ts = ts_us;
+		d->rsts = sat_inc16(d->rsts);
+		return;
+	}
+
+	if (p->flags & TCPF_SYN) {
+		if ((d->flags & DF_SYN) && d->isn != p->seq && synchronized)
+			d->flags |= DF_SYN_RETX;
+		d->isn = p->seq;
+		d->flags |= DF_SYN;
+		d->wscale = p->opt.has_wscale ? p->opt.wscale : 0xff;
+	}
+	if (is_keepalive(d, p)) {
+		d->keepalives = sat_inc16(d->keepalives);
+	} else {
+		uint32_t end = p->seq + tcp_seg_len(p);
+
+		if (!(d->flags & DF_SEQ) || seq_after(end, d->snd_nxt) ||
+		    ((p->flags & TCPF_SYN) && (d->flags & DF_SYN_RETX)))
+			d->snd_nxt = end;
+		d->flags |= DF_SEQ;
+		if (p->payload_len) {
+			d->last_data_ts = ts_us;
+			d->flags |= DF_DATA;
+			d->data_bytes = d->data_bytes > UINT32_MAX - p->payload_len
+					? UINT32_MAX : d->data_bytes + p->payload_len;
+		}
+	}
+	if (p->flags & TCPF_ACK) {
+		if (!(d->flags & DF_ACK) || seq_after(p->ack, d->ack))
+			d->ack = p->ack;
+		d->flags |= DF_ACK;
+	}
+	if ((p->flags & TCPF_FIN) && !(d->flags & DF_FIN)) {
+		d->flags |= DF_FIN;
+		d->fin_ts = ts_us;
+	}
+	d->win = p->window;
+}
+
+uint32_t flow_expire(struct flow_table *t, uint64_t now_us, uint64_t idle_us)
+{
+	uint32_t n = 0;
+
+	while (t->lru_head) {
+		struct flow *f = entry(t, t->lru_head);
+
+		if (now_us < f->last_ts || now_us - f->last_ts <= idle_us)
+			break;
+		release(t, f);
+		n++;
+	}
+	t->st.expired += n;
+	return n;
+}
+
+void flow_table_stats(const struct flow_table *t, struct flow_stats *out)
+{
+	*out = t->st;
+}
+
+size_t flow_bytes_per_flow(void)
+{
+	/* One entry plus, at worst, two bucket slots (the index is rounded up
+	 * to a power of two not above twice the capacity). */
+	return sizeof(struct flow) + 2 * sizeof(uint32_t);
+}
+
+const char *flow_state_name(const struct flow *f)
+{
+	uint8_t o = f->dir[DIR_ORIG].flags, r = f->dir[DIR_RESP].flags;
+
+	if ((o | r) & DF_RST)
+		return "CLOSE";
+	if ((o & DF_FIN) && (r & DF_FIN))
+		return "TIME_WAIT";
+	if ((o | r) & DF_FIN)
+		return "FIN_WAIT";
+	if ((o & DF_ACK) && (r & DF_ACK))
+		return "ESTABLISHED";
+	if (r & DF_SYN)
+		return "SYN_RECV";
+	if (o & DF_SYN)
+		return "SYN_SENT";
+	return (o | r) & DF_SEEN ? "ESTABLISHED" : "NONE";
+}
