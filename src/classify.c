@@ -243,7 +243,7 @@ static bool classify_forged(const struct facts *x, const struct tcp_packet *r,
 			verdict(v, RST_FIREWALL, ORIGIN_MIDDLEBOX, 0.75f);
 		} else {
 			if (x->rst_seq_change)
-				evidence(v, "rst-seq-change");
+				evidence(v, "rst-seq-change:%u", x->s->rst_seq_jumps + 1u);
 			else
 				evidence(v, "seq-not-next");
 			verdict(v, RST_INJECTED, ORIGIN_MIDDLEBOX, 0.85f);

@@ -356,7 +356,21 @@ void flow_update(struct flow *f, int dir, const struct tcp_packet *p, uint64_t t
 	d->last_ts = ts_us;
 	if (ts_us > f->last_ts)
 		f->last_ts = ts_us;
-	if (!(d->flags & DF_SEEN)) {
+	d->flags |= DF_SEEN;
+
+	if (p->flags & TCPF_RST) {
+		/* A reset moves no sequence state and no TTL / IP ID baseline:
+		 * a forged one must not poison what the next is judged by. */
+		if ((d->flags & DF_RST) && p->seq != d->rst_seq)
+			d->rst_seq_jumps = sat_inc8(d->rst_seq_jumps);
+		d->flags |= DF_RST;
+		d->rst_seq = p->seq;
+		d->rst_ts = ts_us;
+		d->rsts = sat_inc16(d->rsts);
+		return;
+	}
+
+	if (d->pkts - d->rsts == 1) {
 		d->ttl_first = d->ttl_min = d->ttl_max = p->ttl;
 	} else {
 		if (p->ttl < d->ttl_min)
@@ -368,18 +382,6 @@ void flow_update(struct flow *f, int dir, const struct tcp_packet *p, uint64_t t
 	d->ipid = p->ipid;
 	if (p->family == 4 && p->ipid == 0)
 		d->ipid_zero = sat_inc8(d->ipid_zero);
-	d->flags |= DF_SEEN;
-
-	if (p->flags & TCPF_RST) {
-		/* A reset moves no sequence state: a forged one must not poison it. */
-		if ((d->flags & DF_RST) && p->seq != d->rst_seq)
-			d->rst_seq_jumps = sat_inc8(d->rst_seq_jumps);
-		d->flags |= DF_RST;
-		d->rst_seq = p->seq;
-		d->rst_ts = ts_us;
-		d->rsts = sat_inc16(d->rsts);
-		return;
-	}
 
 	if (p->flags & TCPF_SYN) {
 		if ((d->flags & DF_SYN) && d->isn != p->seq && synchronized)

@@ -1,0 +1,287 @@
+/* Table-driven tests of the classifier through the real pipeline: each
+ * scenario is a list of segments (C = client/originator, S = server); every
+ * segment with an expectation is checked when it is processed. Each scenario
+ * runs over IPv4 and IPv6. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pipeline.h"
+
+#define R   TCPF_RST
+#define RA  (TCPF_RST | TCPF_ACK)
+#define S_  TCPF_SYN
+#define SA  (TCPF_SYN | TCPF_ACK)
+#define A   TCPF_ACK
+#define PA  (TCPF_PSH | TCPF_ACK)
+#define FA  (TCPF_FIN | TCPF_ACK)
+
+struct seg {
+	char who;            /* 'C' or 'S' */
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t len;
+	uint32_t dt_ms;      /* time since the previous segment */
+	uint8_t ttl;         /* 0: the side's usual (C 64, S 63) */
+	int ipid;            /* -1 or 0: the side's counter; >0 explicit */
+	/* "class sender origin [evidence-prefix]" checked for this segment's event */
+	const char *expect;
+};
+
+struct scenario {
+	const char *name;
+	struct seg segs[24];
+	bool output_hook_nonlocal; /* seen at output with a source not of this host */
+	const struct ct_info *ct;
+};
+
+/* An established connection: C ISN 1000, S ISN 5000, 100 bytes each way. */
+#define ESTABLISHED                                   \
+	{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },       \
+	{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },    \
+	{ 'C', A, 1001, 5001, 0, 1, 0, 0, NULL },     \
+	{ 'C', PA, 1001, 5001, 100, 10, 0, 0, NULL }, \
+	{ 'S', A, 5001, 1101, 0, 1, 0, 0, NULL },     \
+	{ 'S', PA, 5001, 1101, 100, 20, 0, 0, NULL }, \
+	{ 'C', A, 1101, 5101, 0, 1, 0, 0, NULL }
+
+static const struct ct_info ct_established_idle = {
+	.present = true, .tcp_state = 3 /* ESTABLISHED */, .timeout_s = 432000 - 4000,
+};
+
+static const struct scenario scenarios[] = {
+	{ "refused", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', RA, 0, 1001, 0, 0, 0, 0, "refused server endpoint answers-syn" },
+		{ 'C', S_, 1000, 0, 0, 1000, 0, 0, NULL },
+		{ 'S', RA, 0, 1001, 0, 0, 0, 0, "refused server endpoint answers-syn" } } },
+	{ "refused-slow", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', RA, 0, 1001, 0, 5000, 0, 0, "refused server endpoint slow-answer" } } },
+	{ "syn-answer-bad-ack", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', RA, 0, 1000, 0, 1, 0, 0, "injected server unknown bad-ack-for-syn" } } },
+	{ "syn-conflict", {
+		ESTABLISHED,
+		{ 'C', S_, 90000, 0, 0, 30000, 0, 0, NULL },
+		{ 'S', A, 5101, 1101, 0, 1, 0, 0, NULL },
+		{ 'C', R, 1101, 0, 0, 1, 0, 0, "syn-conflict client endpoint syn-new-isn" },
+		{ 'C', S_, 90000, 0, 0, 1000, 0, 0, NULL },
+		{ 'S', SA, 777, 90001, 0, 1, 0, 0, NULL } } },
+	{ "accept-overflow", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'C', A, 1001, 5001, 0, 1, 0, 0, NULL },
+		{ 'C', PA, 1001, 5001, 50, 1, 0, 0, NULL },
+		{ 'S', R, 5001, 0, 0, 1, 0, 0, "accept-overflow server endpoint after-handshake" } } },
+	{ "nearmiss-overflow-server-spoke", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'C', A, 1001, 5001, 0, 1, 0, 0, NULL },
+		{ 'S', PA, 5001, 1001, 20, 1, 0, 0, NULL },
+		{ 'C', A, 1001, 5021, 0, 1, 0, 0, NULL },
+		{ 'S', RA, 5021, 1001, 0, 5000, 0, 0, "abort server endpoint socket-reset" } } },
+	{ "nearmiss-overflow-too-late", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'C', A, 1001, 5001, 0, 1, 0, 0, NULL },
+		{ 'C', PA, 1001, 5001, 50, 3000, 0, 0, NULL },
+		{ 'S', R, 5001, 0, 0, 1, 0, 0, "half-open server endpoint stateless-reset" } } },
+	{ "half-open", {
+		ESTABLISHED,
+		{ 'C', PA, 1101, 5101, 30, 20000, 0, 0, NULL },
+		{ 'S', R, 5101, 0, 0, 1, 0, 0, "half-open server endpoint stateless-reset" },
+		{ 'C', PA, 1101, 5101, 30, 200, 0, 0, NULL },
+		{ 'S', R, 5101, 0, 0, 1, 0, 0, "half-open server endpoint after-own-reset" } } },
+	{ "middlebox-firewall", {
+		ESTABLISHED,
+		{ 'S', RA, 5101, 1101, 0, 5, 40, 0,
+		  "firewall server middlebox ttl-mismatch:63/40" } } },
+	{ "time-wait", {
+		ESTABLISHED,
+		{ 'C', FA, 1101, 5101, 0, 10, 0, 0, NULL },
+		{ 'S', FA, 5101, 1102, 0, 1, 0, 0, NULL },
+		{ 'C', A, 1102, 5102, 0, 1, 0, 0, NULL },
+		{ 'S', A, 5001, 1102, 0, 1000, 0, 0, NULL },
+		{ 'C', A, 1102, 5102, 0, 1, 0, 0, NULL },
+		{ 'S', R, 5102, 0, 0, 1, 0, 0, "time-wait server endpoint after-both-fins" } } },
+	{ "abort", {
+		ESTABLISHED,
+		{ 'C', RA, 1101, 5101, 0, 50, 0, 0, "abort client endpoint socket-reset" } } },
+	{ "keepalive-timeout", {
+		ESTABLISHED,
+		{ 'C', A, 1100, 5101, 0, 75000, 0, 0, NULL },
+		{ 'C', A, 1100, 5101, 0, 10000, 0, 0, NULL },
+		{ 'C', A, 1100, 5101, 0, 10000, 0, 0, NULL },
+		{ 'C', RA, 1101, 5101, 0, 10000, 0, 0,
+		  "idle-timeout client endpoint keepalive-probes:3" } } },
+	{ "idle-gap", {
+		ESTABLISHED,
+		{ 'C', RA, 1101, 5101, 0, 400000, 0, 0, "idle-timeout client endpoint idle:400s" } } },
+	{ "nearmiss-idle-short-gap", {
+		ESTABLISHED,
+		{ 'C', RA, 1101, 5101, 0, 60000, 0, 0, "abort client endpoint socket-reset" } } },
+	{ "unread-data", {
+		ESTABLISHED,
+		{ 'C', PA, 1101, 5101, 300, 100, 0, 0, NULL },
+		{ 'S', A, 5101, 1401, 0, 1, 0, 0, NULL },
+		{ 'S', RA, 5101, 1401, 0, 20, 0, 0, "unread-data server endpoint unanswered-peer-data" } } },
+	{ "data-after-fin", {
+		ESTABLISHED,
+		{ 'S', FA, 5101, 1101, 0, 10, 0, 0, NULL },
+		{ 'C', A, 1101, 5102, 0, 1, 0, 0, NULL },
+		{ 'C', PA, 1101, 5102, 40, 5, 0, 0, NULL },
+		{ 'S', RA, 5102, 1141, 0, 1, 0, 0, "unread-data server endpoint data-after-fin" } } },
+	{ "injected", {
+		ESTABLISHED,
+		{ 'S', R, 6101, 0, 0, 5, 52, 31337, "injected server middlebox ttl-mismatch" },
+		{ 'S', PA, 5101, 1101, 100, 1, 0, 0, NULL },
+		{ 'S', R, 7101, 0, 0, 1, 52, 4242, "injected server middlebox ttl-mismatch" } } },
+	{ "injected-blind", {
+		ESTABLISHED,
+		{ 'S', R, 1000005101u, 0, 0, 5, 0, 0, "injected server unknown seq-outside-window" } } },
+	{ "nearmiss-ttl-drift", {
+		ESTABLISHED,
+		{ 'S', RA, 5101, 1101, 0, 5, 62, 0, "abort server endpoint socket-reset" } } },
+	{ "lone-reset", {
+		{ 'C', R, 1234, 0, 0, 0, 0, 0, "unknown client unknown no-flow-history" } } },
+	{ "mid-stream", {
+		{ 'C', PA, 1101, 5101, 100, 0, 0, 0, NULL },
+		{ 'S', A, 5101, 1201, 0, 1, 0, 0, NULL },
+		{ 'S', RA, 5101, 1201, 0, 20, 0, 0, "unread-data server endpoint orig-by-port" } } },
+	{ "own-syn-given-up", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'C', R, 1001, 0, 0, 2000, 0, 0, "abort client endpoint own-syn-unanswered" } } },
+	{ "local-firewall", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', RA, 0, 1001, 0, 0, 64, 0, "firewall server local-firewall made-by-this-host" } },
+	  .output_hook_nonlocal = true },
+	{ "ct-only-idle", {
+		{ 'S', RA, 5101, 1101, 0, 0, 0, 0, "idle-timeout server endpoint ct-state:ESTABLISHED" } },
+	  .ct = &ct_established_idle },
+};
+
+struct side {
+	uint8_t addr[16];
+	uint16_t port;
+	uint16_t ipid;
+	uint8_t ttl;
+};
+
+static void check_expect(const char *name, int family, const struct seg *sg,
+			 const struct rst_event *ev)
+{
+	char cls[32], snd[16], org[24], evi[48] = "";
+	const struct rst_verdict *v = &ev->verdict;
+	bool found = false;
+	unsigned i;
+	int n = sscanf(sg->expect, "%31s %15s %23s %47s", cls, snd, org, evi);
+
+	assert_true(n >= 3);
+	if (strcmp(cls, rst_class_name(v->cls)) || strcmp(snd, rst_sender_name(v->sender)) ||
+	    strcmp(org, rst_origin_name(v->origin))) {
+		print_error("%s (IPv%d): expected %s %s %s, got %s %s %s [", name, family, cls, snd,
+			    org, rst_class_name(v->cls), rst_sender_name(v->sender),
+			    rst_origin_name(v->origin));
+		for (i = 0; i < v->n_evidence; i++)
+			print_error(" %s", v->evidence[i]);
+		print_error(" ]\n");
+		fail();
+	}
+	for (i = 0; i < v->n_evidence && evi[0]; i++)
+		if (!strncmp(v->evidence[i], evi, strlen(evi)))
+			found = true;
+	if (evi[0] && !found) {
+		print_error("%s (IPv%d): evidence '%s' missing\n", name, family, evi);
+		fail();
+	}
+	assert_true(v->confidence > 0.0f && v->confidence <= 1.0f);
+}
+
+static void run_scenario(const struct scenario *sc, int family)
+{
+	struct side c = { .port = 40000, .ipid = 100, .ttl = 64 };
+	struct side s = { .port = 80, .ipid = 20000, .ttl = 63 };
+	struct rst_context ctx = { .hook = HOOK_CAPTURE, .ct = sc->ct };
+	struct pipeline pl;
+	uint64_t ts = 1700000000ULL * 1000000;
+	const struct seg *sg;
+
+	if (family == 4) {
+		memcpy(c.addr, (uint8_t[]){ 198, 51, 100, 10 }, 4);
+		memcpy(s.addr, (uint8_t[]){ 203, 0, 113, 20 }, 4);
+	} else {
+		memcpy(c.addr, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x10 }, 16);
+		memcpy(s.addr, (uint8_t[]){ 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 0x20 }, 16);
+	}
+	if (sc->output_hook_nonlocal)
+		ctx.hook = HOOK_OUTPUT;
+	assert_int_equal(pipeline_init(&pl, 16), 0);
+	for (sg = sc->segs; sg < sc->segs + 24 && sg->who; sg++) {
+		struct side *from = sg->who == 'C' ? &c : &s, *to = sg->who == 'C' ? &s : &c;
+		struct tcp_packet p;
+		struct rst_event ev;
+		bool is_rst;
+
+		memset(&p, 0, sizeof(p));
+		p.family = (uint8_t)family;
+		memcpy(p.src, from->addr, 16);
+		memcpy(p.dst, to->addr, 16);
+		p.sport = from->port;
+		p.dport = to->port;
+		p.flags = sg->flags;
+		p.seq = sg->seq;
+		p.ack = sg->ack;
+		p.payload_len = sg->len;
+		p.window = (sg->flags & TCPF_RST) ? 0 : 502;
+		p.ttl = sg->ttl ? sg->ttl : from->ttl;
+		if (family == 4)
+			p.ipid = sg->ipid > 0 ? (uint16_t)sg->ipid : from->ipid++;
+		ts += (uint64_t)sg->dt_ms * 1000;
+		is_rst = pipeline_packet(&pl, &p, ts, &ctx, &ev);
+		assert_int_equal(is_rst, !!(sg->flags & TCPF_RST));
+		if (sg->expect) {
+			assert_true(is_rst);
+			check_expect(sc->name, family, sg, &ev);
+		}
+	}
+	pipeline_free(&pl);
+}
+
+static void test_scenario(void **state)
+{
+	const struct scenario *sc = *state;
+
+	run_scenario(sc, 4);
+	run_scenario(sc, 6);
+}
+
+static void test_names_round_trip(void **state)
+{
+	int c;
+
+	(void)state;
+	for (c = 0; c < RST_CLASS_COUNT; c++)
+		assert_int_equal(rst_class_from_name(rst_class_name((enum rst_class)c)), c);
+	assert_int_equal(rst_class_from_name("nonsense"), -1);
+}
+
+int main(void)
+{
+	struct CMUnitTest tests[sizeof(scenarios) / sizeof(scenarios[0]) + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		tests[i] = (struct CMUnitTest)cmocka_unit_test(test_scenario);
+		tests[i].name = scenarios[i].name;
+		tests[i].initial_state = (void *)&scenarios[i];
+	}
+	tests[i] = (struct CMUnitTest)cmocka_unit_test(test_names_round_trip);
+	return cmocka_run_group_tests_name("classify", tests, NULL, NULL);
+}
