@@ -331,9 +331,11 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		verdict(v, RST_TIME_WAIT, ORIGIN_ENDPOINT, 0.8f);
 		return true;
 	}
+	/* With the accept queue full the server never got a socket for the
+	 * flow: nothing after its SYN/ACK, not even an ACK of the client's data. */
 	if (dir == DIR_RESP && (s->flags & DF_SYN) && !(s->flags & (DF_DATA | DF_FIN)) &&
-	    s->snd_nxt == s->isn + 1 && (p->flags & DF_ACK) && !(p->flags & DF_FIN) &&
-	    x->age_us < (uint64_t)st->overflow_window_ms * 1000) {
+	    s->snd_nxt == s->isn + 1 && s->ack == p->isn + 1 && (p->flags & DF_ACK) &&
+	    !(p->flags & DF_FIN) && x->age_us < (uint64_t)st->overflow_window_ms * 1000) {
 		evidence(v, "after-handshake");
 		evidence(v, "server-silent-after-synack");
 		evidence(v, "flow-age:%llums", (unsigned long long)ms(x->age_us));

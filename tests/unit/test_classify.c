@@ -93,6 +93,13 @@ static const struct scenario scenarios[] = {
 		{ 'C', A, 1001, 5001, 0, 1, 0, 0, NULL },
 		{ 'C', PA, 1001, 5001, 50, 3000, 0, 0, NULL },
 		{ 'S', R, 5001, 0, 0, 1, 0, 0, "half-open server endpoint stateless-reset" } } },
+	{ "nearmiss-overflow-server-acked", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'C', A, 1001, 5001, 0, 1, 0, 0, NULL },
+		{ 'C', PA, 1001, 5001, 50, 1, 0, 0, NULL },
+		{ 'S', A, 5001, 1051, 0, 1, 0, 0, NULL },
+		{ 'S', RA, 5001, 1051, 0, 1, 0, 0, "unread-data server endpoint unanswered-peer-data" } } },
 	{ "half-open", {
 		ESTABLISHED,
 		{ 'C', PA, 1101, 5101, 30, 20000, 0, 0, NULL },
