@@ -1,0 +1,218 @@
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+void metrics_inc(atomic_uint_fast64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+static uint64_t get(const atomic_uint_fast64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+int nfqueue_proc_read(uint16_t queue_num, struct nfqueue_proc *out)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+	unsigned q, portid, total, mode, range;
+	unsigned long long qd, ud;
+	char line[256];
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%u %u %u %u %u %llu %llu", &q, &portid, &total, &mode, &range,
+			   &qd, &ud) == 7 && q == queue_num) {
+			out->queue_total = total;
+			out->queue_dropped = qd;
+			out->user_dropped = ud;
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	if (rc)
+		errno = ENOENT;
+	return rc;
+}
+
+void metrics_render(const struct metrics *m, FILE *out)
+{
+	static const char *const action[2] = { "accept", "drop" };
+	static const char *const ctres[CT_RESULT_COUNT] = { "found", "missing", "error" };
+	int c, o, a;
+
+	fputs("# HELP rstwatch_resets_total TCP resets classified, by class, origin and action.\n"
+	      "# TYPE rstwatch_resets_total counter\n", out);
+	for (c = 0; c < RST_CLASS_COUNT; c++)
+		for (o = 0; o < ORIGIN_COUNT; o++)
+			for (a = 0; a < 2; a++)
+				if (get(&m->resets[c][o][a]))
+					fprintf(out, "rstwatch_resets_total{class=\"%s\",origin=\"%s\","
+						"action=\"%s\"} %llu\n",
+						rst_class_name((enum rst_class)c),
+						rst_origin_name((enum rst_origin)o), action[a],
+						(unsigned long long)get(&m->resets[c][o][a]));
+	fprintf(out, "# HELP rstwatch_events_suppressed_total Events held back by the per-source "
+		"rate limit (the resets are still counted above).\n"
+		"# TYPE rstwatch_events_suppressed_total counter\n"
+		"rstwatch_events_suppressed_total %llu\n",
+		(unsigned long long)get(&m->events_suppressed));
+	fputs("# HELP rstwatch_ct_lookups_total Conntrack lookups for resets, by result.\n"
+	      "# TYPE rstwatch_ct_lookups_total counter\n", out);
+	for (c = 0; c < CT_RESULT_COUNT; c++)
+		fprintf(out, "rstwatch_ct_lookups_total{result=\"%s\"} %llu\n", ctres[c],
+			(unsigned long long)get(&m->ct_lookups[c]));
+	fprintf(out, "# HELP rstwatch_ct_marks_total Conntrack mark updates, by result.\n"
+		"# TYPE rstwatch_ct_marks_total counter\n"
+		"rstwatch_ct_marks_total{result=\"ok\"} %llu\n"
+		"rstwatch_ct_marks_total{result=\"error\"} %llu\n",
+		(unsigned long long)get(&m->ct_marks_set),
+		(unsigned long long)get(&m->ct_mark_errors));
+	fputs("# HELP rstwatch_packets_decoded_total Queued or logged packets, by decode result.\n"
+	      "# TYPE rstwatch_packets_decoded_total counter\n", out);
+	for (c = 0; c < DECODE_RESULT_COUNT; c++)
+		fprintf(out, "rstwatch_packets_decoded_total{result=\"%s\"} %llu\n",
+			decode_result_name((enum decode_result)c),
+			(unsigned long long)get(&m->decode[c]));
+	fprintf(out, "# HELP rstwatch_rules_reinstalled_total Times the ruleset was found missing "
+		"and loaded again.\n# TYPE rstwatch_rules_reinstalled_total counter\n"
+		"rstwatch_rules_reinstalled_total %llu\n"
+		"# HELP rstwatch_nflog_packets_total Resets copied by the log group (new flows "
+		"rejected by this host).\n# TYPE rstwatch_nflog_packets_total counter\n"
+		"rstwatch_nflog_packets_total %llu\n"
+		"# HELP rstwatch_log_errors_total Event lines that could not be written.\n"
+		"# TYPE rstwatch_log_errors_total counter\nrstwatch_log_errors_total %llu\n",
+		(unsigned long long)get(&m->rules_reinstalled),
+		(unsigned long long)get(&m->nflog_packets),
+		(unsigned long long)get(&m->log_errors));
+}
+
+int metrics_listen(const char *addrport)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char host[128];
+	const char *colon = strrchr(addrport, ':');
+	char *end;
+	unsigned long port;
+	int fd, one = 1;
+	size_t hl;
+
+	if (!colon) {
+		errno = EINVAL;
+		return -1;
+	}
+	port = strtoul(colon + 1, &end, 10);
+	hl = (size_t)(colon - addrport);
+	if (*end || colon[1] == 0 || port > 65535 || hl >= sizeof(host)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(host, addrport, hl);
+	host[hl] = 0;
+	memset(&ss, 0, sizeof(ss));
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		host[hl - 1] = 0;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1) {
+			errno = EINVAL;
+			return -1;
+		}
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (hl == 0)
+			s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
+			errno = EINVAL;
+			return -1;
+		}
+		sl = sizeof(*s4);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 16)) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+void metrics_serve_one(int lfd, metrics_render_cb render, void *arg)
+{
+	char req[1024], hdr[160];
+	struct pollfd pfd;
+	size_t len = 0;
+	char *body = NULL;
+	size_t blen = 0;
+	FILE *mem;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	/* Read until the end of the request line, within 200 ms in all. */
+	while (len < sizeof(req) - 1 && !memchr(req, '\n', len) && poll(&pfd, 1, 200) == 1) {
+		ssize_t r = read(fd, req + len, sizeof(req) - 1 - len);
+
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	req[len] = 0;
+	if (strncmp(req, "GET /metrics ", 13) && strncmp(req, "GET /metrics?", 13)) {
+		static const char nf[] = "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n"
+					 "Content-Length: 22\r\n\r\ntry GET /metrics here\n";
+
+		write_all(fd, nf, sizeof(nf) - 1);
+		close(fd);
+		return;
+	}
+	mem = open_memstream(&body, &blen);
+	if (mem) {
+		render(mem, arg);
+		fclose(mem);
+	}
+	snprintf(hdr, sizeof(hdr), "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+		 "Content-Length: %zu\r\nConnection: close\r\n\r\n", body ? blen : 0);
+	write_all(fd, hdr, strlen(hdr));
+	if (body)
+		write_all(fd, body, blen);
+	free(body);
+	close(fd);
+}

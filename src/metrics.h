@@ -1,0 +1,55 @@
+/* Prometheus metrics: counters every thread bumps with atomics, rendered as
+ * text exposition format, and served on GET /metrics by a minimal HTTP
+ * responder that the daemon's main loop polls. */
+#ifndef RSTWATCH_METRICS_H
+#define RSTWATCH_METRICS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "classify.h"
+#include "decode.h"
+
+enum ct_result { CT_FOUND = 0, CT_MISSING, CT_ERROR, CT_RESULT_COUNT };
+
+struct metrics {
+	atomic_uint_fast64_t resets[RST_CLASS_COUNT][ORIGIN_COUNT][2]; /* [..][action] */
+	atomic_uint_fast64_t events_suppressed;
+	atomic_uint_fast64_t ct_lookups[CT_RESULT_COUNT];
+	atomic_uint_fast64_t ct_marks_set;
+	atomic_uint_fast64_t ct_mark_errors;
+	atomic_uint_fast64_t decode[DECODE_RESULT_COUNT];
+	atomic_uint_fast64_t rules_reinstalled;
+	atomic_uint_fast64_t nflog_packets;
+	atomic_uint_fast64_t log_errors;
+};
+
+/* The kernel's per-queue line of /proc/net/netfilter/nfnetlink_queue. */
+struct nfqueue_proc {
+	uint32_t queue_total;     /* packets waiting now */
+	uint64_t queue_dropped;   /* dropped because the queue was full (without fail-open) */
+	uint64_t user_dropped;    /* dropped because the socket buffer was full */
+};
+
+/* 0, or -1 with errno ENOENT if queue_num is not bound in this namespace. */
+int nfqueue_proc_read(uint16_t queue_num, struct nfqueue_proc *out);
+
+void metrics_inc(atomic_uint_fast64_t *c);
+
+/* The counters common to every daemon (resets, ct, decode, ...). */
+void metrics_render(const struct metrics *m, FILE *out);
+
+/* Listen on "ADDR:PORT" ("[::1]:9100", "127.0.0.1:9100", ":9100"); non-blocking.
+ * Returns the socket, or -1 + errno. */
+int metrics_listen(const char *addrport);
+
+typedef void (*metrics_render_cb)(FILE *out, void *arg);
+
+/* Answer one pending connection on the listening socket, if any: GET
+ * /metrics gets the rendered text, anything else 404. Bounded: a client that
+ * does not send its request within 200 ms is dropped. */
+void metrics_serve_one(int lfd, metrics_render_cb render, void *arg);
+
+#endif

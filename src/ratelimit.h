@@ -1,0 +1,44 @@
+/* Per-source token buckets for event logging: a reset flood from one address
+ * must not flood the log. What is held back is counted and reported as
+ * "N events suppressed" once the source is allowed again, or by
+ * ratelimit_flush; the metrics count every reset regardless. */
+#ifndef RSTWATCH_RATELIMIT_H
+#define RSTWATCH_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RATELIMIT_SLOTS 1024
+
+/* Called with a source's held-back count when it is reported. */
+typedef void (*ratelimit_report_cb)(int family, const uint8_t *addr, uint64_t suppressed,
+				    void *arg);
+
+struct ratelimit_slot {
+	uint8_t addr[16];
+	uint8_t family;          /* 0: free */
+	uint32_t tokens_milli;   /* tokens * 1000 */
+	uint64_t refill_us;
+	uint64_t suppressed;
+	uint64_t first_suppressed_us;
+};
+
+struct ratelimit {
+	uint32_t rate;           /* events per second per source; 0 = unlimited */
+	uint32_t burst;
+	ratelimit_report_cb report;
+	void *arg;
+	struct ratelimit_slot slot[RATELIMIT_SLOTS];
+};
+
+void ratelimit_init(struct ratelimit *rl, uint32_t rate, uint32_t burst, ratelimit_report_cb cb,
+		    void *arg);
+
+/* May an event from this source be logged now? Reports the source's earlier
+ * suppressed count first when it may. */
+bool ratelimit_allow(struct ratelimit *rl, int family, const uint8_t *addr, uint64_t now_us);
+
+/* Report sources that have been holding back events for over a second. */
+void ratelimit_flush(struct ratelimit *rl, uint64_t now_us, bool all);
+
+#endif
