@@ -78,7 +78,7 @@ bool policy_drop(const struct policy *p, const struct rst_verdict *v, const char
 
 uint32_t policy_watch_bit(const struct policy *p)
 {
-	return 1u << (p->mark_shift + 5);
+	return 1u << (31 - __builtin_clz(p->mark_mask));
 }
 
 uint32_t policy_mark(const struct policy *p, const struct rst_verdict *v, bool dropped,
@@ -88,9 +88,8 @@ uint32_t policy_mark(const struct policy *p, const struct rst_verdict *v, bool d
 
 	if (dropped)
 		field |= 1u << 4;
-	if (watch)
-		field |= 1u << 5;
-	return (field << p->mark_shift) & p->mark_mask;
+	field = (field << p->mark_shift) & p->mark_mask;
+	return watch ? field | policy_watch_bit(p) : field;
 }
 
 bool policy_wants_watch(const struct policy *p, const struct rst_verdict *v)

@@ -5,8 +5,9 @@
  * which must be one contiguous run of at least 6 bits. Counting from the
  * mask's lowest bit: bits 0-3 hold the class code (enum rst_class + 1, so 0
  * means "not tagged"), bit 4 is "suppressed" (rstwatch dropped a reset of
- * this flow), bit 5 is "watch" (the ruleset diverts every packet of the flow
- * to the queue while it is set). Bits above stay zero. */
+ * this flow), and the mask's highest bit is "watch" (the ruleset diverts
+ * every packet of the flow to the queue while it is set: 0x00800000 with the
+ * default mask). Other bits of the mask stay zero. */
 #ifndef RSTWATCH_POLICY_H
 #define RSTWATCH_POLICY_H
 

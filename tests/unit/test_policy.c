@@ -46,11 +46,12 @@ static void test_mark_layout(void **state)
 	assert_int_equal(policy_init(&p, MODE_ENFORCE, 0x00ff0000), 0);
 	/* class code = enum + 1 in the low nibble of the field */
 	assert_int_equal(policy_mark(&p, &v, false, false), (RST_INJECTED + 1u) << 16);
-	assert_int_equal(policy_mark(&p, &v, true, true), ((RST_INJECTED + 1u) | 0x30) << 16);
-	assert_int_equal(policy_watch_bit(&p), 0x20u << 16);
+	assert_int_equal(policy_mark(&p, &v, true, true), ((RST_INJECTED + 1u) | 0x90) << 16);
+	assert_int_equal(policy_watch_bit(&p), 0x00800000u);
 	assert_int_equal(policy_mark(&p, &v, true, true) & ~p.mark_mask, 0);
 	assert_int_equal(policy_init(&p, MODE_ENFORCE, 0xfc000000), 0);
 	assert_int_equal(policy_mark(&p, &v, true, true) & ~0xfc000000u, 0);
+	assert_int_equal(policy_watch_bit(&p), 0x80000000u);
 }
 
 static void test_enforce(void **state)
