@@ -5,9 +5,12 @@
 #define RSTWATCH_CT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "decode.h"
+
+struct nlmsghdr;
 
 /* What conntrack knew of a flow when the reset was seen. Filled by ct_get; the
  * classifier reads it and never needs to know where it came from. */
@@ -28,21 +31,49 @@ struct ct_info {
 
 struct ct_handle;
 
-/* Open a ctnetlink socket in the current network namespace. NULL + errno on failure. */
+/* Open a ctnetlink socket in the current network namespace. NULL + errno on
+ * failure. A handle serves one thread at a time (it keeps one request buffer). */
 struct ct_handle *ct_open(void);
 void ct_close(struct ct_handle *h);
 
 /* Look up the entry whose tuple (either direction) matches pkt's addresses and
  * ports. Returns 0 with out->present set true/false, or -1 with errno on a
- * transport error. One round trip. */
+ * transport error (ETIMEDOUT after the handle's timeout). One round trip.
+ * Conntrack zone 0 only. out->reply_is_sender: pkt matches the entry's reply
+ * tuple rather than its original one. */
 int ct_get(struct ct_handle *h, const struct tcp_packet *pkt, struct ct_info *out);
 
 /* Set mark bits: new = (old & ~mask) | (value & mask), done by the kernel
- * atomically with CTA_MARK + CTA_MARK_MASK. -1/ENOENT if the entry is gone. */
+ * atomically with CTA_MARK + CTA_MARK_MASK (it computes (old & ~mask) ^ mark,
+ * so value is sent masked). pkt's tuple may be either direction's. -1/ENOENT
+ * if the entry is gone; it is never created. */
 int ct_mark_update(struct ct_handle *h, const struct tcp_packet *pkt, uint32_t value,
 		   uint32_t mask);
 
 /* Name of a conntrack TCP state ("ESTABLISHED", "TIME_WAIT"... ; "NONE"). */
 const char *ct_state_name(uint8_t tcp_state);
+
+/* How long ct_get and ct_mark_update wait for the kernel's answer before
+ * failing with ETIMEDOUT (default CT_DEFAULT_TIMEOUT_MS); EINVAL unless > 0. */
+#define CT_DEFAULT_TIMEOUT_MS 200
+int ct_set_timeout(struct ct_handle *h, int timeout_ms);
+
+/* The messages ct_get and ct_mark_update send, built into buf (exposed so they
+ * can be tested without a kernel). Return the message length, or -1 with errno
+ * EMSGSIZE (buf too small; CT_REQUEST_MAX always suffices) or EAFNOSUPPORT
+ * (pkt->family is neither 4 nor 6). */
+#define CT_REQUEST_MAX 256
+int ct_build_get(void *buf, size_t size, const struct tcp_packet *pkt, uint32_t seq);
+int ct_build_mark(void *buf, size_t size, const struct tcp_packet *pkt, uint32_t value,
+		  uint32_t mask, uint32_t seq);
+
+/* Fill out from one IPCTNL_MSG_CT_NEW message as the kernel sends it. The
+ * caller's buffer must hold MNL_ALIGN(nlh->nlmsg_len) bytes from nlh (what
+ * mnl_cb_run hands a callback always does). pkt, if not NULL, decides
+ * out->reply_is_sender. Attributes of an unexpected size are ignored as if
+ * absent; an unusable original tuple makes the whole message invalid.
+ * 0, or -1 with errno EPROTO (not a conntrack entry) or EBADMSG. */
+int ct_parse_entry(const struct nlmsghdr *nlh, const struct tcp_packet *pkt,
+		   struct ct_info *out);
 
 #endif
