@@ -14,14 +14,14 @@
 #   - see the entry in CLOSE with at most 10 s left after the client aborts,
 #     and no entry at all after a refused connection (the kernel deletes it
 #     as soon as the reset passes conntrack).
-# The stable part of what it sees is diffed against t-ct.expected.
+# The stable part of what it sees is diffed against tests/live/expected/ct.txt.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 
 PROBE=build/asan/live/ct_probe
 PY=/usr/bin/python3
 PEER=tests/live/tcp_peer.py
-EXPECTED=tests/live/t-ct.expected
+EXPECTED=tests/live/expected/ct.txt
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; exit 1; }

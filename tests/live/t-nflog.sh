@@ -20,7 +20,7 @@ cd "$(dirname "$0")/../.." || exit 1
 PROBE=build/asan/live/nflog_probe
 PY=/usr/bin/python3
 PEER=tests/live/tcp_peer.py
-EXPECTED=tests/live/t-nflog.expected
+EXPECTED=tests/live/expected/nflog.txt
 GROUP=5
 
 skip() { echo "SKIP: $*"; exit 77; }
