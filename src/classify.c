@@ -242,11 +242,14 @@ static bool classify_forged(const struct facts *x, const struct tcp_packet *r,
 			evidence(v, "seq-exact");
 			verdict(v, RST_FIREWALL, ORIGIN_MIDDLEBOX, 0.75f);
 		} else {
+			/* In the window it saw the connection: it sits on the path. A
+			 * blind forger's seq misses the window; where it is, no one can say. */
+			bool blind = x->seq_known && !x->in_window;
+
 			if (x->rst_seq_change)
 				evidence(v, "rst-seq-change:%u", x->s->rst_seq_jumps + 1u);
-			else
-				evidence(v, "seq-not-next");
-			verdict(v, RST_INJECTED, ORIGIN_MIDDLEBOX, 0.85f);
+			evidence(v, blind ? "seq-outside-window" : "seq-not-next");
+			verdict(v, RST_INJECTED, blind ? ORIGIN_UNKNOWN : ORIGIN_MIDDLEBOX, 0.85f);
 		}
 		return true;
 	}

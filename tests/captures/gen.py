@@ -595,10 +595,11 @@ def sc_injected(fam):
         r = c.seg(tm, "s", "R", seq=(c.s.snd_nxt + 1000) & M32, ack=0, opts=None, win=0,
                   ipid=0x7B3E, ttl=52, df=False, label=0x2A71C, deliver=False)
         first.update(r)
-        cap.expect(r["frame"], "injected", "server", "unknown",
+        cap.expect(r["frame"], "injected", "server", "middlebox",
                    "forged R: TTL 52 vs server 63, IP ID 0x7b3e off the server's counter, no "
                    "DF, seq=snd.nxt+1000 (in window, not exact); the server keeps sending. "
-                   "Origin unknown: where the forger sits cannot be told from a capture")
+                   "Origin middlebox: a seq inside the window means the forger saw the "
+                   "connection, so it sits on the path")
         b.push(tm + CLIENT_TURN, "call", challenge)
 
     def challenge(b, tm):
@@ -609,7 +610,7 @@ def sc_injected(fam):
     def forged2(b, tm):
         r = c.seg(tm, "s", "R", seq=(first["seq"] + 20000) & M32, ack=0, opts=None, win=0,
                   ipid=0x1C95, ttl=52, df=False, label=0x2A71C, deliver=False)
-        cap.expect(r["frame"], "injected", "server", "unknown",
+        cap.expect(r["frame"], "injected", "server", "middlebox",
                    "second forged R 200 us later, seq jumped +20000 from the first "
                    "(RST_SEQ_CHANGE), data from the real server before and after it; the "
                    "client's challenge ACK is rate-limited (one per 500 ms)")
@@ -659,9 +660,10 @@ def sc_unknown(fam):
     c = Conn(cap, fam, 41000, 443, cap.name)
     c.s.snd_nxt = 0x1C2D3E4F
     r = c.seg(0, "s", "R", opts=None, win=0, ipid=0, label=c.stateless_label("s"), deliver=False)
-    cap.expect(r["frame"], "unknown", "unknown", "unknown",
-               "a lone R with no flow history (capture started mid-stream); the originator "
-               "is unknown, nothing to compare it with")
+    cap.expect(r["frame"], "unknown", "server", "unknown",
+               "a lone R with no flow history (capture started mid-stream); nothing to "
+               "compare it with. Sender server only by the ports (443 vs ephemeral 41000), "
+               "which rstwatch says as evidence orig-by-port")
     return [cap]
 
 
