@@ -1,0 +1,104 @@
+"""rstwatch explain over the crafted captures, judged three ways:
+1. every reset in MANIFEST.tsv gets one event with the manifest's class, sender, origin;
+2. the whole JSON output equals expected/<file>.json (UPDATE=1 rewrites those);
+3. the bad inputs of BADINPUT.tsv give the exit status and messages they must.
+Usage: check_explain.py RSTWATCH_BINARY"""
+import json
+import os
+import subprocess
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+rstwatch = sys.argv[1]
+update = os.environ.get("UPDATE") == "1"
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL " + msg)
+
+
+def explain(path, *opts):
+    p = subprocess.run([rstwatch, "explain", *opts, path], capture_output=True, text=True,
+                       timeout=60)
+    if "Sanitizer" in p.stderr or "runtime error" in p.stderr:
+        fail(f"{os.path.basename(path)}: sanitizer report:\n{p.stderr}")
+    return p
+
+
+manifest = {}
+with open(os.path.join(here, "MANIFEST.tsv")) as f:
+    next(f)
+    for line in f:
+        file, frame, cls, sender, origin, _ = line.rstrip("\n").split("\t", 5)
+        manifest.setdefault(file, []).append((int(frame), cls, sender, origin))
+
+badinput = {}
+with open(os.path.join(here, "BADINPUT.tsv")) as f:
+    next(f)
+    for line in f:
+        fields = line.rstrip("\n").split("\t")
+        badinput[fields[0]] = fields[1]
+
+os.makedirs(os.path.join(here, "expected"), exist_ok=True)
+checked = 0
+for file in sorted(manifest):
+    path = os.path.join(here, "pcap", file)
+    p = explain(path, "--json")
+    want_rc = 1 if badinput.get(file) == "truncated" else 0
+    if p.returncode != want_rc:
+        fail(f"{file}: exit {p.returncode}, want {want_rc}: {p.stderr.strip()}")
+    events = [json.loads(line) for line in p.stdout.splitlines()]
+    rows = sorted(manifest[file])
+    if len(events) != len(rows):
+        fail(f"{file}: {len(events)} events, manifest has {len(rows)} resets")
+        continue
+    for ev, (frame, cls, sender, origin) in zip(events, rows):
+        got = (ev["rst"]["class"], ev["rst"]["sender"], ev["rst"]["origin"])
+        if got != (cls, sender, origin):
+            fail(f"{file} frame {frame}: got {' '.join(got)}, want {cls} {sender} {origin} "
+                 f"(evidence {','.join(ev['rst']['evidence'])})")
+        if ev["event_type"] != "rst" or ev["proto"] != "TCP" or not ev["rst"]["evidence"]:
+            fail(f"{file} frame {frame}: envelope incomplete: {ev}")
+        checked += 1
+    exp = os.path.join(here, "expected", file + ".json")
+    if update:
+        with open(exp, "w") as f:
+            f.write(p.stdout)
+    elif not os.path.exists(exp) or open(exp).read() != p.stdout:
+        diff = subprocess.run(["diff", "-u", exp, "-"], input=p.stdout, capture_output=True,
+                              text=True).stdout
+        fail(f"{file}: JSON differs from expected/{file}.json (UPDATE=1 to accept):\n{diff}")
+
+# Bad inputs.
+for file, kind in sorted(badinput.items()):
+    path = os.path.join(here, "pcap", file)
+    p = explain(path)
+    if kind == "unreadable":
+        if p.returncode != 2 or "cannot read capture" not in p.stderr or p.stdout.count(" > "):
+            fail(f"{file}: want exit 2 and 'cannot read capture', got {p.returncode}: "
+                 f"{p.stderr.strip()}")
+    elif kind == "truncated":
+        if p.returncode != 1 or "truncated after" not in p.stderr or "3 resets" not in p.stdout:
+            fail(f"{file}: want 3 resets, then 'truncated', exit 1; got {p.returncode}: "
+                 f"{p.stdout} {p.stderr}")
+    elif file.startswith("mixed-nontcp"):
+        if p.returncode != 0 or "2 not-ip" not in p.stdout or "5 not-tcp" not in p.stdout:
+            fail(f"{file}: non-TCP packets not counted as BADINPUT.tsv says: {p.stdout}")
+    elif file.startswith("malformed"):
+        if p.returncode != 0 or "1 reset " not in p.stdout or "malformed" not in p.stdout \
+                or "truncated" not in p.stdout:
+            fail(f"{file}: malformed packets not counted, or not 1 event: {p.stdout}")
+
+# The plain-English line says what to do next.
+p = explain(os.path.join(here, "pcap", "refused-v4.pcap"))
+if "nothing listens on 203.0.113.20:7001" not in p.stdout or "refused" not in p.stdout:
+    fail("refused-v4 text output lacks its troubleshooting step:\n" + p.stdout)
+p = subprocess.run([rstwatch, "explain", "--max-flows", "0", "x"], capture_output=True, text=True)
+if p.returncode != 2 or "--max-flows" not in p.stderr:
+    fail("a bad flag value is not a clear usage error")
+
+print(f"{checked} resets checked in {len(manifest)} captures, {len(badinput)} bad inputs")
+print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
+sys.exit(1 if failures else 0)
