@@ -1,0 +1,507 @@
+/* NFQUEUE transport over libmnl and the nfq_nlmsg_* helpers of
+ * libnetfilter_queue. See queue.h for the contract. */
+#include "queue.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+#include <linux/netfilter.h>
+
+/* Messages handled per nfqueue_process call at most: under a flood the caller
+ * still gets control back often enough to see its stop flag. */
+#define RECV_BUDGET 1024
+
+/* Room for a packet message's headers and attributes beyond the copied
+ * payload (packet header, mark, stamps, interfaces, hw address, L2 header,
+ * skb info, cap len ...): well under 1 KiB today, 4 KiB leaves margin. */
+#define MSG_OVERHEAD 4096
+
+/* A configuration request: header and four small attributes. */
+#define CFG_MSG_SIZE 256
+
+struct nfqueue {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	struct nfqueue_config cfg;
+	uint8_t *buf;
+	size_t buflen;
+
+	/* Accepted packets not yet answered: the batch verdict for pending_id
+	 * answers every queued id up to and including it. */
+	unsigned pending;
+	uint32_t pending_id;
+
+	/* The caller's callback during nfqueue_process; NULL while opening or
+	 * closing, when every packet is simply accepted. */
+	nfqueue_cb cb;
+	void *cb_arg;
+	int handled;
+
+	bool cut;               /* the datagram being handled was truncated */
+
+	/* While waiting for the acknowledgement of a request: its seq and, once
+	 * it arrived, its result (0 or a negative errno). */
+	uint32_t await_seq;
+	bool await_done;
+	int await_err;
+
+	struct nfqueue_stats st;
+};
+
+/* Only the owning thread writes the counters, so a relaxed store of the new
+ * value is enough for another thread to read them without tearing and
+ * without paying for a locked add per packet. */
+static void bump(uint64_t *c)
+{
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
+void nfqueue_config_default(struct nfqueue_config *c, uint16_t queue_num)
+{
+	memset(c, 0, sizeof(*c));
+	c->queue_num = queue_num;
+	c->copy_range = 128;
+	c->fail_open = true;
+	c->gso = true;
+	c->maxlen = 4096;
+	c->rcvbuf = 0;
+	c->batch_max = 8;
+}
+
+int nfqueue_fd(const struct nfqueue *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+void nfqueue_stats(const struct nfqueue *q, struct nfqueue_stats *out)
+{
+	out->packets = __atomic_load_n(&q->st.packets, __ATOMIC_RELAXED);
+	out->accepted = __atomic_load_n(&q->st.accepted, __ATOMIC_RELAXED);
+	out->dropped = __atomic_load_n(&q->st.dropped, __ATOMIC_RELAXED);
+	out->verdict_msgs = __atomic_load_n(&q->st.verdict_msgs, __ATOMIC_RELAXED);
+	out->enobufs = __atomic_load_n(&q->st.enobufs, __ATOMIC_RELAXED);
+	out->errors = __atomic_load_n(&q->st.errors, __ATOMIC_RELAXED);
+	out->parse_errors = __atomic_load_n(&q->st.parse_errors, __ATOMIC_RELAXED);
+}
+
+/* A verdict goes to the kernel synchronously; sendto fails only when the
+ * kernel cannot allocate the message or the socket is broken. Transient
+ * failures are retried a few times because the packet has no other way out:
+ * a packet left without a verdict stays queued until the queue is unbound
+ * and is then dropped. */
+static int send_verdict(struct nfqueue *q, int type, uint32_t id, int verdict)
+{
+	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)) + 64]
+		__attribute__((aligned(4)));
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, type, q->cfg.queue_num);
+
+	nlh->nlmsg_seq = ++q->seq;
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	for (int tries = 0;; tries++) {
+		if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) >= 0) {
+			bump(&q->st.verdict_msgs);
+			return 0;
+		}
+		if (errno == EINTR || ((errno == ENOBUFS || errno == EAGAIN || errno == ENOMEM) &&
+				       tries < 3))
+			continue;
+		bump(&q->st.errors);
+		return -1;
+	}
+}
+
+static void flush_accepts(struct nfqueue *q)
+{
+	if (q->pending == 0)
+		return;
+	/* A batch of one is the same single message either way; the plain
+	 * verdict makes the trace easier to read. */
+	send_verdict(q, q->pending == 1 ? NFQNL_MSG_VERDICT : NFQNL_MSG_VERDICT_BATCH,
+		     q->pending_id, NF_ACCEPT);
+	q->pending = 0;
+}
+
+static void give_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v)
+{
+	if (v == NFQUEUE_DROP) {
+		/* A batch verdict covers every id up to its own, so the accepts
+		 * owed for earlier packets must leave first, or this drop would be
+		 * swallowed by (or would swallow) the batch. */
+		flush_accepts(q);
+		if (send_verdict(q, NFQNL_MSG_VERDICT, id, NF_DROP) == 0)
+			bump(&q->st.dropped);
+		return;
+	}
+	bump(&q->st.accepted);
+	q->pending_id = id;
+	if (++q->pending >= q->cfg.batch_max)
+		flush_accepts(q);
+}
+
+struct pkt_attrs {
+	const struct nlattr *tb[NFQA_MAX + 1];
+	unsigned bad;
+};
+
+static int pkt_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct pkt_attrs *pa = data;
+	int type = mnl_attr_get_type(attr);
+	int ok;
+
+	/* Attributes newer than our headers (NFQA_PRIORITY ...) are skipped. */
+	if (mnl_attr_type_valid(attr, NFQA_MAX) < 0)
+		return MNL_CB_OK;
+
+	switch (type) {
+	case NFQA_PACKET_HDR:
+		ok = mnl_attr_validate2(attr, MNL_TYPE_UNSPEC,
+					sizeof(struct nfqnl_msg_packet_hdr));
+		break;
+	case NFQA_TIMESTAMP:
+		ok = mnl_attr_validate2(attr, MNL_TYPE_UNSPEC,
+					sizeof(struct nfqnl_msg_packet_timestamp));
+		break;
+	case NFQA_MARK:
+	case NFQA_IFINDEX_INDEV:
+	case NFQA_IFINDEX_OUTDEV:
+	case NFQA_CAP_LEN:
+	case NFQA_SKB_INFO:
+		ok = mnl_attr_validate(attr, MNL_TYPE_U32);
+		break;
+	case NFQA_PAYLOAD:
+		ok = 0;
+		break;
+	default:
+		return MNL_CB_OK;
+	}
+	/* A malformed attribute is left out rather than ending the parse: the
+	 * packet header, and with it the id the verdict needs, may still be
+	 * intact. */
+	if (ok < 0) {
+		pa->bad++;
+		return MNL_CB_OK;
+	}
+	pa->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static uint32_t attr_u32(const struct nlattr *a)
+{
+	return a ? ntohl(mnl_attr_get_u32(a)) : 0;
+}
+
+static int packet_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nfqueue *q = data;
+	struct pkt_attrs pa = { .bad = 0 };
+	const struct nfqnl_msg_packet_hdr *ph;
+	struct nfqueue_packet p;
+	enum nfqueue_verdict v = NFQUEUE_ACCEPT;
+
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(struct nfgenmsg))
+		return MNL_CB_OK;
+
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), pkt_attr_cb, &pa);
+	if (!pa.tb[NFQA_PACKET_HDR]) {
+		/* Without an id there is nothing to answer; the kernel keeps the
+		 * packet until the queue is unbound. Never seen; counted. */
+		bump(&q->st.parse_errors);
+		return MNL_CB_OK;
+	}
+	ph = mnl_attr_get_payload(pa.tb[NFQA_PACKET_HDR]);
+
+	memset(&p, 0, sizeof(p));
+	p.id = ntohl(ph->packet_id);
+	p.queue_num = q->cfg.queue_num;
+	p.hw_protocol = ntohs(ph->hw_protocol);
+	p.hook = ph->hook;
+	if (pa.tb[NFQA_PAYLOAD]) {
+		p.len = mnl_attr_get_payload_len(pa.tb[NFQA_PAYLOAD]);
+		p.payload = p.len ? mnl_attr_get_payload(pa.tb[NFQA_PAYLOAD]) : NULL;
+	}
+	/* NFQA_CAP_LEN is only present when the copy was cut short. */
+	p.orig_len = pa.tb[NFQA_CAP_LEN] ? attr_u32(pa.tb[NFQA_CAP_LEN]) : (uint32_t)p.len;
+	p.mark = attr_u32(pa.tb[NFQA_MARK]);
+	p.ifindex_in = attr_u32(pa.tb[NFQA_IFINDEX_INDEV]);
+	p.ifindex_out = attr_u32(pa.tb[NFQA_IFINDEX_OUTDEV]);
+	p.skb_info = attr_u32(pa.tb[NFQA_SKB_INFO]);
+	if (pa.tb[NFQA_TIMESTAMP]) {
+		struct nfqnl_msg_packet_timestamp ts;
+
+		/* memcpy: the attribute payload is only 4-byte aligned. */
+		memcpy(&ts, mnl_attr_get_payload(pa.tb[NFQA_TIMESTAMP]), sizeof(ts));
+		p.has_ts = true;
+		p.ts_us = be64toh(ts.sec) * 1000000u + be64toh(ts.usec);
+	}
+
+	bump(&q->st.packets);
+	if (pa.bad || q->cut) {
+		/* The kernel broke its ABI or the message was cut: do not let the
+		 * caller reason on half a packet, let it pass. */
+		bump(&q->st.parse_errors);
+	} else if (q->cb) {
+		v = q->cb(&p, q->cb_arg);
+		q->handled++;
+	}
+	give_verdict(q, p.id, v);
+	return MNL_CB_OK;
+}
+
+/* NLMSG_ERROR: either the acknowledgement a request is waiting for, or the
+ * kernel's complaint about an earlier verdict (unknown id ...), which we
+ * sent without asking for an ack and can only count. */
+static int error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nfqueue *q = data;
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
+		bump(&q->st.parse_errors);
+		return MNL_CB_OK;
+	}
+	if (q->await_seq && nlh->nlmsg_seq == q->await_seq) {
+		q->await_done = true;
+		q->await_err = e->error;
+		return MNL_CB_STOP;
+	}
+	if (e->error != 0)
+		bump(&q->st.errors);
+	return MNL_CB_OK;
+}
+
+static void handle_datagram(struct nfqueue *q, size_t n, size_t real_len)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR] = error_cb,
+	};
+	struct nlmsghdr *nlh = (struct nlmsghdr *)q->buf;
+
+	/* A datagram larger than the buffer (more attributes than MSG_OVERHEAD
+	 * plans for) is cut. Shorten the message to what arrived: the packet
+	 * header comes first, so the id, and with it the verdict, survive;
+	 * packet_cb counts the rest as a parse error. */
+	q->cut = real_len > n;
+	if (q->cut && n >= sizeof(*nlh) && nlh->nlmsg_len > n)
+		nlh->nlmsg_len = (uint32_t)n;
+	/* seq 0: packets are unsolicited (seq 0) and error_cb matches replies
+	 * to our requests itself. The portid check is real. */
+	mnl_cb_run2(q->buf, n, 0, q->portid, packet_cb, q, ctl, NLMSG_MIN_TYPE);
+}
+
+/* Receive once without blocking. 1: handled a datagram, 0: socket empty,
+ * -1: fatal error (errno). ENOBUFS means the kernel failed to deliver some
+ * packets to us (they were accepted by fail-open or dropped and counted in
+ * user_dropped); the socket keeps working, so it is counted and retried. */
+static int recv_one(struct nfqueue *q)
+{
+	for (;;) {
+		ssize_t n = recv(mnl_socket_get_fd(q->nl), q->buf, q->buflen,
+				 MSG_DONTWAIT | MSG_TRUNC);
+
+		if (n >= 0) {
+			size_t got = (size_t)n < q->buflen ? (size_t)n : q->buflen;
+
+			handle_datagram(q, got, (size_t)n);
+			return 1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		if (errno == ENOBUFS) {
+			bump(&q->st.enobufs);
+			continue;
+		}
+		return -1;
+	}
+}
+
+/* Send a request and wait (bounded) for its acknowledgement. Packets that
+ * arrive meanwhile are accepted, since the caller's callback is not ours to
+ * call here. */
+static int request(struct nfqueue *q, struct nlmsghdr *nlh)
+{
+	struct timespec start, now;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = ++q->seq;
+	q->await_seq = nlh->nlmsg_seq;
+	q->await_done = false;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		goto fail;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!q->await_done) {
+		struct pollfd pfd = { .fd = mnl_socket_get_fd(q->nl), .events = POLLIN };
+		long ms;
+		int r;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (ms >= 2000) {
+			errno = ETIMEDOUT;
+			goto fail;
+		}
+		r = poll(&pfd, 1, (int)(2000 - ms));
+		if (r < 0 && errno != EINTR)
+			goto fail;
+		if (r > 0 && recv_one(q) < 0)
+			goto fail;
+	}
+	flush_accepts(q);
+	q->await_seq = 0;
+	if (q->await_err) {
+		errno = -q->await_err;
+		return -1;
+	}
+	return 0;
+fail:
+	flush_accepts(q);
+	q->await_seq = 0;
+	return -1;
+}
+
+int nfqueue_open(struct nfqueue **out, const struct nfqueue_config *c)
+{
+	char buf[CFG_MSG_SIZE] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh;
+	struct nfqueue *q;
+	uint32_t flags = 0;
+	int saved;
+
+	*out = NULL;
+	if (c->batch_max == 0 || c->copy_range == 0 || c->maxlen == 0 || c->rcvbuf < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -1;
+	q->cfg = *c;
+	if (q->cfg.copy_range > 0xffff)
+		q->cfg.copy_range = 0xffff;
+	q->buflen = q->cfg.copy_range + MSG_OVERHEAD;
+	q->buf = malloc(q->buflen);
+	if (!q->buf)
+		goto err;
+	q->seq = (uint32_t)time(NULL);
+
+	q->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!q->nl)
+		goto err;
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto err;
+	q->portid = mnl_socket_get_portid(q->nl);
+
+	/* NETLINK_NO_ENOBUFS is deliberately not set: an overrun is the one
+	 * sign that the kernel could not hand us packets, and we count it.
+	 * With plain recv (no recvmmsg) an overrun is reported once and the
+	 * socket goes on working; the recvmmsg consumer that wedged without
+	 * that option (design §1) does not apply. t-queue.sh floods a small
+	 * buffer and checks that traffic is still seen afterwards. */
+	if (q->cfg.rcvbuf > 0 &&
+	    setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE, &q->cfg.rcvbuf,
+		       sizeof(q->cfg.rcvbuf)) < 0)
+		goto err;
+
+	/* Bind and configure in one message: the kernel validates the flags
+	 * before it binds, so a refused flag leaves no queue behind. */
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->cfg.queue_num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, (int)q->cfg.copy_range);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, q->cfg.maxlen);
+	if (q->cfg.fail_open)
+		flags |= NFQA_CFG_F_FAIL_OPEN;
+	if (q->cfg.gso)
+		flags |= NFQA_CFG_F_GSO;
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO));
+	if (request(q, nlh) < 0)
+		goto err;
+
+	*out = q;
+	return 0;
+err:
+	saved = errno;
+	/* Closing the socket unbinds whatever it had bound. */
+	if (q->nl)
+		mnl_socket_close(q->nl);
+	free(q->buf);
+	free(q);
+	errno = saved;
+	return -1;
+}
+
+int nfqueue_process(struct nfqueue *q, nfqueue_cb cb, void *arg, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = mnl_socket_get_fd(q->nl), .events = POLLIN };
+	int r, saved = 0;
+
+	r = poll(&pfd, 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -1;
+	if (r == 0)
+		return 0;
+
+	q->cb = cb;
+	q->cb_arg = arg;
+	q->handled = 0;
+	for (int budget = RECV_BUDGET; budget > 0; budget--) {
+		/* Verdicts leave when the batch is full (give_verdict) or, here,
+		 * when the socket is empty: a lone packet is never held back
+		 * waiting for company. */
+		r = recv_one(q);
+		if (r <= 0) {
+			saved = errno;
+			break;
+		}
+	}
+	flush_accepts(q);
+	q->cb = NULL;
+	if (r < 0) {
+		errno = saved;
+		return -1;
+	}
+	return q->handled;
+}
+
+int nfqueue_close(struct nfqueue *q)
+{
+	char buf[CFG_MSG_SIZE] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh;
+	int ret = 0, saved = 0;
+
+	if (!q)
+		return 0;
+	/* Packets already in the socket would be dropped by the unbind: accept
+	 * them first. Bounded, in case the divert rule still feeds us. */
+	q->cb = NULL;
+	for (uint32_t n = 0; n < q->cfg.maxlen + RECV_BUDGET; n++)
+		if (recv_one(q) <= 0)
+			break;
+	flush_accepts(q);
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, q->cfg.queue_num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_UNBIND);
+	if (request(q, nlh) < 0) {
+		ret = -1;
+		saved = errno;
+	}
+	mnl_socket_close(q->nl);
+	free(q->buf);
+	free(q);
+	if (ret < 0)
+		errno = saved;
+	return ret;
+}

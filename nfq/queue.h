@@ -1,0 +1,110 @@
+/* NFQUEUE transport: bind one queue, configure it, receive packets, send
+ * verdicts. It knows nothing about TCP or resets; the caller's callback
+ * decides each packet's fate.
+ *
+ * One struct nfqueue per queue number, owned by one thread: nfqueue_process
+ * and nfqueue_close must not run concurrently on the same queue. Only
+ * nfqueue_stats may be called from another thread.
+ *
+ * Every packet handed to the callback gets exactly one verdict, on every
+ * path: accepted packets are answered in batches (NFQNL_MSG_VERDICT_BATCH),
+ * and nfqueue_process never returns with a verdict still owed, so no packet
+ * waits in the kernel for the caller's next call.
+ *
+ * The names use the prefix nfqueue_ because libnetfilter_queue, which we link
+ * for its nfq_nlmsg_* helpers, already exports nfq_open, nfq_close, nfq_fd...
+ *
+ * Library code: functions return -1 and set errno, never exit, never print. */
+#ifndef RSTWATCH_NFQ_QUEUE_H
+#define RSTWATCH_NFQ_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct nfqueue_config {
+	uint16_t queue_num;
+	/* Bytes of each packet copied to userspace (network header first).
+	 * IPv6 + extension headers + TCP with options fit in 128. Default 128;
+	 * the kernel caps it at 65535. */
+	uint32_t copy_range;
+	/* NFQA_CFG_F_FAIL_OPEN: when the queue is full the kernel accepts the
+	 * packet instead of dropping it. Default true: an observer must not turn
+	 * its own overload into packet loss. */
+	bool fail_open;
+	/* NFQA_CFG_F_GSO: take GSO super-packets as they are instead of having
+	 * the kernel segment them first; only headers are read. Default true. */
+	bool gso;
+	uint32_t maxlen;       /* NFQA_CFG_QUEUE_MAXLEN, packets; default 4096 */
+	int rcvbuf;            /* socket receive buffer (SO_RCVBUFFORCE), bytes; 0 = leave */
+	unsigned batch_max;    /* accepted packets per verdict message; default 8, 1 = no batching */
+};
+
+/* Fill c with the defaults above for queue_num. */
+void nfqueue_config_default(struct nfqueue_config *c, uint16_t queue_num);
+
+/* One queued packet, valid only during the callback. */
+struct nfqueue_packet {
+	uint32_t id;             /* kernel packet id (what the verdict names) */
+	uint16_t queue_num;
+	uint16_t hw_protocol;    /* ETH_P_IP / ETH_P_IPV6, host byte order */
+	uint8_t hook;            /* NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT, ... */
+	const uint8_t *payload;  /* network header first; NULL when len is 0 */
+	size_t len;              /* bytes copied, at most copy_range */
+	uint32_t orig_len;       /* length of the whole packet (>= len) */
+	uint32_t mark;           /* skb mark (not the conntrack mark) */
+	uint32_t ifindex_in;     /* 0 when absent (output hook) */
+	uint32_t ifindex_out;    /* 0 when absent (prerouting hook) */
+	uint32_t skb_info;       /* NFQA_SKB_* flags (GSO, CSUMNOTREADY, ...) */
+	bool has_ts;             /* the kernel stamped the packet on receive */
+	uint64_t ts_us;          /* that stamp, microseconds since the epoch */
+};
+
+enum nfqueue_verdict {
+	NFQUEUE_ACCEPT = 0,
+	NFQUEUE_DROP,
+};
+
+typedef enum nfqueue_verdict (*nfqueue_cb)(const struct nfqueue_packet *pkt, void *arg);
+
+/* Counters since open. Monotonic; written only by the owning thread, readable
+ * from any thread through nfqueue_stats. */
+struct nfqueue_stats {
+	uint64_t packets;       /* packet messages with a usable id */
+	uint64_t accepted;
+	uint64_t dropped;
+	uint64_t verdict_msgs;  /* verdict messages sent (batched or single) */
+	uint64_t enobufs;       /* receive overruns: the kernel could not deliver some packets */
+	uint64_t errors;        /* failed sends, error replies from the kernel */
+	uint64_t parse_errors;  /* malformed or truncated packet messages */
+};
+
+struct nfqueue;
+
+/* Bind queue c->queue_num in the current network namespace and configure
+ * it. -1 + errno on failure: EBUSY if another process holds the queue,
+ * EPERM without CAP_NET_ADMIN, EOPNOTSUPP if the kernel refuses a flag. */
+int nfqueue_open(struct nfqueue **out, const struct nfqueue_config *c);
+
+/* The netlink socket, for callers that poll several descriptors. */
+int nfqueue_fd(const struct nfqueue *q);
+
+/* Wait up to timeout_ms (0: do not wait, -1: forever) for packets, then
+ * handle what the socket holds (at most a bounded number of messages, so a
+ * flood cannot keep the caller away from its stop flag), calling cb once
+ * per packet and sending every verdict before returning.
+ * Returns the number of packets handled (0 on timeout or EINTR), or -1 +
+ * errno on a fatal socket error. ENOBUFS is counted, not returned. */
+int nfqueue_process(struct nfqueue *q, nfqueue_cb cb, void *arg, int timeout_ms);
+
+/* Copy the counters; safe from any thread. */
+void nfqueue_stats(const struct nfqueue *q, struct nfqueue_stats *out);
+
+/* Answer (accept) every packet already delivered to the socket, unbind the
+ * queue and free q. Packets the kernel still holds at unbind are dropped by
+ * the kernel, so remove the divert rule before closing the queues: then
+ * nothing new arrives and bypass covers the gap. Returns 0, or -1 + errno
+ * if the unbind failed (q is freed anyway). NULL is a no-op. */
+int nfqueue_close(struct nfqueue *q);
+
+#endif

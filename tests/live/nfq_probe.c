@@ -1,0 +1,251 @@
+/* nfq_probe: a minimal consumer on the nfq/queue.h API for the live tests.
+ * One thread per queue of a range; every packet is accepted unless it
+ * matches --drop-port. Prints one line per packet (unless -Q) and keeps a
+ * stats file up to date so a test can wait for a counter with a deadline.
+ *
+ *   nfq_probe [-q FIRST[-LAST]] [-c COPY] [-b BATCH] [-m MAXLEN] [-r RCVBUF]
+ *             [-d PORT] [-s STATSFILE] [-Q] [-T SLEEP_US]
+ *
+ * -T makes the callback sleep, so a burst overruns the socket (ENOBUFS test).
+ * SIGTERM/SIGINT: close the queues, print "stats ..." and exit 0. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "queue.h"
+
+struct worker {
+	pthread_t tid;
+	struct nfqueue *q;
+	int err;
+};
+
+static volatile sig_atomic_t stop;
+static int opt_drop_port = -1;
+static int opt_quiet;
+static unsigned opt_sleep_us;
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Just enough decoding to name a TCP segment: IPv4 with options, IPv6
+ * without extension headers (the tests send none). */
+static int tcp_view(const uint8_t *p, size_t len, char *src, char *dst, size_t alen,
+		    const uint8_t **th)
+{
+	size_t off;
+
+	if (len < 1)
+		return -1;
+	if ((p[0] >> 4) == 4) {
+		if (len < 20 || p[9] != 6)
+			return -1;
+		off = (size_t)(p[0] & 0xf) * 4;
+		inet_ntop(AF_INET, p + 12, src, (socklen_t)alen);
+		inet_ntop(AF_INET, p + 16, dst, (socklen_t)alen);
+	} else if ((p[0] >> 4) == 6) {
+		if (len < 40 || p[6] != 6)
+			return -1;
+		off = 40;
+		inet_ntop(AF_INET6, p + 8, src, (socklen_t)alen);
+		inet_ntop(AF_INET6, p + 24, dst, (socklen_t)alen);
+	} else {
+		return -1;
+	}
+	if (len < off + 14)
+		return -1;
+	*th = p + off;
+	return 0;
+}
+
+static enum nfqueue_verdict on_packet(const struct nfqueue_packet *pkt, void *arg)
+{
+	static const char names[] = "FSRPAUEC";
+	char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?", flags[9];
+	const uint8_t *th = NULL;
+	enum nfqueue_verdict v = NFQUEUE_ACCEPT;
+	unsigned sport = 0, dport = 0, n = 0;
+
+	(void)arg;
+	if (tcp_view(pkt->payload, pkt->len, src, dst, sizeof(src), &th) == 0) {
+		sport = (unsigned)(th[0] << 8 | th[1]);
+		dport = (unsigned)(th[2] << 8 | th[3]);
+		for (int i = 0; i < 8; i++)
+			if (th[13] & (1u << i))
+				flags[n++] = names[i];
+		if (opt_drop_port >= 0 && (sport == (unsigned)opt_drop_port ||
+					   dport == (unsigned)opt_drop_port))
+			v = NFQUEUE_DROP;
+	}
+	flags[n] = '\0';
+	if (opt_sleep_us)
+		usleep(opt_sleep_us);
+	if (!opt_quiet) {
+		pthread_mutex_lock(&out_lock);
+		printf("pkt queue=%u hook=%u id=%u len=%zu orig=%u %s.%u > %s.%u flags=%s verdict=%s\n",
+		       pkt->queue_num, pkt->hook, pkt->id, pkt->len, pkt->orig_len, src, sport, dst,
+		       dport, flags, v == NFQUEUE_DROP ? "drop" : "accept");
+		fflush(stdout);
+		pthread_mutex_unlock(&out_lock);
+	}
+	return v;
+}
+
+static void *run(void *arg)
+{
+	struct worker *w = arg;
+
+	while (!stop) {
+		if (nfqueue_process(w->q, on_packet, NULL, 100) < 0) {
+			w->err = errno;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void sum_stats(struct worker *ws, int n, struct nfqueue_stats *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < n; i++) {
+		struct nfqueue_stats s;
+
+		nfqueue_stats(ws[i].q, &s);
+		t->packets += s.packets;
+		t->accepted += s.accepted;
+		t->dropped += s.dropped;
+		t->verdict_msgs += s.verdict_msgs;
+		t->enobufs += s.enobufs;
+		t->errors += s.errors;
+		t->parse_errors += s.parse_errors;
+	}
+}
+
+static void print_stats(FILE *f, const struct nfqueue_stats *t)
+{
+	fprintf(f,
+		"stats packets=%llu accepted=%llu dropped=%llu verdict_msgs=%llu enobufs=%llu "
+		"errors=%llu parse_errors=%llu\n",
+		(unsigned long long)t->packets, (unsigned long long)t->accepted,
+		(unsigned long long)t->dropped, (unsigned long long)t->verdict_msgs,
+		(unsigned long long)t->enobufs, (unsigned long long)t->errors,
+		(unsigned long long)t->parse_errors);
+}
+
+static void write_stats(const char *path, struct worker *ws, int n)
+{
+	char tmp[4096];
+	struct nfqueue_stats t;
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	sum_stats(ws, n, &t);
+	print_stats(f, &t);
+	if (fclose(f) == 0)
+		rename(tmp, path);
+}
+
+int main(int argc, char **argv)
+{
+	struct nfqueue_config cfg;
+	unsigned first = 0, last = 0;
+	const char *stats_path = NULL;
+	struct worker ws[16];
+	struct nfqueue_stats t;
+	struct sigaction sa;
+	int opt, n, rc = 0;
+
+	nfqueue_config_default(&cfg, 0);
+	while ((opt = getopt(argc, argv, "q:c:b:m:r:d:s:QT:")) != -1) {
+		switch (opt) {
+		case 'q':
+			if (sscanf(optarg, "%u-%u", &first, &last) == 1)
+				last = first;
+			break;
+		case 'c': cfg.copy_range = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'b': cfg.batch_max = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'm': cfg.maxlen = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'r': cfg.rcvbuf = atoi(optarg); break;
+		case 'd': opt_drop_port = atoi(optarg); break;
+		case 's': stats_path = optarg; break;
+		case 'Q': opt_quiet = 1; break;
+		case 'T': opt_sleep_us = (unsigned)strtoul(optarg, NULL, 0); break;
+		default:
+			fprintf(stderr, "usage: nfq_probe [-q A[-B]] [-c copy] [-b batch] [-m maxlen] "
+					"[-r rcvbuf] [-d port] [-s stats] [-Q] [-T us]\n");
+			return 2;
+		}
+	}
+	n = (int)(last - first + 1);
+	if (last < first || n > (int)(sizeof(ws) / sizeof(ws[0]))) {
+		fprintf(stderr, "nfq_probe: bad queue range\n");
+		return 2;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	memset(ws, 0, sizeof(ws));
+	for (int i = 0; i < n; i++) {
+		cfg.queue_num = (uint16_t)(first + (unsigned)i);
+		if (nfqueue_open(&ws[i].q, &cfg) < 0) {
+			fprintf(stderr, "nfq_probe: queue %u: %s\n", cfg.queue_num, strerror(errno));
+			for (int j = 0; j < i; j++)
+				nfqueue_close(ws[j].q);
+			return 1;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		pthread_create(&ws[i].tid, NULL, run, &ws[i]);
+	printf("ready queues=%u-%u\n", first, last);
+	fflush(stdout);
+	if (stats_path)
+		write_stats(stats_path, ws, n);
+
+	while (!stop) {
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		if (stats_path)
+			write_stats(stats_path, ws, n);
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(ws[i].tid, NULL);
+		if (ws[i].err) {
+			fprintf(stderr, "nfq_probe: queue %u: %s\n", first + (unsigned)i,
+				strerror(ws[i].err));
+			rc = 1;
+		}
+	}
+	sum_stats(ws, n, &t);
+	for (int i = 0; i < n; i++)
+		if (nfqueue_close(ws[i].q) < 0) {
+			fprintf(stderr, "nfq_probe: close: %s\n", strerror(errno));
+			rc = 1;
+		}
+	if (stats_path) {
+		FILE *f = fopen(stats_path, "w");
+
+		if (f) {
+			print_stats(f, &t);
+			fclose(f);
+		}
+	}
+	print_stats(stdout, &t);
+	return rc;
+}
