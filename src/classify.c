@@ -111,7 +111,10 @@ struct facts {
 	bool ttl_mismatch;
 	bool ipid_jump;
 	bool rst_seq_change;        /* the sender reset before, with another seq */
-	uint64_t gap_us;            /* silence on the flow before the reset */
+	bool partial;               /* data segments were not seen (rst_context.partial_view) */
+	bool bytes_known;           /* both ISNs seen: seq/ack give the bytes sent each way */
+	uint32_t sent, received;    /* payload bytes the sender sent / received, by seq arithmetic */
+	uint64_t gap_us;            /* silence on the flow before the reset (0: unknown) */
 	uint64_t age_us;
 };
 
@@ -125,8 +128,18 @@ static uint64_t ms(uint64_t us)
 	return us / 1000;
 }
 
+/* Idle time from conntrack: an established entry's timeout restarts at every
+ * packet, so what is left of it tells how long the flow has been silent. */
+static uint64_t ct_idle_us(const struct ct_info *ct, const struct classify_settings *st)
+{
+	if (!ct || ct->tcp_state != TCP_CONNTRACK_ESTABLISHED ||
+	    ct->timeout_s >= st->ct_established_timeout_s)
+		return 0;
+	return (uint64_t)(st->ct_established_timeout_s - ct->timeout_s) * 1000000;
+}
+
 static void gather(struct facts *x, const struct tcp_packet *r, const struct flow *f, int dir,
-		   uint64_t ts, const struct classify_settings *st)
+		   uint64_t ts, const struct rst_context *ctx, const struct classify_settings *st)
 {
 	static const struct flow_dir none;
 	const struct flow_dir *s = f ? &f->dir[dir] : &none;
@@ -161,9 +174,19 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 	if (r->family == 4 && x->s_pkts >= 2 && s->ipid_zero == 0 && r->ipid != 0)
 		x->ipid_jump = (uint16_t)(r->ipid - s->ipid) > 1024;
 	x->rst_seq_change = s->rsts > 0 && r->seq != s->rst_seq;
+	x->partial = ctx->partial_view;
+	if ((r->flags & TCPF_ACK) && (s->flags & DF_SYN) && (p->flags & DF_SYN)) {
+		uint32_t sent = r->seq - s->isn - 1 - !!(s->flags & DF_FIN);
+		uint32_t received = r->ack - p->isn - 1 - !!(p->flags & DF_FIN);
+
+		x->bytes_known = sent < 0x80000000u && received < 0x80000000u;
+		x->sent = sent;
+		x->received = received;
+	}
 	if (f) {
-		x->gap_us = ts > f->last_ts ? ts - f->last_ts : 0;
 		x->age_us = ts > f->first_ts ? ts - f->first_ts : 0;
+		x->gap_us = x->partial ? ct_idle_us(ctx->ct, st)
+				       : ts > f->last_ts ? ts - f->last_ts : 0;
 	}
 }
 
@@ -241,6 +264,10 @@ static bool classify_forged(const struct facts *x, const struct tcp_packet *r,
 			 * on the path that tracks state, not a blind guesser. */
 			evidence(v, "seq-exact");
 			verdict(v, RST_FIREWALL, ORIGIN_MIDDLEBOX, 0.75f);
+		} else if (x->partial && !x->rst_seq_change) {
+			/* Data unseen: its seq can be neither confirmed nor faulted. */
+			evidence(v, "seq-unverified");
+			verdict(v, RST_FIREWALL, ORIGIN_MIDDLEBOX, 0.6f);
 		} else {
 			/* In the window it saw the connection: it sits on the path. A
 			 * blind forger's seq misses the window; where it is, no one can say. */
@@ -253,7 +280,7 @@ static bool classify_forged(const struct facts *x, const struct tcp_packet *r,
 		}
 		return true;
 	}
-	if (seq_exact(x))
+	if (seq_exact(x) || x->partial)
 		return false;
 	if (x->seq_known && !x->in_window) {
 		evidence(v, "seq-outside-window");
@@ -308,6 +335,12 @@ static bool classify_handshake(const struct facts *x, const struct tcp_packet *r
 	return true;
 }
 
+static void evidence_bytes(const struct facts *x, struct rst_verdict *v)
+{
+	if (x->bytes_known)
+		evidence(v, "bytes:sent=%u,received=%u", x->sent, x->received);
+}
+
 static bool classify_established(const struct facts *x, const struct tcp_packet *r, int dir,
 				 const struct classify_settings *st, struct rst_verdict *v)
 {
@@ -316,7 +349,13 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	uint64_t idle_us = (uint64_t)st->idle_threshold_s * 1000000;
 
 	/* A SYN met by a bare ACK (RFC 5961 challenge ACK from a side that
-	 * still holds a connection on the 4-tuple), answered by R. */
+	 * still holds a connection on the 4-tuple), answered by R. A partial
+	 * view does not show the ACK; the new ISN and the R are enough. */
+	if (x->stateless && (s->flags & DF_SYN_RETX) && x->partial) {
+		evidence(v, "syn-new-isn");
+		verdict(v, RST_SYN_CONFLICT, ORIGIN_ENDPOINT, 0.7f);
+		return true;
+	}
 	if (x->stateless && x->seq_peer_ack && p->last_ts >= s->last_ts &&
 	    ((s->flags & DF_SYN_RETX) ||
 	     ((s->flags & DF_SYN) && !(s->flags & DF_ACK) && !(p->flags & DF_SYN)))) {
@@ -335,14 +374,17 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		return true;
 	}
 	/* With the accept queue full the server never got a socket for the
-	 * flow: nothing after its SYN/ACK, not even an ACK of the client's data. */
+	 * flow: nothing after its SYN/ACK, not even an ACK of the client's data,
+	 * and its reset is the stateless answer to the client's ACK. */
 	if (dir == DIR_RESP && (s->flags & DF_SYN) && !(s->flags & (DF_DATA | DF_FIN)) &&
-	    s->snd_nxt == s->isn + 1 && s->ack == p->isn + 1 && (p->flags & DF_ACK) &&
-	    !(p->flags & DF_FIN) && x->age_us < (uint64_t)st->overflow_window_ms * 1000) {
+	    s->snd_nxt == s->isn + 1 && !(p->flags & DF_FIN) &&
+	    x->age_us < (uint64_t)st->overflow_window_ms * 1000 &&
+	    (x->partial ? x->stateless && x->seq_socket
+			: s->ack == p->isn + 1 && (p->flags & DF_ACK))) {
 		evidence(v, "after-handshake");
 		evidence(v, "server-silent-after-synack");
 		evidence(v, "flow-age:%llums", (unsigned long long)ms(x->age_us));
-		verdict(v, RST_ACCEPT_OVERFLOW, ORIGIN_ENDPOINT, 0.85f);
+		verdict(v, RST_ACCEPT_OVERFLOW, ORIGIN_ENDPOINT, x->partial ? 0.75f : 0.85f);
 		return true;
 	}
 	if ((s->flags & DF_FIN) && (p->flags & DF_DATA) && p->last_data_ts > s->fin_ts) {
@@ -350,13 +392,20 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, 0.8f);
 		return true;
 	}
-	if (x->stateless && x->seq_peer_ack && s_synced && !(s->flags & DF_FIN) &&
-	    p->last_ts > s->last_ts) {
+	if (x->partial && (s->flags & DF_FIN) && !(p->flags & DF_FIN)) {
+		/* Closed, and reset anyway: the peer kept sending (data unseen). */
+		evidence(v, "after-own-fin");
+		evidence_bytes(x, v);
+		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, 0.5f);
+		return true;
+	}
+	if (x->stateless && s_synced && !(s->flags & DF_FIN) &&
+	    (x->partial || (x->seq_peer_ack && p->last_ts > s->last_ts))) {
 		evidence(v, "stateless-reset");
-		evidence(v, "answers-peer-segment");
+		evidence(v, x->partial ? "seq-unverified" : "answers-peer-segment");
 		if (x->gap_us >= 1000000)
 			evidence(v, "idle:%llus", (unsigned long long)(x->gap_us / 1000000));
-		verdict(v, RST_HALF_OPEN, ORIGIN_ENDPOINT, 0.8f);
+		verdict(v, RST_HALF_OPEN, ORIGIN_ENDPOINT, x->partial ? 0.6f : 0.8f);
 		return true;
 	}
 	if (s->keepalives > 0 && p->last_ts < s->last_ts) {
@@ -366,12 +415,15 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		return true;
 	}
 	/* The server resets with the client's data newest and never answered:
-	 * it closed a socket whose receive queue still held that data. */
-	if (dir == DIR_RESP && !x->stateless && (p->flags & DF_DATA) &&
-	    (!(s->flags & DF_DATA) || p->last_data_ts > s->last_data_ts) &&
-	    r->ack == p->snd_nxt && !(s->flags & DF_FIN)) {
+	 * it closed a socket whose receive queue still held that data. A partial
+	 * view has only the byte counts: it got data and never sent any. */
+	if (dir == DIR_RESP && !x->stateless && !(s->flags & DF_FIN) &&
+	    (x->partial ? x->bytes_known && x->sent == 0 && x->received > 0
+			: (p->flags & DF_DATA) && r->ack == p->snd_nxt &&
+			  (!(s->flags & DF_DATA) || p->last_data_ts > s->last_data_ts))) {
 		evidence(v, "unanswered-peer-data");
-		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, 0.75f);
+		evidence_bytes(x, v);
+		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, x->partial ? 0.6f : 0.75f);
 		return true;
 	}
 	if (x->gap_us > idle_us) {
@@ -379,10 +431,11 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.7f);
 		return true;
 	}
-	if (s_synced && seq_exact(x)) {
-		float conf = x->stateless ? 0.5f : 0.75f;
+	if (s_synced && (seq_exact(x) || (x->partial && !x->stateless))) {
+		float conf = x->stateless ? 0.5f : x->partial ? 0.6f : 0.75f;
 
 		evidence(v, x->stateless ? "stateless-reset" : "socket-reset");
+		evidence_bytes(x, v);
 		if (s->flags & DF_FIN) {
 			evidence(v, "after-own-fin");
 			conf = 0.5f;
@@ -411,7 +464,7 @@ void rst_classify(const struct tcp_packet *r, const struct flow *f, int dir, uin
 	v->expected_ttl = -1;
 	verdict(v, RST_UNKNOWN, ORIGIN_UNKNOWN, 0.2f);
 	v->sender = sender_of(f, dir, v);
-	gather(&x, r, f, dir, ts, st);
+	gather(&x, r, f, dir, ts, ctx, st);
 	if (x.s_pkts > 0)
 		v->expected_ttl = x.s->ttl_last;
 

@@ -46,6 +46,9 @@ struct rst_context {
 	bool src_is_local;        /* HOOK_OUTPUT: the source is an address of this host. When it
 				   * is not, only nf_reject (a firewall rule) can have made it. */
 	const struct ct_info *ct; /* NULL, or conntrack's view before the reset */
+	bool partial_view;        /* only resets, handshakes and FINs were seen (a live queue at
+				   * context rst/handshake): a seq that matches nothing proves
+				   * nothing, and silence is judged from conntrack's timeout */
 };
 
 struct classify_settings {

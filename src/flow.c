@@ -350,7 +350,11 @@ static bool is_keepalive(const struct flow_dir *d, const struct tcp_packet *p)
 void flow_update(struct flow *f, int dir, const struct tcp_packet *p, uint64_t ts_us)
 {
 	struct flow_dir *d = &f->dir[dir];
-	bool synchronized = (f->dir[0].flags & DF_ACK) && (f->dir[1].flags & DF_ACK);
+	const struct flow_dir *peer = &f->dir[!dir];
+	/* Both sides ACKed, or (when only handshakes are seen) the peer answered
+	 * this side's earlier SYN with a SYN/ACK. */
+	bool synchronized = ((f->dir[0].flags & DF_ACK) && (f->dir[1].flags & DF_ACK)) ||
+			    ((peer->flags & (DF_SYN | DF_ACK)) == (DF_SYN | DF_ACK));
 
 	d->pkts++;
 	d->last_ts = ts_us;

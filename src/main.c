@@ -6,10 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ctype.h>
+#include <signal.h>
+
 #include "capture.h"
 #include "classify.h"
+#include "ct.h"
+#include "daemon.h"
 #include "event.h"
+#include "install.h"
+#include "metrics.h"
+#include "nflog.h"
 #include "pipeline.h"
+#include "queue.h"
 
 #ifndef RSTWATCH_VERSION
 #define RSTWATCH_VERSION "0.1.0"
@@ -27,6 +36,12 @@ static const char usage_main[] =
 "\n"
 "Commands:\n"
 "  explain [--json] FILE...   classify every reset in pcap/pcapng captures\n"
+"  run [OPTIONS]              the gateway daemon: nftables rules, NFQUEUE,\n"
+"                             conntrack context and marks, events, metrics\n"
+"  rules print|install|remove|status [OPTIONS]\n"
+"                             the nftables ruleset 'run' loads (same options)\n"
+"  check                      which kernel features exist, which fallback 'run'\n"
+"                             uses; non-zero exit if 'run' cannot work here\n"
 "  help [COMMAND]             show help for a command\n"
 "  version                    print the version\n"
 "\n"
@@ -242,6 +257,554 @@ static int cmd_explain(int argc, char **argv)
 	return status;
 }
 
+static const char usage_run[] =
+"usage: rstwatch run [OPTIONS]\n"
+"       rstwatch rules print|install|remove|status [OPTIONS]\n"
+"\n"
+"'run' watches TCP resets on this host or gateway. At start it binds its\n"
+"NFQUEUE queue(s) and nflog group, then loads table inet rstwatch (one atomic\n"
+"nftables transaction; no other table is touched) that diverts resets and, by\n"
+"context level, handshake packets to the queue. Each reset is classified in the\n"
+"context of its flow and of conntrack's entry, logged as an event, and its\n"
+"conntrack entry tagged in the mark bits rstwatch owns. In enforce mode resets\n"
+"classified 'injected', and those of the classes named in --suppress, are\n"
+"dropped. SIGTERM or SIGINT removes the table, answers every queued packet and\n"
+"exits 0; SIGHUP reopens the log file. If the table disappears (nft flush\n"
+"ruleset) it is reinstalled within a second. The queue rule uses 'bypass' and\n"
+"the queue fail-open, so traffic keeps flowing if rstwatch dies or falls behind.\n"
+"\n"
+"Resets this host's own firewall sends for new connections (reject with tcp\n"
+"reset) are never queued (the kernel would drop them silently); they are\n"
+"copied to the nflog group and reported as 'firewall' / 'local-firewall'.\n"
+"\n"
+"Options (each also readable from --config FILE as 'name = value', without\n"
+"the dashes; the command line wins):\n"
+"  -q, --queue N|N-M       queue number, or a range for one thread per queue; the\n"
+"                          kernel keeps each flow on one queue (default 7300)\n"
+"  -l, --log TARGET        FILE (appended; reopened on SIGHUP), '-' for standard\n"
+"                          output, or 'syslog' (default -)\n"
+"      --format json|text  JSON lines (Suricata EVE envelope, event_type \"rst\")\n"
+"                          or one plain-English line per reset (default json)\n"
+"  -m, --mode observe|enforce\n"
+"                          observe accepts every reset (default); enforce drops\n"
+"                          'injected' resets and the --suppress classes\n"
+"  -s, --suppress CLASSES  comma-separated classes to drop in enforce mode,\n"
+"                          e.g. firewall (a middlebox forging resets)\n"
+"      --mark-mask MASK    conntrack mark bits rstwatch may change: one run of at\n"
+"                          least 6 bits (default 0x00ff0000). Low 4 bits: class\n"
+"                          code (class + 1), bit 4: a reset was dropped, top bit:\n"
+"                          flow on the watch list. Bits outside never change.\n"
+"  -c, --context rst|handshake|watch\n"
+"                          what is queued besides resets: nothing; SYN, SYN/ACK\n"
+"                          and FIN (default); and every packet of a flow on the\n"
+"                          watch list for --watch-seconds after a forged reset\n"
+"      --watch-seconds S   how long a flow stays on the watch list (default 10)\n"
+"      --metrics ADDR:PORT serve Prometheus metrics on GET /metrics\n"
+"                          (e.g. 127.0.0.1:9386 or [::1]:9386)\n"
+"      --no-rules          do not load or remove the ruleset: you include\n"
+"                          rules/rstwatch.nft and the queue rule yourself\n"
+"      --no-conntrack      no conntrack lookups and no marks\n"
+"      --nflog-group N     log group for this host's new-flow resets (default 7300)\n"
+"      --queue-impl auto|native|xt\n"
+"                          how the divert rule queues: nft 'queue' or the xt\n"
+"                          NFQUEUE target (default auto: probe the kernel)\n"
+"      --copy-range BYTES  bytes of each packet copied to rstwatch (default 128)\n"
+"      --queue-maxlen N    packets the kernel holds per queue (default 4096)\n"
+"      --rcvbuf BYTES      netlink receive buffer (SO_RCVBUFFORCE; default: system)\n"
+"      --batch N           accepted packets per verdict message (default 8)\n"
+"      --no-fail-open      drop instead of accept when the queue is full\n"
+"      --max-flows N       flows tracked per queue thread (default 262144)\n"
+"      --rate-limit N      events per second per source address; the rest are\n"
+"                          summarised as 'N events suppressed' (default 20, 0 off)\n"
+"      --rate-burst N      events a source may send at once (default 40)\n"
+"      --idle-threshold S  silence, in seconds, that makes a reset an idle\n"
+"                          timeout (default 300)\n"
+"      --ttl-tolerance N   TTL drift still taken as the same sender (default 1)\n"
+"  -F, --config FILE       read options from FILE first\n"
+"  -h, --help              this help\n"
+"\n"
+"'rules print' shows the ruleset for these options as nft syntax; 'install' and\n"
+"'remove' load or delete it; 'status' says whether it is loaded and intact.\n"
+"\n"
+"Exit status: 0 clean stop; 1 a runtime failure (queue busy, kernel refused a\n"
+"rule, a thread failed); 2 bad usage or configuration.\n";
+
+enum {
+	OPT_FORMAT = 1000, OPT_MARK_MASK, OPT_WATCH_SECONDS, OPT_METRICS, OPT_NO_RULES,
+	OPT_NO_CT, OPT_NFLOG_GROUP, OPT_QUEUE_IMPL, OPT_COPY_RANGE, OPT_QUEUE_MAXLEN,
+	OPT_RCVBUF, OPT_BATCH, OPT_NO_FAIL_OPEN, OPT_MAX_FLOWS, OPT_RATE, OPT_BURST,
+	OPT_IDLE, OPT_TTL_TOL,
+};
+
+static const struct option run_opts[] = {
+	{ "queue", required_argument, NULL, 'q' },
+	{ "log", required_argument, NULL, 'l' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "suppress", required_argument, NULL, 's' },
+	{ "mark-mask", required_argument, NULL, OPT_MARK_MASK },
+	{ "context", required_argument, NULL, 'c' },
+	{ "watch-seconds", required_argument, NULL, OPT_WATCH_SECONDS },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "no-rules", no_argument, NULL, OPT_NO_RULES },
+	{ "no-conntrack", no_argument, NULL, OPT_NO_CT },
+	{ "nflog-group", required_argument, NULL, OPT_NFLOG_GROUP },
+	{ "queue-impl", required_argument, NULL, OPT_QUEUE_IMPL },
+	{ "copy-range", required_argument, NULL, OPT_COPY_RANGE },
+	{ "queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN },
+	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "no-fail-open", no_argument, NULL, OPT_NO_FAIL_OPEN },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "rate-limit", required_argument, NULL, OPT_RATE },
+	{ "rate-burst", required_argument, NULL, OPT_BURST },
+	{ "idle-threshold", required_argument, NULL, OPT_IDLE },
+	{ "ttl-tolerance", required_argument, NULL, OPT_TTL_TOL },
+	{ "config", required_argument, NULL, 'F' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int copy_str(char *dst, size_t size, const char *src)
+{
+	if (strlen(src) >= size)
+		return -1;
+	strcpy(dst, src);
+	return 0;
+}
+
+/* Apply one option, from the command line or a config file. 0, or -1 with a
+ * message in err. */
+static int run_option(struct daemon_config *c, int code, const char *name, const char *val,
+		      char *err, size_t errlen)
+{
+	unsigned long v, w;
+	char *end;
+	int lvl;
+
+	switch (code) {
+	case 'q':
+		errno = 0;
+		v = strtoul(val, &end, 10);
+		w = v;
+		if (*end == '-')
+			w = strtoul(end + 1, &end, 10);
+		if (errno || *end || !isdigit((unsigned char)val[0]) || v > 65535 || w > 65535 ||
+		    w < v || w - v >= 64)
+			goto bad;
+		c->queue_first = (uint16_t)v;
+		c->queue_last = (uint16_t)w;
+		return 0;
+	case 'l':
+		return copy_str(c->log_target, sizeof(c->log_target), val) ? -1 : 0;
+	case OPT_FORMAT:
+		if (strcmp(val, "json") && strcmp(val, "text"))
+			goto bad;
+		c->log_text = !strcmp(val, "text");
+		return 0;
+	case 'm':
+		if (strcmp(val, "observe") && strcmp(val, "enforce"))
+			goto bad;
+		c->mode = strcmp(val, "enforce") ? MODE_OBSERVE : MODE_ENFORCE;
+		return 0;
+	case 's':
+		return copy_str(c->suppress, sizeof(c->suppress), val) ? -1 : 0;
+	case OPT_MARK_MASK:
+		if (parse_uint(val, 1, 0xffffffffUL, &v))
+			goto bad;
+		c->mark_mask = (uint32_t)v;
+		return 0;
+	case 'c':
+		lvl = rules_level_from_name(val);
+		if (lvl < 0)
+			goto bad;
+		c->level = (enum rules_level)lvl;
+		return 0;
+	case OPT_WATCH_SECONDS:
+		if (parse_uint(val, 0, 3600, &v))
+			goto bad;
+		c->watch_seconds = (uint32_t)v;
+		return 0;
+	case OPT_METRICS:
+		return copy_str(c->metrics_addr, sizeof(c->metrics_addr), val) ? -1 : 0;
+	case OPT_NO_RULES:
+		c->install_rules = false;
+		return 0;
+	case OPT_NO_CT:
+		c->conntrack = false;
+		return 0;
+	case OPT_NFLOG_GROUP:
+		if (parse_uint(val, 0, 65535, &v))
+			goto bad;
+		c->nflog_group = (uint16_t)v;
+		return 0;
+	case OPT_QUEUE_IMPL:
+		if (!strcmp(val, "auto"))
+			c->queue_impl = RULES_QUEUE_AUTO;
+		else if (!strcmp(val, "native"))
+			c->queue_impl = RULES_QUEUE_NATIVE;
+		else if (!strcmp(val, "xt"))
+			c->queue_impl = RULES_QUEUE_XT;
+		else
+			goto bad;
+		return 0;
+	case OPT_COPY_RANGE:
+		if (parse_uint(val, 40, 65535, &v))
+			goto bad;
+		c->copy_range = (uint32_t)v;
+		return 0;
+	case OPT_QUEUE_MAXLEN:
+		if (parse_uint(val, 1, 1u << 20, &v))
+			goto bad;
+		c->queue_maxlen = (uint32_t)v;
+		return 0;
+	case OPT_RCVBUF:
+		if (parse_uint(val, 0, 1u << 30, &v))
+			goto bad;
+		c->rcvbuf = (int)v;
+		return 0;
+	case OPT_BATCH:
+		if (parse_uint(val, 1, 1024, &v))
+			goto bad;
+		c->batch = (unsigned)v;
+		return 0;
+	case OPT_NO_FAIL_OPEN:
+		c->fail_open = false;
+		return 0;
+	case OPT_MAX_FLOWS:
+		if (parse_uint(val, 1, 1u << 28, &v))
+			goto bad;
+		c->max_flows = (uint32_t)v;
+		return 0;
+	case OPT_RATE:
+		if (parse_uint(val, 0, 1000000, &v))
+			goto bad;
+		c->rate = (uint32_t)v;
+		return 0;
+	case OPT_BURST:
+		if (parse_uint(val, 1, 1000000, &v))
+			goto bad;
+		c->burst = (uint32_t)v;
+		return 0;
+	case OPT_IDLE:
+		if (parse_uint(val, 1, 86400 * 30, &v))
+			goto bad;
+		c->idle_threshold_s = (uint32_t)v;
+		return 0;
+	case OPT_TTL_TOL:
+		if (parse_uint(val, 0, 64, &v))
+			goto bad;
+		c->ttl_tolerance = (uint8_t)v;
+		return 0;
+	default:
+		snprintf(err, errlen, "unknown option '%s'", name);
+		return -1;
+	}
+bad:
+	snprintf(err, errlen, "--%s: invalid value '%s' (see --help)", name, val);
+	return -1;
+}
+
+static const struct option *run_opt_by_name(const char *name)
+{
+	const struct option *o;
+
+	for (o = run_opts; o->name; o++)
+		if (!strcmp(o->name, name))
+			return o;
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+/* "name = value" lines; '#' starts a comment; flags take yes/true/1. */
+static int load_config(struct daemon_config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char line[4200], msg[256];
+	unsigned lineno = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *k, *v, *eq, *hash = strchr(line, '#');
+		const struct option *o;
+
+		lineno++;
+		if (hash)
+			*hash = 0;
+		k = trim(line);
+		if (!*k)
+			continue;
+		eq = strchr(k, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected 'name = value'", path, lineno);
+			goto fail;
+		}
+		*eq = 0;
+		k = trim(k);
+		v = trim(eq + 1);
+		o = run_opt_by_name(k);
+		if (!o || o->val == 'F' || o->val == 'h') {
+			snprintf(err, errlen, "%s:%u: unknown option '%s'", path, lineno, k);
+			goto fail;
+		}
+		if (o->has_arg == no_argument) {
+			if (strcmp(v, "yes") && strcmp(v, "true") && strcmp(v, "1")) {
+				if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+					continue;
+				snprintf(err, errlen, "%s:%u: %s takes yes or no", path, lineno, k);
+				goto fail;
+			}
+		}
+		if (run_option(c, o->val, k, v, msg, sizeof(msg))) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			goto fail;
+		}
+	}
+	fclose(f);
+	return 0;
+fail:
+	fclose(f);
+	return -1;
+}
+
+/* Options of run and rules: the config file first, then the command line. */
+static int parse_run_options(int argc, char **argv, struct daemon_config *c, bool *help)
+{
+	char err[4400];
+	int opt, i, idx;
+
+	daemon_config_default(c);
+	*help = false;
+	for (i = 1; i < argc; i++) {
+		const char *cfg = NULL;
+
+		if (!strcmp(argv[i], "--"))
+			break;
+		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-F")) && i + 1 < argc)
+			cfg = argv[i + 1];
+		else if (!strncmp(argv[i], "--config=", 9))
+			cfg = argv[i] + 9;
+		if (cfg && load_config(c, cfg, err, sizeof(err))) {
+			fprintf(stderr, "rstwatch: %s\n", err);
+			return -1;
+		}
+	}
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "q:l:m:s:c:F:h", run_opts, &idx)) != -1) {
+		const char *name = NULL;
+		const struct option *o;
+
+		if (opt == 'h') {
+			*help = true;
+			return 0;
+		}
+		if (opt == 'F')
+			continue;
+		if (opt == '?') {
+			fputs("Try 'rstwatch run --help'.\n", stderr);
+			return -1;
+		}
+		for (o = run_opts; o->name; o++)
+			if (o->val == opt)
+				name = o->name;
+		if (run_option(c, opt, name ? name : "?", optarg ? optarg : "", err, sizeof(err))) {
+			fprintf(stderr, "rstwatch: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct daemon_signals signals_seen;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		signals_seen.hup = 1;
+	else
+		signals_seen.stop = 1;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct daemon_config c;
+	struct sigaction sa;
+	char err[512] = "";
+	bool help;
+
+	if (parse_run_options(argc, argv, &c, &help))
+		return EXIT_USAGE;
+	if (help) {
+		fputs(usage_run, stdout);
+		return EXIT_OKAY;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rstwatch run: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (daemon_run(&c, &signals_seen, err, sizeof(err))) {
+		fprintf(stderr, "rstwatch run: %s\n", err);
+		return EXIT_PARTIAL;
+	}
+	return EXIT_OKAY;
+}
+
+static void rules_config_from(const struct daemon_config *c, struct rules_config *r)
+{
+	struct policy p;
+
+	rules_config_default(r);
+	r->queue_first = c->queue_first;
+	r->queue_last = c->queue_last;
+	r->nflog_group = c->nflog_group;
+	r->mark_mask = c->mark_mask;
+	if (policy_init(&p, c->mode, c->mark_mask) == 0)
+		r->watch_bit = policy_watch_bit(&p);
+	r->level = c->level;
+	r->impl = c->queue_impl;
+}
+
+static int cmd_rules(int argc, char **argv)
+{
+	struct daemon_config c;
+	struct rules_config r;
+	const char *verb = argc > 1 ? argv[1] : "";
+	char err[256] = "";
+	bool help;
+	int st;
+
+	if (!strcmp(verb, "-h") || !strcmp(verb, "--help")) {
+		fputs(usage_run, stdout);
+		return EXIT_OKAY;
+	}
+	if (parse_run_options(argc - 1, argv + 1, &c, &help))
+		return EXIT_USAGE;
+	if (help) {
+		fputs(usage_run, stdout);
+		return EXIT_OKAY;
+	}
+	rules_config_from(&c, &r);
+	if (rules_config_check(&r, err, sizeof(err))) {
+		fprintf(stderr, "rstwatch rules: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(verb, "print"))
+		return rules_print(stdout, &r) ? EXIT_PARTIAL : EXIT_OKAY;
+	if (!strcmp(verb, "install")) {
+		if (rules_install(&r, err, sizeof(err))) {
+			fprintf(stderr, "rstwatch rules install: %s\n", err);
+			return EXIT_PARTIAL;
+		}
+		return EXIT_OKAY;
+	}
+	if (!strcmp(verb, "remove")) {
+		if (rules_remove()) {
+			fprintf(stderr, "rstwatch rules remove: %s\n", strerror(errno));
+			return EXIT_PARTIAL;
+		}
+		return EXIT_OKAY;
+	}
+	if (!strcmp(verb, "status")) {
+		st = rules_check(&r);
+		if (st < 0) {
+			fprintf(stderr, "rstwatch rules status: %s\n", strerror(errno));
+			return EXIT_PARTIAL;
+		}
+		printf("table inet rstwatch: %s\n", st == RULES_INTACT ? "installed, intact"
+			: st == RULES_ALTERED ? "installed, but altered" : "not installed");
+		return st == RULES_INTACT ? EXIT_OKAY : EXIT_PARTIAL;
+	}
+	fprintf(stderr, "rstwatch rules: say print, install, remove or status\n");
+	return EXIT_USAGE;
+}
+
+static const char usage_check[] =
+"usage: rstwatch check\n"
+"\n"
+"Probes this kernel (in the current network namespace) for what 'rstwatch run'\n"
+"needs, says which fallback it will use, and exits 1 if it cannot work here:\n"
+"  queue statement   nft 'queue' (nft_queue), else the xt NFQUEUE target through\n"
+"                    nft_compat; one of them is required\n"
+"  NFQUEUE           binding a queue (nfnetlink_queue); required\n"
+"  conntrack glue    NFQA_CFG_F_CONNTRACK; without it ctnetlink is used (fine)\n"
+"  ctnetlink         conntrack lookups and marks; without it no context, no tags\n"
+"  nflog             the log group that copies this host's new-flow rejects\n"
+"Needs CAP_NET_ADMIN.\n";
+
+static int cmd_check(int argc, char **argv)
+{
+	struct rules_probe p;
+	struct nfqueue_config qc;
+	struct nfqueue *q = NULL;
+	struct nflog_reader *lr = NULL;
+	struct nflog_config lc = { .group = 65000 };
+	struct ct_handle *ct;
+	enum rules_queue_impl impl;
+	bool ok = true;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(usage_check, stdout);
+		return EXIT_OKAY;
+	}
+	if (rules_probe(&p)) {
+		printf("nftables          cannot probe: %s\n", strerror(errno));
+		return EXIT_PARTIAL;
+	}
+	printf("nft queue         %s\n", p.native_queue_err ? strerror(p.native_queue_err)
+							 : "yes");
+	printf("xt NFQUEUE rev 3  %s\n", p.xt_nfqueue_err ? strerror(p.xt_nfqueue_err) : "yes");
+	impl = rules_probe_choose(&p);
+	printf("  -> divert rule uses %s\n", impl == RULES_QUEUE_NATIVE ? "nft queue"
+		: impl == RULES_QUEUE_XT ? "xt NFQUEUE (fallback)" : "NOTHING: cannot queue");
+	if (impl == RULES_QUEUE_AUTO)
+		ok = false;
+	nfqueue_config_default(&qc, 65000);
+	if (nfqueue_open(&q, &qc)) {
+		printf("NFQUEUE bind      %s\n", strerror(errno));
+		ok = false;
+	} else {
+		printf("NFQUEUE bind      yes (fail-open, GSO)\n");
+		nfqueue_close(q);
+	}
+	ct = ct_open();
+	if (!ct) {
+		printf("ctnetlink         %s: no conntrack context, no marks\n", strerror(errno));
+	} else {
+		printf("ctnetlink         yes (conntrack context by GET, marks by CT_NEW + mask)\n");
+		ct_close(ct);
+	}
+	if (nflog_open(&lr, &lc)) {
+		printf("nflog             %s: new-flow firewall rejects will not be seen\n",
+		       strerror(errno));
+	} else {
+		printf("nflog             yes\n");
+		nflog_close(lr);
+	}
+	printf("%s\n", ok ? "rstwatch run can work here" : "rstwatch run CANNOT work here");
+	return ok ? EXIT_OKAY : EXIT_PARTIAL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -255,14 +818,21 @@ int main(int argc, char **argv)
 		return EXIT_OKAY;
 	}
 	if (!strcmp(cmd, "help")) {
-		if (argc > 2 && !strcmp(argv[2], "explain"))
-			fputs(usage_explain, stdout);
-		else
-			fputs(usage_main, stdout);
+		const char *what = argc > 2 ? argv[2] : "";
+
+		fputs(!strcmp(what, "explain") ? usage_explain
+		      : !strcmp(what, "run") || !strcmp(what, "rules") ? usage_run
+		      : !strcmp(what, "check") ? usage_check : usage_main, stdout);
 		return EXIT_OKAY;
 	}
 	if (!strcmp(cmd, "explain"))
 		return cmd_explain(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rules"))
+		return cmd_rules(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc - 1, argv + 1);
 	fprintf(stderr, "rstwatch: unknown command '%s'\n\n%s", cmd, usage_main);
 	return EXIT_USAGE;
 }

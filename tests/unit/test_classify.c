@@ -39,6 +39,7 @@ struct scenario {
 	struct seg segs[24];
 	bool output_hook_nonlocal; /* seen at output with a source not of this host */
 	const struct ct_info *ct;
+	bool partial;              /* a live queue's view: data segments are not seen */
 };
 
 /* An established connection: C ISN 1000, S ISN 5000, 100 bytes each way. */
@@ -169,6 +170,51 @@ static const struct scenario scenarios[] = {
 		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
 		{ 'S', RA, 0, 1001, 0, 0, 64, 0, "firewall server local-firewall made-by-this-host" } },
 	  .output_hook_nonlocal = true },
+	/* Partial view: what a queue at context level handshake sees of the same
+	 * connections (SYN, SYN/ACK, FIN, RST), with conntrack's idle estimate. */
+	{ "partial-abort", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'C', RA, 1006, 6001, 0, 100, 0, 0, "abort client endpoint socket-reset" } },
+	  .partial = true },
+	{ "partial-unread-data", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'S', RA, 5001, 1301, 0, 50, 0, 0, "unread-data server endpoint unanswered-peer-data" } },
+	  .partial = true },
+	{ "partial-accept-overflow", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'S', R, 5001, 0, 0, 2, 0, 0, "accept-overflow server endpoint after-handshake" } },
+	  .partial = true },
+	{ "partial-half-open", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'S', R, 5801, 0, 0, 20000, 0, 0, "half-open server endpoint stateless-reset" } },
+	  .partial = true },
+	{ "partial-forged-unverified", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'S', R, 9001, 0, 0, 2000, 40, 0, "firewall server middlebox seq-unverified" } },
+	  .partial = true },
+	{ "partial-syn-conflict", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'C', S_, 90000, 0, 0, 30000, 0, 0, NULL },
+		{ 'C', R, 1501, 0, 0, 1, 0, 0, "syn-conflict client endpoint syn-new-isn" } },
+	  .partial = true },
+	{ "partial-time-wait", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'C', FA, 1101, 5101, 0, 10, 0, 0, NULL },
+		{ 'S', FA, 5101, 1102, 0, 1, 0, 0, NULL },
+		{ 'S', R, 5102, 0, 0, 1000, 0, 0, "time-wait server endpoint after-both-fins" } },
+	  .partial = true },
+	{ "partial-idle-from-ct", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'C', RA, 1101, 5101, 0, 10, 0, 0, "idle-timeout client endpoint idle:4000s" } },
+	  .partial = true, .ct = &ct_established_idle },
 	{ "ct-only-idle", {
 		{ 'S', RA, 5101, 1101, 0, 0, 0, 0, "idle-timeout server endpoint ct-state:ESTABLISHED" } },
 	  .ct = &ct_established_idle },
@@ -215,7 +261,8 @@ static void run_scenario(const struct scenario *sc, int family)
 {
 	struct side c = { .port = 40000, .ipid = 100, .ttl = 64 };
 	struct side s = { .port = 80, .ipid = 20000, .ttl = 63 };
-	struct rst_context ctx = { .hook = HOOK_CAPTURE, .ct = sc->ct };
+	struct rst_context ctx = { .hook = HOOK_CAPTURE, .ct = sc->ct,
+				   .partial_view = sc->partial };
 	struct pipeline pl;
 	uint64_t ts = 1700000000ULL * 1000000;
 	const struct seg *sg;

