@@ -51,15 +51,21 @@ def server_data(frame):
 
 last = eth = None
 deadline = time.monotonic() + 60
-while not (os.path.exists(trigger) and last):
+while True:
     if time.monotonic() > deadline:
         sys.exit("deadline: trigger or server data never came")
     try:
         frame = s.recv(65535)
     except socket.timeout:
+        # Send only once the socket is drained: the last segment is then the
+        # server's newest, and its end is the client's rcv.nxt.
+        if last and os.path.exists(trigger):
+            break
         continue
     seg = server_data(frame)
     if seg:
+        if not last:
+            print("armed", flush=True)
         last, eth = seg, frame[:14]
 
 v, src, dst, sport, dport, nxt = last
