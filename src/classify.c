@@ -115,6 +115,7 @@ struct facts {
 	bool bytes_known;           /* both ISNs seen: seq/ack give the bytes sent each way */
 	uint32_t sent, received;    /* payload bytes the sender sent / received, by seq arithmetic */
 	uint64_t gap_us;            /* silence on the flow before the reset (0: unknown) */
+	uint64_t trigger_gap_us;    /* silence before the peer's packet the reset answers */
 	uint64_t age_us;
 };
 
@@ -187,6 +188,12 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 		x->age_us = ts > f->first_ts ? ts - f->first_ts : 0;
 		x->gap_us = x->partial ? ct_idle_us(ctx->ct, st)
 				       : ts > f->last_ts ? ts - f->last_ts : 0;
+		/* A box whose state expired answers the first packet after the
+		 * silence at once: the silence to judge is the one before it. */
+		x->trigger_gap_us = x->gap_us;
+		if (!x->partial && f->dir[!dir].last_ts == f->last_ts &&
+		    (uint64_t)f->idle_before_last_ms * 1000 > x->trigger_gap_us)
+			x->trigger_gap_us = (uint64_t)f->idle_before_last_ms * 1000;
 	}
 }
 
@@ -255,9 +262,9 @@ static bool classify_forged(const struct facts *x, const struct tcp_packet *r,
 {
 	if (x->ttl_mismatch) {
 		evidence(v, "ttl-mismatch:%u/%u", x->s->ttl_last, r->ttl);
-		if (x->gap_us > (uint64_t)st->idle_threshold_s * 1000000) {
+		if (x->trigger_gap_us > (uint64_t)st->idle_threshold_s * 1000000) {
 			/* A stateful box whose entry expired answers for the endpoint. */
-			evidence(v, "idle:%llus", (unsigned long long)(x->gap_us / 1000000));
+			evidence(v, "idle:%llus", (unsigned long long)(x->trigger_gap_us / 1000000));
 			verdict(v, RST_IDLE_TIMEOUT, ORIGIN_MIDDLEBOX, 0.7f);
 		} else if (seq_exact(x) && !x->rst_seq_change) {
 			/* It knows the connection's exact sequence: a firewall or IPS

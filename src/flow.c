@@ -358,8 +358,12 @@ void flow_update(struct flow *f, int dir, const struct tcp_packet *p, uint64_t t
 
 	d->pkts++;
 	d->last_ts = ts_us;
-	if (ts_us > f->last_ts)
+	if (ts_us > f->last_ts) {
+		uint64_t gap_ms = (ts_us - f->last_ts) / 1000;
+
+		f->idle_before_last_ms = gap_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)gap_ms;
 		f->last_ts = ts_us;
+	}
 	d->flags |= DF_SEEN;
 
 	if (p->flags & TCPF_RST) {

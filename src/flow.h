@@ -56,6 +56,7 @@ struct flow {
 	uint32_t hnext;            /* hash chain, index + 1, 0 ends */
 	uint32_t lru_prev, lru_next;
 	uint64_t first_ts, last_ts;
+	uint32_t idle_before_last_ms; /* silence that preceded the newest packet (saturating) */
 	uint64_t id;               /* stable flow id for events */
 	struct flow_dir dir[2];
 	uint8_t orig_guessed;      /* no SYN seen: originator inferred (ports / first packet) */

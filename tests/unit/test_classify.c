@@ -111,6 +111,10 @@ static const struct scenario scenarios[] = {
 		ESTABLISHED,
 		{ 'S', RA, 5101, 1101, 0, 5, 40, 0,
 		  "firewall server middlebox ttl-mismatch:63/40" } } },
+	{ "middlebox-state-expired", {
+		ESTABLISHED,
+		{ 'C', PA, 1101, 5101, 30, 400000, 0, 0, NULL },
+		{ 'S', R, 5101, 0, 0, 1, 40, 0, "idle-timeout server middlebox ttl-mismatch" } } },
 	{ "time-wait", {
 		ESTABLISHED,
 		{ 'C', FA, 1101, 5101, 0, 10, 0, 0, NULL },
