@@ -54,6 +54,11 @@ struct worker {
 	struct watch_entry watch[WATCH_MAX];
 	unsigned n_watch;
 	atomic_uint_fast64_t flows_active, flows_evicted;
+	/* Packet ids the kernel gave out that never reached us: a full socket
+	 * buffer (fail-open: passed unjudged; otherwise dropped, user_dropped).
+	 * The kernel numbers a queue's packets 1, 2, ... from the bind. */
+	uint32_t last_id;
+	atomic_uint_fast64_t unseen;
 	int error;                   /* errno that stopped the thread, 0 if none */
 };
 
@@ -240,6 +245,12 @@ static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg
 {
 	struct worker *w = arg;
 	uint64_t ts = qp->has_ts ? qp->ts_us : now_us();
+	int32_t gap = (int32_t)(qp->id - w->last_id - 1);
+
+	if (gap > 0)
+		atomic_fetch_add(&w->unseen, (uint64_t)gap);
+	if ((int32_t)(qp->id - w->last_id) > 0)
+		w->last_id = qp->id;
 
 	return handle_packet(w, qp->payload, qp->len, qp->hook, qp->ifindex_in, ts)
 	       ? NFQUEUE_DROP : NFQUEUE_ACCEPT;
@@ -375,6 +386,13 @@ static void render_metrics(FILE *out, void *arg)
 		fprintf(out, "rstwatch_queue_packets_total{queue=\"%u\"} %llu\n",
 			d->workers[i].queue_num, (unsigned long long)s.packets);
 	}
+	fputs("# HELP rstwatch_queue_unseen_total Packets the kernel queued that never reached "
+	      "rstwatch (socket buffer overrun): passed unjudged with fail-open, else dropped.\n"
+	      "# TYPE rstwatch_queue_unseen_total counter\n", out);
+	for (i = 0; i < d->n_workers; i++)
+		fprintf(out, "rstwatch_queue_unseen_total{queue=\"%u\"} %llu\n",
+			d->workers[i].queue_num,
+			(unsigned long long)atomic_load(&d->workers[i].unseen));
 	fputs("# HELP rstwatch_queue_verdicts_total Verdicts per queue.\n"
 	      "# TYPE rstwatch_queue_verdicts_total counter\n", out);
 	for (i = 0; i < d->n_workers; i++) {

@@ -127,3 +127,93 @@ queue_waiting() {
 	in_ns "$G" awk '{ n += $3 } END { print n + 0 }' /proc/net/netfilter/nfnetlink_queue
 }
 none_waiting() { [ "$(queue_waiting)" = 0 ]; }
+
+# --- the daemon --------------------------------------------------------------
+RSTWATCH=build/asan/rstwatch
+METRICS_ADDR=127.0.0.1:9386
+
+# start_daemon NAME ARGS...: `rstwatch run` (ASan/UBSan build) in the gateway,
+# events to $EV (set it first), metrics on $METRICS_ADDR; waits until it says
+# it runs and its table is loaded. Its pid in $daemon, stderr in $tmp/NAME.err.
+start_daemon() {
+	local name=$1
+	shift
+	bg "$name" "$G" "$RSTWATCH" run --log "$EV" --metrics "$METRICS_ADDR" "$@"
+	daemon=$bg_pid
+	wait_for 15 grep -q 'rstwatch: running' "$tmp/$name.err" || fail "daemon $name did not start"
+	in_ns "$G" nft list table inet rstwatch >/dev/null || fail "no table after start"
+}
+
+# stop_daemon NAME: SIGTERM, exit 0 expected, then no sanitizer report.
+stop_daemon() {
+	kill -TERM "$daemon"
+	wait "$daemon" || fail "daemon $1 exited with $? on SIGTERM"
+	no_sanitizer_report "$1"
+}
+
+# no_sanitizer_report NAME...: fail if ASan/UBSan/LSan wrote anything to
+# $tmp/NAME.err (all of $tmp/*.err without a name). A sanitizer's exit code
+# is lost when a test kills the process, so its stderr is the evidence.
+no_sanitizer_report() {
+	local f n
+	local -a files=()
+	if [ $# = 0 ]; then
+		files=("$tmp"/*.err)
+	else
+		for n in "$@"; do files+=("$tmp/$n.err"); done
+	fi
+	for f in "${files[@]}"; do
+		[ -s "$f" ] || continue
+		if grep -q -e 'Sanitizer' -e 'runtime error' "$f"; then
+			echo "--- sanitizer report in $f"
+			grep -m 1 -A 30 -e 'Sanitizer' -e 'runtime error' "$f"
+			fail "sanitizer report in $(basename "$f")"
+		fi
+	done
+}
+
+# metrics: the daemon's /metrics page.
+metrics() {
+	in_ns "$G" "$PY" -c 'import sys, urllib.request; print(urllib.request.urlopen("http://" + sys.argv[1] + "/metrics", timeout=3).read().decode())' "$METRICS_ADDR"
+}
+
+# metric_sum PATTERN [TEXT]: sum of the samples whose name{labels} starts with
+# PATTERN (a fixed string), in TEXT or a fresh /metrics page; 0 if none.
+metric_sum() {
+	local text=${2-}
+	[ -n "$text" ] || text=$(metrics) || fail "GET /metrics"
+	awk -v p="$1" 'index($0, p) == 1 { n += $NF } END { printf "%d\n", n }' <<<"$text"
+}
+
+# The daemon's resident memory, KiB.
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# nfqueue_field QUEUE N: field N of the queue's line in the gateway's
+# /proc/net/netfilter/nfnetlink_queue (3 waiting, 6 queue_dropped,
+# 7 user_dropped, 8 id_sequence: packets the kernel queued since the bind).
+nfqueue_field() {
+	in_ns "$G" awk -v q="$1" -v f="$2" '$1 == q { print $f }' /proc/net/netfilter/nfnetlink_queue
+}
+
+# --- packet counters ---------------------------------------------------------
+# counters_up NS HOOK MATCH...: in NS, a chain HOOK (prerouting or output) of
+# table inet count at priority -350 (before rstwatch's raw chains) with one
+# counter per MATCH, in order.
+counters_up() {
+	local ns=$1 hook=$2 m
+	shift 2
+	{
+		echo "table inet count {"
+		echo "chain $hook {"
+		echo "type filter hook $hook priority -350; policy accept;"
+		for m in "$@"; do echo "$m counter"; done
+		echo "}"
+		echo "}"
+	} | in_ns "$ns" nft -f - || fail "counters in $ns ($hook)"
+}
+
+# counter_of NS HOOK N: packets counted by the N-th counter of that chain.
+counter_of() {
+	in_ns "$1" nft list chain inet count "$2" | grep -o 'counter packets [0-9]*' |
+		sed -n "$3s/counter packets //p"
+}

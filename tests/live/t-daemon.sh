@@ -13,21 +13,13 @@
 #  G. nft flush ruleset under the daemon: it notices and reinstalls;
 #  H. enforce mode (--suppress firewall) drops the forged reset, exact or with
 #     a wrong in-window seq: the client's exchange completes;
-#  I. SIGTERM: exit 0, no table left, no packet waiting for a verdict.
+#  I. SIGTERM: exit 0, no table left, no packet waiting for a verdict;
+# and no ASan/UBSan report in any daemon's stderr.
 source "$(dirname "$0")/lib.sh"
-BIN=build/asan/rstwatch
-need "$BIN" nft conntrack
+need "$RSTWATCH" nft conntrack
 topology_up
 
 EV=$tmp/events.log
-start_daemon() { # start_daemon NAME ARGS...
-	local name=$1
-	shift
-	bg "$name" "$G" "$BIN" run --log "$EV" --rate-limit 0 --metrics 127.0.0.1:9386 "$@"
-	daemon=$bg_pid
-	wait_for 15 grep -q 'rstwatch: running' "$tmp/$name.err" || fail "daemon $name did not start"
-	in_ns "$G" nft list table inet rstwatch >/dev/null || fail "no table after start"
-}
 events() { # events FILTER: compact JSON lines matching a python expression on e
 	"$PY" -c '
 import json, sys
@@ -56,7 +48,7 @@ NFT
 gateway_firewall
 in_ns "$G" sysctl -qw net.netfilter.nf_conntrack_acct=1
 
-start_daemon d1
+start_daemon d1 --rate-limit 0
 
 # --- A ---------------------------------------------------------------------
 for dst in $S4 $S6; do
@@ -96,7 +88,6 @@ done
 ok "C: ct mark 0x00070001: class abort (7) inside 0x00ff0000, outside bit 0x1 kept"
 
 # --- D ---------------------------------------------------------------------
-metrics() { in_ns "$G" "$PY" -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9386/metrics", timeout=3).read().decode())'; }
 m=$(metrics) || fail "GET /metrics"
 echo "$m" | grep -q 'rstwatch_resets_total{class="refused",origin="endpoint",action="accept"} 2' ||
 	fail "metrics lack the two refused resets: $(echo "$m" | grep resets_total)"
@@ -139,12 +130,13 @@ ok "E: observe: forged reset (TTL 40 vs 64) reported firewall/middlebox and let 
 # --- F ---------------------------------------------------------------------
 kill -9 "$daemon"
 wait "$daemon" 2>/dev/null
+no_sanitizer_report d1
 r=$(conn $S4 8080) ; [ "$r" = connected ] || fail "after kill -9, connect gave $r"
 r=$(conn $S6 7001) ; [ "$r" = refused ] || fail "after kill -9, a reset did not pass: $r"
 in_ns "$G" nft list table inet rstwatch >/dev/null || fail "table vanished with kill -9 (bypass untested)"
 wait_for 5 none_waiting || fail "packets stuck after kill -9"
 : >"$EV"
-start_daemon d2
+start_daemon d2 --rate-limit 0
 r=$(conn $S4 7001) ; [ "$r" = refused ] || fail "after restart: $r"
 wait_for 10 has_event "e['src_port'] == 7001" || fail "restarted daemon reports nothing"
 ok "F: kill -9 leaves traffic flowing (bypass); a restart takes over"
@@ -160,12 +152,11 @@ wait_for 10 has_event "e['src_port'] == 7001" || fail "no event after reinstall"
 m=$(metrics)
 echo "$m" | grep -q 'rstwatch_rules_reinstalled_total [1-9]' || fail "reinstall not counted"
 ok "G: nft flush ruleset noticed, logged, reinstalled, counted"
-kill -TERM "$daemon"
-wait "$daemon" || fail "daemon exited with $? on SIGTERM"
+stop_daemon d2
 
 # --- H ---------------------------------------------------------------------
 : >"$EV"
-start_daemon d3 --mode enforce --suppress firewall
+start_daemon d3 --rate-limit 0 --mode enforce --suppress firewall
 for dst in $S4 $S6; do
 	forged $dst 0
 	case $forged_event in *" firewall server middlebox drop "*) ;; *) fail "enforce: forged reset ($dst) reported as: $forged_event" ;; esac
@@ -183,11 +174,11 @@ grep -q '"action":"drop","action_reason":"enforce: class in --suppress"' "$EV.fo
 ok "H: enforce drops the forged (firewall, suppressed) and injected resets; the client's exchange completes"
 
 # --- I ---------------------------------------------------------------------
-kill -TERM "$daemon"
-wait "$daemon" || fail "daemon exited with $? on SIGTERM"
+stop_daemon d3
 in_ns "$G" nft list table inet rstwatch >/dev/null 2>&1 && fail "table left after SIGTERM"
 in_ns "$G" nft list table inet fw >/dev/null 2>&1 || fail "SIGTERM removed a table that is not ours"
 none_waiting || fail "packets left waiting after SIGTERM"
 r=$(conn $S4 7001) ; [ "$r" = refused ] || fail "after SIGTERM: $r"
 ok "I: SIGTERM: exit 0, table removed (other tables kept), nothing waiting"
+no_sanitizer_report
 echo "1 passed, 0 failed"

@@ -1,0 +1,30 @@
+"""Raw TCP segments, IPv4, as fast as Python sends them (the live tests' flooder).
+  flood.py SRC DST N PORTS [FLAGS]
+N segments from SRC to DST, destination ports taken in turn from PORTS
+(comma-separated), source port 30000 + i % 30000 (so up to 30000 flows), a
+random seq, flags RST by default (FLAGS: a number, e.g. 0x02 for SYN).
+Bounded by N: it never runs longer than it takes to send N packets."""
+import random
+import socket
+import struct
+import sys
+
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ports = [int(p) for p in sys.argv[4].split(",")]
+flags = int(sys.argv[5], 0) if len(sys.argv) > 5 else 0x04
+
+
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+sa, da = socket.inet_aton(src), socket.inet_aton(dst)
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+for i in range(n):
+    h = struct.pack("!HHIIBBHHH", 30000 + i % 30000, ports[i % len(ports)],
+                    random.getrandbits(32), 0, 5 << 4, flags, 0, 0, 0)
+    c = csum(sa + da + struct.pack("!BBH", 0, 6, len(h)) + h)
+    s.sendto(h[:16] + struct.pack("!H", c) + h[18:], (dst, 0))
