@@ -1,5 +1,6 @@
 #include "pipeline.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int pipeline_init(struct pipeline *pl, uint32_t max_flows)
@@ -36,6 +37,18 @@ static void summarize(const struct flow *f, const struct ct_info *ct, uint64_t t
 	s->incarnation = f->incarnation;
 }
 
+/* Append a fact unless the verdict already has it (or has no room left). */
+static void add_evidence(struct rst_verdict *v, const char *fact)
+{
+	unsigned i;
+
+	for (i = 0; i < v->n_evidence; i++)
+		if (!strcmp(v->evidence[i], fact))
+			return;
+	if (v->n_evidence < RST_EVIDENCE_MAX)
+		snprintf(v->evidence[v->n_evidence++], RST_EVIDENCE_LEN, "%s", fact);
+}
+
 bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t ts_us,
 		     const struct rst_context *ctx, struct rst_event *ev)
 {
@@ -50,6 +63,17 @@ bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t
 		ev->pkt = pkt;
 		ev->ctx = ctx;
 		rst_classify(pkt, f, dir, ts_us, ctx, &pl->settings, &ev->verdict);
+		if (!f->dir[DIR_ORIG].pkts && !f->dir[DIR_RESP].pkts) {
+			/* This reset opened its flow: whatever the verdict rests on
+			 * (conntrack's state at most), it is not the flow's history,
+			 * which a full table may have evicted. Say both. */
+			struct flow_stats fs;
+
+			add_evidence(&ev->verdict, "no-flow-history");
+			flow_table_stats(pl->flows, &fs);
+			if (fs.evicted)
+				add_evidence(&ev->verdict, "flow-table-full");
+		}
 		summarize(f, ctx ? ctx->ct : NULL, ts_us, &ev->flow);
 		ev->action = ACTION_ACCEPT;
 		pl->st.resets++;
