@@ -20,6 +20,10 @@
 #define ETHERTYPE_8021AD	0x88A8
 #define ETHERTYPE_QINQ_LEGACY	0x9100	/* pre-802.1ad vendor QinQ */
 #define VLAN_VID_MASK		0x0fff
+/* A type field up to this value is an IEEE 802.3 length: an 802.2 LLC header follows. */
+#define ETH_MAX_LENGTH		1500
+/* Linux cooked captures say ETH_P_802_2 for frames that start with an LLC header. */
+#define SLL_PROTO_802_2		0x0004
 /* Real networks stack two or three tags; more is a crafted frame. */
 #define VLAN_MAX_TAGS		8
 
@@ -30,6 +34,20 @@
 #define SLL2_HLEN		20
 #define SLL2_PROTO_OFF		0
 #define LOOPBACK_HLEN		4
+/* FDDI (LINKTYPE_FDDI): frame control, 6-byte destination, 6-byte source. */
+#define FDDI_HLEN		13
+#define FDDI_FC_FORMAT		0x30	/* the FF bits of FC = CLFFZZZZ */
+#define FDDI_FC_LLC		0x10	/* FF = 01: an LLC frame (asynchronous or synchronous) */
+
+/* 802.2 LLC with a SNAP header (RFC 1042): DSAP AA, SSAP AA, control UI (03),
+ * a 3-byte OUI, then a 2-byte ethertype. */
+#define LLC_SAP_SNAP		0xaa
+#define LLC_CTRL_UI		0x03
+#define SNAP_OUI_OFF		3
+#define SNAP_TYPE_OFF		6
+#define LLC_SNAP_HLEN		8
+#define SNAP_OUI_ETHERTYPE	0x000000	/* RFC 1042 encapsulated Ethernet */
+#define SNAP_OUI_BRIDGE_TUNNEL	0x0000f8	/* 802.1H: also an ethertype */
 
 /* Address family numbers a NULL/LOOP header may carry, by the OS that wrote it. */
 #define BSD_AF_INET		2
@@ -440,10 +458,52 @@ static bool is_vlan_tpid(uint16_t ethertype)
 	       ethertype == ETHERTYPE_QINQ_LEGACY;
 }
 
+/* An 802.2 LLC header at off. Only SNAP with an ethertype OUI can carry IP;
+ * any other LLC frame (spanning tree, NetBIOS, IPX over 802.2...) is not IP.
+ * Each byte is checked as it is read, so a cut header is TRUNCATED. */
+static enum decode_result decode_llc(const struct bytes *frame, size_t off,
+				     struct tcp_packet *out)
+{
+	static const uint8_t snap_llc[SNAP_OUI_OFF] = { LLC_SAP_SNAP, LLC_SAP_SNAP, LLC_CTRL_UI };
+	uint32_t oui = 0;
+	uint16_t ethertype;
+	uint8_t b;
+	size_t i;
+
+	for (i = 0; i < SNAP_TYPE_OFF; i++) {
+		if (!get_u8(frame, off + i, &b))
+			return DECODE_TRUNCATED;
+		if (i < SNAP_OUI_OFF && b != snap_llc[i])
+			return DECODE_NOT_IP;	/* DSAP, SSAP or control of another protocol */
+		if (i >= SNAP_OUI_OFF)
+			oui = oui << 8 | b;
+	}
+	if (oui != SNAP_OUI_ETHERTYPE && oui != SNAP_OUI_BRIDGE_TUNNEL)
+		return DECODE_NOT_IP;
+	if (!get_be16(frame, off + SNAP_TYPE_OFF, &ethertype))
+		return DECODE_TRUNCATED;
+	/* No VLAN tag or nested LLC behind SNAP: IP or nothing. */
+	switch (ethertype) {
+	case ETHERTYPE_IPV4:
+		return decode_link_payload(frame, off + LLC_SNAP_HLEN, 4, out);
+	case ETHERTYPE_IPV6:
+		return decode_link_payload(frame, off + LLC_SNAP_HLEN, 6, out);
+	default:
+		return DECODE_NOT_IP;
+	}
+}
+
+/* How to read a type field that is not an ethertype we decode. */
+enum type_field {
+	TYPE_ETHERNET,	/* Ethernet II / 802.3: up to 1500 is a length, LLC follows */
+	TYPE_SLL,	/* Linux cooked: ETH_P_802_2 says LLC follows */
+};
+
 /* A link header whose ethertype sits at type_off and whose payload starts at
  * payload_off: Ethernet, and the cooked headers, which may carry tags too. */
 static enum decode_result decode_ethertype(const struct bytes *frame, size_t type_off,
-					   size_t payload_off, struct tcp_packet *out)
+					   size_t payload_off, enum type_field kind,
+					   struct tcp_packet *out)
 {
 	uint16_t ethertype;
 	unsigned int n_tags;
@@ -467,8 +527,28 @@ static enum decode_result decode_ethertype(const struct bytes *frame, size_t typ
 	case ETHERTYPE_IPV6:
 		return decode_link_payload(frame, payload_off, 6, out);
 	default:
-		return DECODE_NOT_IP;
+		break;
 	}
+	/* The field after an 802.1Q tag is an Ethernet length/type field,
+	 * whatever header carried the tag. */
+	if ((kind == TYPE_ETHERNET || n_tags > 0) && ethertype <= ETH_MAX_LENGTH)
+		return decode_llc(frame, payload_off, out);
+	if (kind == TYPE_SLL && n_tags == 0 && ethertype == SLL_PROTO_802_2)
+		return decode_llc(frame, payload_off, out);
+	return DECODE_NOT_IP;
+}
+
+/* FDDI: only LLC frames carry IP; MAC and SMT frames do not. The 13-byte
+ * header is the 48-bit address form, the only one pcap files hold. */
+static enum decode_result decode_fddi(const struct bytes *frame, struct tcp_packet *out)
+{
+	uint8_t fc;
+
+	if (!get_u8(frame, 0, &fc))
+		return DECODE_TRUNCATED;
+	if ((fc & FDDI_FC_FORMAT) != FDDI_FC_LLC)
+		return DECODE_NOT_IP;
+	return decode_llc(frame, FDDI_HLEN, out);
 }
 
 static int family_of_af(uint32_t af)
@@ -512,11 +592,13 @@ enum decode_result decode_frame(int linktype, const uint8_t *buf, size_t caplen,
 	memset(out, 0, sizeof(*out));
 	switch (linktype) {
 	case LINK_ETHERNET:
-		return decode_ethertype(&frame, ETH_TYPE_OFF, ETH_HLEN, out);
+		return decode_ethertype(&frame, ETH_TYPE_OFF, ETH_HLEN, TYPE_ETHERNET, out);
+	case LINK_FDDI:
+		return decode_fddi(&frame, out);
 	case LINK_SLL:
-		return decode_ethertype(&frame, SLL_PROTO_OFF, SLL_HLEN, out);
+		return decode_ethertype(&frame, SLL_PROTO_OFF, SLL_HLEN, TYPE_SLL, out);
 	case LINK_SLL2:
-		return decode_ethertype(&frame, SLL2_PROTO_OFF, SLL2_HLEN, out);
+		return decode_ethertype(&frame, SLL2_PROTO_OFF, SLL2_HLEN, TYPE_SLL, out);
 	case LINK_NULL:
 		return decode_loopback(&frame, false, out);
 	case LINK_LOOP:

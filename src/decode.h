@@ -24,7 +24,8 @@ enum decode_result {
 /* Link types we decode (values are the pcap LINKTYPE_* numbers). */
 enum link_type {
 	LINK_NULL = 0,      /* BSD loopback: 4-byte host-order AF */
-	LINK_ETHERNET = 1,  /* with 802.1Q / 802.1ad / QinQ tags */
+	LINK_ETHERNET = 1,  /* with 802.1Q / 802.1ad / QinQ tags; 802.3 + LLC/SNAP */
+	LINK_FDDI = 10,     /* FDDI: FC, dst, src, then 802.2 LLC/SNAP */
 	LINK_RAW = 101,     /* raw IPv4 or IPv6 */
 	LINK_LOOP = 108,    /* OpenBSD loopback: 4-byte network-order AF */
 	LINK_SLL = 113,     /* Linux cooked v1 */

@@ -13,6 +13,7 @@
 static const int linktypes[] = {
 	LINK_NULL, LINK_ETHERNET, LINK_RAW, LINK_LOOP, LINK_SLL, LINK_IPV4, LINK_IPV6, LINK_SLL2,
 	147,	/* a link type the decoder does not know */
+	LINK_FDDI,
 };
 
 /* The payload sum lands here so that the compiler keeps every read. */
