@@ -1,5 +1,7 @@
-/* Offline input: read a pcap or pcapng file with libpcap and feed every TCP
- * segment through the pipeline. */
+/* Offline input: read a capture file and feed every TCP segment through the
+ * pipeline. pcapng files (Section Header Block magic) go through our own block
+ * reader (src/pcapng.c), which keeps a link type per interface; classic pcap
+ * files go through libpcap. */
 #ifndef RSTWATCH_CAPTURE_H
 #define RSTWATCH_CAPTURE_H
 
@@ -10,11 +12,24 @@
 #include "decode.h"
 #include "pipeline.h"
 
+/* Link types with frames left undecoded, tracked one by one up to this many. */
+#define CAPTURE_LINKTYPES_MAX 8
+
+struct capture_linktype_count {
+	int linktype;           /* LINKTYPE_* as the file gives it */
+	uint64_t frames;
+};
+
 struct capture_stats {
 	uint64_t frames;
 	uint64_t by_result[DECODE_RESULT_COUNT];  /* DECODE_OK = TCP segments processed */
 	uint64_t resets;
 	bool truncated;         /* the file ended (or failed) in the middle of a record */
+	/* The frames of by_result[DECODE_LINKTYPE], by link type: the first
+	 * CAPTURE_LINKTYPES_MAX types met; frames of any further one are only
+	 * in the total. */
+	struct capture_linktype_count unknown_linktypes[CAPTURE_LINKTYPES_MAX];
+	unsigned int n_unknown_linktypes;
 };
 
 typedef int (*capture_event_cb)(const struct rst_event *ev, void *arg);
@@ -26,9 +41,13 @@ enum capture_result {
 	CAPTURE_CALLBACK = -2,  /* the callback returned non-zero (e.g. stdout closed) */
 };
 
-/* Every reset found calls cb. Errors are described in err. */
+/* Every reset found calls cb. Errors are described in err. path "-" is
+ * standard input. */
 enum capture_result capture_explain(const char *path, struct pipeline *pl, capture_event_cb cb,
 				    void *arg, struct capture_stats *st, char *err,
 				    size_t errlen);
+
+/* libpcap's short name of a LINKTYPE_* value ("FDDI", "IEEE802_11"), or "unknown". */
+const char *capture_linktype_name(int linktype);
 
 #endif

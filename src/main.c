@@ -50,8 +50,9 @@ static const char usage_main[] =
 static const char usage_explain[] =
 "usage: rstwatch explain [OPTIONS] FILE...\n"
 "\n"
-"Reads pcap or pcapng captures (Ethernet with 802.1Q/QinQ tags, Linux cooked\n"
-"SLL and SLL2, raw IP, BSD/OpenBSD loopback; IPv4 and IPv6), follows every TCP\n"
+"Reads pcap or pcapng captures (Ethernet with 802.1Q/QinQ tags or 802.3 LLC/SNAP,\n"
+"FDDI, Linux cooked SLL and SLL2, raw IP, BSD/OpenBSD loopback; IPv4 and IPv6;\n"
+"pcapng files whose interfaces differ in link type), follows every TCP\n"
 "connection in them and classifies each reset packet. Each file is read on its\n"
 "own: connections do not carry over from one file to the next.\n"
 "\n"
@@ -77,11 +78,14 @@ static const char usage_explain[] =
 "  -h, --help               this help\n"
 "\n"
 "Frames that are not TCP over IP, non-first fragments, truncated and malformed\n"
-"packets are counted in the summary and otherwise skipped.\n"
+"packets are counted in the summary and otherwise skipped. Frames of a link type\n"
+"rstwatch cannot decode are counted too, and named in a warning on standard error.\n"
 "\n"
-"Exit status: 0 every file read to its end; 1 a capture was truncated or\n"
-"damaged (what came before the damage is reported); 2 a file could not be read\n"
-"as a capture, or bad usage.\n";
+"Exit status: 0 every file read to its end and every frame's link type decoded;\n"
+"1 a partial answer: a capture was truncated or damaged (what came before the\n"
+"damage is reported), or some of its frames have a link type rstwatch cannot\n"
+"decode (their resets are missing); 2 a file could not be read as a capture,\n"
+"or bad usage.\n";
 
 static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -139,6 +143,29 @@ static void print_summary(FILE *f, const struct explain_out *o, const struct cap
 		if (o->by_class[c])
 			fprintf(f, "  %-16s %llu\n", rst_class_name((enum rst_class)c),
 				(unsigned long long)o->by_class[c]);
+}
+
+/* Frames skipped for their link type make the answer partial: say so. */
+static bool warn_linktypes(const char *file, const struct capture_stats *st)
+{
+	uint64_t listed = 0, n = st->by_result[DECODE_LINKTYPE];
+	unsigned int i;
+
+	if (n == 0)
+		return false;
+	fflush(stdout);
+	for (i = 0; i < st->n_unknown_linktypes; i++) {
+		const struct capture_linktype_count *c = &st->unknown_linktypes[i];
+
+		fprintf(stderr, "rstwatch explain: %s: %llu frame%s of link type %d (%s) cannot "
+			"be decoded\n", file, (unsigned long long)c->frames,
+			c->frames == 1 ? "" : "s", c->linktype, capture_linktype_name(c->linktype));
+		listed += c->frames;
+	}
+	if (n > listed)
+		fprintf(stderr, "rstwatch explain: %s: %llu more frames of other link types cannot "
+			"be decoded\n", file, (unsigned long long)(n - listed));
+	return true;
 }
 
 static int cmd_explain(int argc, char **argv)
@@ -224,6 +251,8 @@ static int cmd_explain(int argc, char **argv)
 		total.frames += st.frames;
 		for (c = 0; c < DECODE_RESULT_COUNT; c++)
 			total.by_result[c] += st.by_result[c];
+		if (r != CAPTURE_UNREADABLE && warn_linktypes(argv[i], &st) && status == EXIT_OKAY)
+			status = EXIT_PARTIAL;
 		switch (r) {
 		case CAPTURE_OK:
 			files++;

@@ -5,8 +5,10 @@
 Usage: check_explain.py RSTWATCH_BINARY"""
 import json
 import os
+import struct
 import subprocess
 import sys
+import tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
 rstwatch = sys.argv[1]
@@ -90,6 +92,31 @@ for file, kind in sorted(badinput.items()):
         if p.returncode != 0 or "1 reset " not in p.stdout or "malformed" not in p.stdout \
                 or "truncated" not in p.stdout:
             fail(f"{file}: malformed packets not counted, or not 1 event: {p.stdout}")
+
+# A link type rstwatch cannot decode (147, LINKTYPE_USER0) in a pcap and in a pcapng file:
+# a warning naming it on stderr and exit 1 (a partial answer), even beside a good file.
+with tempfile.TemporaryDirectory() as tmp:
+    ref = open(os.path.join(here, "pcap", "refused-v4.pcap"), "rb").read()
+    user0_pcap = os.path.join(tmp, "user0.pcap")
+    with open(user0_pcap, "wb") as f:
+        f.write(ref[:20] + struct.pack("<I", 147) + ref[24:])
+    ng = bytearray(open(os.path.join(here, "pcap", "linktype-ethernet.pcapng"), "rb").read())
+    shb_len = struct.unpack_from("<I", ng, 4)[0]
+    assert struct.unpack_from("<IIH", ng, shb_len) == (1, struct.unpack_from("<I", ng, shb_len + 4)[0], 1)
+    struct.pack_into("<H", ng, shb_len + 8, 147)          # the IDB's link type
+    user0_pcapng = os.path.join(tmp, "user0.pcapng")
+    with open(user0_pcapng, "wb") as f:
+        f.write(ng)
+    good = os.path.join(here, "pcap", "refused-v4.pcap")
+    for path in (user0_pcap, user0_pcapng):
+        name = os.path.basename(path)
+        p = subprocess.run([rstwatch, "explain", "--json", path, good], capture_output=True,
+                           text=True, timeout=60)
+        want = f"{path}: 4 frames of link type 147 (unknown) cannot be decoded"
+        if p.returncode != 1 or want not in p.stderr:
+            fail(f"{name}: want exit 1 and '{want}', got {p.returncode}: {p.stderr.strip()}")
+        if len(p.stdout.splitlines()) != 2:
+            fail(f"{name} + refused-v4.pcap: want the good file's 2 events, got:\n{p.stdout}")
 
 # The plain-English line says what to do next.
 p = explain(os.path.join(here, "pcap", "refused-v4.pcap"))
