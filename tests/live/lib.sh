@@ -36,6 +36,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP    # a suite timeout still cleans up
 
 fail() {
 	local f
@@ -120,6 +121,20 @@ topology_up() {
 			[ "$(ip -n "$C" neigh show | grep -c lladdr)" -ge 2 ]
 	}
 	wait_for 10 neighbours_known || fail "neighbours not resolved: $(ip -n "$G" neigh show)"
+}
+
+# pair_up IF_C IF_S: only two namespaces, $C and $S, joined by one veth pair
+# (IF_C in $C, IF_S in $S), loopbacks and links up, no addresses: for the
+# tests of one kernel interface at a time (t-ct, t-nflog).
+pair_up() {
+	ip netns add "$C" 2>/dev/null || skip "cannot create network namespaces"
+	ip netns add "$S" || fail "cannot create $S"
+	ip link add name "$1" netns "$C" type veth peer name "$2" netns "$S" ||
+		skip "cannot create a veth pair"
+	{
+		ip -n "$C" link set lo up && ip -n "$S" link set lo up &&
+			ip -n "$C" link set "$1" up && ip -n "$S" link set "$2" up
+	} || fail "links up"
 }
 
 # Packets queued in the gateway still waiting for a verdict.

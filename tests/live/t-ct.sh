@@ -15,54 +15,21 @@
 #     and no entry at all after a refused connection (the kernel deletes it
 #     as soon as the reset passes conntrack).
 # The stable part of what it sees is diffed against tests/live/expected/ct.txt.
-set -u
-cd "$(dirname "$0")/../.." || exit 1
+source "$(dirname "$0")/lib.sh"
 
 PROBE=build/asan/live/ct_probe
-PY=/usr/bin/python3
 PEER=tests/live/tcp_peer.py
 EXPECTED=tests/live/expected/ct.txt
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 for tool in ip nft conntrack ss; do
 	command -v "$tool" >/dev/null || skip "$tool is not installed"
 done
 [ -x "$PY" ] || skip "$PY is not installed"
-[ -x "$PROBE" ] || fail "$PROBE is missing: make $PROBE"
+need "$PROBE"
 
-NS_C=rstw-ct-$$-c
-NS_S=rstw-ct-$$-s
-TMP=$(mktemp -d /tmp/rstw-ct-$$.XXXXXX)
-PIDS=()
-
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	wait 2>/dev/null
-	ip netns del "$NS_C" 2>/dev/null
-	ip netns del "$NS_S" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT HUP
-
-in_c() { ip netns exec "$NS_C" "$@"; }
-in_s() { ip netns exec "$NS_S" "$@"; }
-
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds or time runs out.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.02
-	done
-}
+in_c() { in_ns "$C" "$@"; }
+in_s() { in_ns "$S" "$@"; }
 
 # field KEY LINE: the value of KEY=... in a ct_probe output line.
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p; s/^$1=\([^ ]*\).*/\1/p" <<<"$2" | head -n 1; }
@@ -70,15 +37,10 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p; s/^$1=\([^ ]*\).*/\1/p" <<<"$2" | he
 # What of a ct_probe line is the same on every run (no id, timeout, times, bytes).
 stable() { sed -E 's/ (timeout|id|start_ns|bytes)=[^ ]*//g' <<<"$1"; }
 
-ip netns add "$NS_C" 2>/dev/null || skip "cannot create network namespaces"
-ip netns add "$NS_S" || fail "cannot create $NS_S"
-ip link add name ct-c netns "$NS_C" type veth peer name ct-s netns "$NS_S" ||
-	skip "cannot create a veth pair"
-in_c ip link set lo up && in_s ip link set lo up || fail "lo"
+pair_up ct-c ct-s
 in_c ip addr add 198.51.100.1/24 dev ct-c && in_s ip addr add 198.51.100.2/24 dev ct-s &&
 in_c ip addr add 2001:db8:100::1/64 dev ct-c nodad &&
 in_s ip addr add 2001:db8:100::2/64 dev ct-s nodad || fail "addresses"
-in_c ip link set ct-c up && in_s ip link set ct-s up || fail "link up"
 
 # Accounting and timestamps are per namespace and must be on before the entry
 # is created: the kernel attaches those extensions when it allocates it.
@@ -103,7 +65,7 @@ error=*) skip "ctnetlink unusable: $probe_err" ;;
 *) fail "ct_probe on an empty table said: $probe_err" ;;
 esac
 
-OUT=$TMP/out
+OUT=$tmp/out
 
 # record LABEL LINE: the stable part goes to the transcript diffed at the end.
 record() { echo "$1: $(stable "$2")" >>"$OUT"; }
@@ -121,11 +83,9 @@ run_family() {
 	local fam=$1 cli=$2 srv=$3 sport=$4 dport=$5
 	local line rc
 
-	in_s "$PY" "$PEER" server "$srv" "$dport" &
-	PIDS+=($!)
+	bg "server-$fam" "$S" "$PY" "$PEER" server "$srv" "$dport"
 	wait_for 10 listening "$dport" || fail "$fam: server did not listen"
-	in_c "$PY" "$PEER" client "$cli" "$sport" "$srv" "$dport" "$TMP/abort-$fam" &
-	PIDS+=($!)
+	bg "client-$fam" "$C" "$PY" "$PEER" client "$cli" "$sport" "$srv" "$dport" "$tmp/abort-$fam"
 	wait_for 10 established "$dport" || fail "$fam: connection not established"
 
 	# The reset could come from either end: both tuples find the entry.
@@ -163,7 +123,7 @@ run_family() {
 	record "$fam mark missing (rc=$rc)" "$line"
 
 	# The client aborts: the assured entry stays, in CLOSE, for 10 s at most.
-	touch "$TMP/abort-$fam"
+	touch "$tmp/abort-$fam"
 	wait_for 10 probe_state_is CLOSE "$cli" "$sport" "$srv" "$dport" ||
 		fail "$fam: entry never reached CLOSE"
 	line=$(in_s "$PROBE" get "$cli" "$sport" "$srv" "$dport")

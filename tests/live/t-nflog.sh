@@ -14,65 +14,27 @@
 # shows up before the second. The whole round runs twice, the second time with
 # a `ct` expression in the ruleset, as rstwatch's own ruleset will have
 # (conntrack attaches an unconfirmed entry to these resets; design §1).
-set -u
-cd "$(dirname "$0")/../.." || exit 1
+source "$(dirname "$0")/lib.sh"
 
 PROBE=build/asan/live/nflog_probe
-PY=/usr/bin/python3
 PEER=tests/live/tcp_peer.py
 EXPECTED=tests/live/expected/nflog.txt
 GROUP=5
-
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
 for tool in ip nft; do
 	command -v "$tool" >/dev/null || skip "$tool is not installed"
 done
 [ -x "$PY" ] || skip "$PY is not installed"
-[ -x "$PROBE" ] || fail "$PROBE is missing: make $PROBE"
+need "$PROBE"
 
-NS_C=rstw-nflog-$$-c
-NS_S=rstw-nflog-$$-s
-TMP=$(mktemp -d /tmp/rstw-nflog-$$.XXXXXX)
-PIDS=()
+in_c() { in_ns "$C" "$@"; }
+in_s() { in_ns "$S" "$@"; }
 
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	wait 2>/dev/null
-	ip netns del "$NS_C" 2>/dev/null
-	ip netns del "$NS_S" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT HUP
-
-in_c() { ip netns exec "$NS_C" "$@"; }
-in_s() { ip netns exec "$NS_S" "$@"; }
-
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds or time runs out.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.02
-	done
-}
-
-ip netns add "$NS_C" 2>/dev/null || skip "cannot create network namespaces"
-ip netns add "$NS_S" || fail "cannot create $NS_S"
-ip link add name nl-c netns "$NS_C" type veth peer name nl-s netns "$NS_S" ||
-	skip "cannot create a veth pair"
-in_c ip link set lo up && in_s ip link set lo up || fail "lo"
+pair_up nl-c nl-s
 in_c ip addr add 192.0.2.1/24 dev nl-c && in_s ip addr add 192.0.2.2/24 dev nl-s &&
 in_c ip addr add 2001:db8:200::1/64 dev nl-c nodad &&
 in_s ip addr add 2001:db8:200::2/64 dev nl-s nodad || fail "addresses"
-in_c ip link set nl-c up && in_s ip link set nl-s up || fail "link up"
 
 in_s nft -f - <<EOF || skip "nft cannot load reject + log rules (nft_reject, nft_log)"
 table inet fw {
@@ -93,7 +55,7 @@ table inet cp {
 }
 EOF
 
-OUT=$TMP/out
+OUT=$tmp/out
 
 # A SYN's sequence number, IP ID and window are the client's choice: not part
 # of what the test pins down.
@@ -103,7 +65,7 @@ probe_ready() { grep -qx ready "$1"; }
 
 # run_round LABEL SPORT: one probe, two refused attempts per family.
 run_round() {
-	local label=$1 sport=$2 log=$TMP/probe-$1 pid rc attempt
+	local label=$1 sport=$2 log=$tmp/probe-$1 pid rc attempt
 	local -a attempts=(
 		"192.0.2.1 $sport 192.0.2.2"
 		"192.0.2.1 $((sport + 1)) 192.0.2.2"
@@ -114,7 +76,7 @@ run_round() {
 	: >"$log"
 	in_s "$PROBE" "$GROUP" $((2 * ${#attempts[@]})) 10000 >"$log" 2>"$log.err" &
 	pid=$!
-	PIDS+=("$pid")
+	pids+=("$pid")
 	if ! wait_for 10 probe_ready "$log"; then
 		grep -q '^error=' "$log" && skip "nfnetlink_log unusable: $(head -n 1 "$log")"
 		fail "$label: nflog_probe never became ready: $(cat "$log" "$log.err")"

@@ -16,66 +16,13 @@
 #     receiving afterwards (no stall);
 #  F. with the consumer killed (-9), traffic flows on (bypass);
 # and after every phase no packet waits in the kernel for a verdict.
-set -u
-cd "$(dirname "$0")/../.."
+source "$(dirname "$0")/lib.sh"
 
 PROBE=build/asan/live/nfq_probe
 TOOL=build/asan/live/rules_tool
-PY=/usr/bin/python3
 GROUP=7300
-for b in "$PROBE" "$TOOL"; do
-	[ -x "$b" ] || { echo "missing $b: run make live"; exit 1; }
-done
-[ -x "$PY" ] || { echo "needs $PY (Debian python3)"; exit 77; }
-command -v nft >/dev/null || { echo "nft is not installed"; exit 77; }
-
-tag=rstw-$$
-C=$tag-cli G=$tag-gw S=$tag-srv
-tmp=$(mktemp -d)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -9 "$p" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	for ns in "$C" "$G" "$S"; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$tmp"/*.out "$tmp"/*.err; do
-		[ -s "$f" ] || continue
-		echo "--- $f (last 15 lines)"
-		tail -n 15 "$f"
-	done
-	exit 1
-}
-
-ok() { echo "ok: $*"; }
-
-in_ns() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-
-# wait_for SECONDS COMMAND...: poll COMMAND until it succeeds or time is up.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
-}
+need "$PROBE" "$TOOL"
+command -v nft >/dev/null || skip "nft is not installed"
 
 stat_of() { # stat_of FILE NAME: a counter from an nfq_probe stats line
 	sed -n "s/.* $2=\([0-9]*\).*/\1/p" "$1" 2>/dev/null | tail -n 1
@@ -86,20 +33,11 @@ stat_at_least() { # stat_at_least FILE NAME MIN (re-read at every poll)
 	[ -n "$v" ] && [ "$v" -ge "$3" ]
 }
 
-# Packets queued in the gateway that still wait for a verdict.
-queue_waiting() {
-	in_ns "$G" awk '{ n += $3 } END { print n + 0 }' /proc/net/netfilter/nfnetlink_queue
-}
-none_waiting() { [ "$(queue_waiting)" = 0 ]; }
-
 start_consumer() { # start_consumer NAME ARGS...: nfq_probe on queues 0-1 in the gateway
 	local name=$1
 	shift
-	# ip netns exec execs the program, so $! is the consumer itself (a
-	# shell function here would put a subshell between).
-	ip netns exec "$G" "$PROBE" -q 0-1 -s "$tmp/$name.stats" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-	consumer=$!
-	pids+=("$consumer")
+	bg "$name" "$G" "$PROBE" -q 0-1 -s "$tmp/$name.stats" "$@"
+	consumer=$bg_pid
 	wait_for 10 grep -qs '^ready' "$tmp/$name.out" || fail "consumer $name did not start"
 }
 
@@ -159,53 +97,13 @@ while True:
                 conns.remove(s)
                 s.close()
 EOF
-# Raw RST segments, as fast as Python sends them, alternating over ports.
-cat >"$tmp/flood.py" <<'EOF'
-import random, socket, struct, sys
-src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-ports = [int(p) for p in sys.argv[4].split(",")]
-def csum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-sa, da = socket.inet_aton(src), socket.inet_aton(dst)
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
-for i in range(n):
-    h = struct.pack("!HHIIBBHHH", 30000 + i % 30000, ports[i % len(ports)],
-                    random.getrandbits(32), 0, 5 << 4, 0x04, 0, 0, 0)
-    c = csum(sa + da + struct.pack("!BBH", 0, 6, len(h)) + h)
-    s.sendto(h[:16] + struct.pack("!H", c) + h[18:], (dst, 0))
-EOF
 
-# --- topology -------------------------------------------------------------
-ip netns add "$C" 2>/dev/null || { echo "cannot create network namespaces"; exit 77; }
-ip netns add "$G" && ip netns add "$S" || fail "ip netns add"
-{
-	for ns in "$C" "$G" "$S"; do ip -n "$ns" link set lo up; done
-	ip link add cg0 netns "$C" type veth peer name gc0 netns "$G"
-	ip link add gs0 netns "$G" type veth peer name sg0 netns "$S"
-	ip -n "$C" link set cg0 up && ip -n "$G" link set gc0 up
-	ip -n "$G" link set gs0 up && ip -n "$S" link set sg0 up
-	ip -n "$C" addr add 198.51.100.2/24 dev cg0
-	ip -n "$G" addr add 198.51.100.1/24 dev gc0
-	ip -n "$G" addr add 203.0.113.1/24 dev gs0
-	ip -n "$S" addr add 203.0.113.2/24 dev sg0
-	ip -n "$C" addr add 2001:db8:1::2/64 dev cg0 nodad
-	ip -n "$G" addr add 2001:db8:1::1/64 dev gc0 nodad
-	ip -n "$G" addr add 2001:db8:2::1/64 dev gs0 nodad
-	ip -n "$S" addr add 2001:db8:2::2/64 dev sg0 nodad
-	ip -n "$C" route add default via 198.51.100.1
-	ip -n "$S" route add default via 203.0.113.1
-	ip -n "$C" -6 route add default via 2001:db8:1::1
-	ip -n "$S" -6 route add default via 2001:db8:2::1
-	in_ns "$G" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-} || fail "building the topology"
+topology_up
 
 probe=$(in_ns "$G" "$TOOL" probe) || fail "probe"
 echo "probe: $probe"
 case $probe in
-*choose=none*) echo "kernel has neither nft_queue nor the xt NFQUEUE target"; exit 77 ;;
+*choose=none*) skip "kernel has neither nft_queue nor the xt NFQUEUE target" ;;
 esac
 in_ns "$G" "$TOOL" -q 0-1 -g "$GROUP" install || fail "installing the rules"
 
@@ -243,15 +141,13 @@ server_at_least() { # server_at_least PORT MIN
 	[ -n "$v" ] && [ "$v" -ge "$2" ]
 }
 
-ip netns exec "$S" "$PY" "$tmp/listen.py" 7779 8080 >"$tmp/server.out" 2>&1 &
-pids+=($!)
+bg server "$S" "$PY" "$tmp/listen.py" 7779 8080
 wait_for 10 grep -qs listening "$tmp/server.out" || fail "server did not listen"
 
 # nflog copies, read by tcpdump (libpcap's nflog interface).
 have_tcpdump=0 nflog_note=""
 if command -v tcpdump >/dev/null; then
-	ip netns exec "$G" tcpdump -ni "nflog:$GROUP" -l >"$tmp/nflog.out" 2>"$tmp/nflog.err" &
-	pids+=($!)
+	bg nflog "$G" tcpdump -ni "nflog:$GROUP" -l
 	wait_for 10 grep -qs 'listening on' "$tmp/nflog.err" || fail "tcpdump on nflog:$GROUP did not start"
 	have_tcpdump=1 nflog_note=", copied to nflog"
 fi
@@ -303,7 +199,7 @@ ok "no packet left without a verdict; $(tail -n 1 "$tmp/main.out")"
 N=2000
 burst() { # burst NAME BATCH: flood N resets, return when all were handled
 	start_consumer "$1" -Q -T 20 -b "$2" -r 8388608 -m 65536
-	in_ns "$C" "$PY" "$tmp/flood.py" 198.51.100.2 203.0.113.2 "$N" 9 || fail "flood"
+	in_ns "$C" "$PY" tests/live/flood.py 198.51.100.2 203.0.113.2 "$N" 9 || fail "flood"
 	wait_for 30 stat_at_least "$tmp/$1.stats" packets "$N" ||
 		fail "$1: consumer saw $(stat_of "$tmp/$1.stats" packets) of $N packets"
 	wait_for 5 none_waiting || fail "$1: packets still wait for a verdict"
@@ -323,7 +219,7 @@ ok "batch 1: $p packets, $v verdict messages"
 # --- D: drops are real, also between batched accepts ----------------------
 base9=$(server_count 9) base81=$(server_count 7781)
 start_consumer drop -Q -T 20 -d 7781 -r 8388608 -m 65536
-in_ns "$C" "$PY" "$tmp/flood.py" 198.51.100.2 203.0.113.2 "$N" 9,7781 || fail "flood"
+in_ns "$C" "$PY" tests/live/flood.py 198.51.100.2 203.0.113.2 "$N" 9,7781 || fail "flood"
 wait_for 30 stat_at_least "$tmp/drop.stats" packets "$N" ||
 	fail "drop: consumer saw $(stat_of "$tmp/drop.stats" packets) of $N packets"
 half=$((N / 2))
@@ -342,7 +238,7 @@ ok "drop: $d dropped, none reached the server; $half accepted ones did; the SYN 
 
 # --- E: ENOBUFS counted, no stall ------------------------------------------
 start_consumer tiny -r 4096 -T 500
-in_ns "$C" "$PY" "$tmp/flood.py" 198.51.100.2 203.0.113.2 3000 9 || fail "flood"
+in_ns "$C" "$PY" tests/live/flood.py 198.51.100.2 203.0.113.2 3000 9 || fail "flood"
 wait_for 10 stat_at_least "$tmp/tiny.stats" enobufs 1 ||
 	fail "no ENOBUFS counted with a 4 KiB receive buffer"
 r=$(conn 2001:db8:2::2 7790 5)
