@@ -26,6 +26,8 @@
 #include <sys/socket.h>
 
 #include "nflog.h"
+#include "clock.h"
+#include "nlattr.h"
 
 #define PACKET_TYPE ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET)
 #define CONFIG_TYPE ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG)
@@ -116,53 +118,26 @@ int nflog_build_config(void *buf, size_t size, const struct nflog_config *cfg, u
 
 /* ---- packet messages --------------------------------------------------- */
 
-static int keep(const struct nlattr *attr, enum mnl_attr_data_type type, const struct nlattr **tb)
-{
-	if (mnl_attr_validate(attr, type) == 0)
-		tb[mnl_attr_get_type(attr)] = attr;
-	return MNL_CB_OK;
-}
-
-static int keep_len(const struct nlattr *attr, size_t len, const struct nlattr **tb)
-{
-	if (mnl_attr_validate2(attr, MNL_TYPE_UNSPEC, len) == 0)
-		tb[mnl_attr_get_type(attr)] = attr;
-	return MNL_CB_OK;
-}
-
 static int packet_attr_cb(const struct nlattr *attr, void *data)
 {
 	const struct nlattr **tb = data;
 
 	switch (mnl_attr_get_type(attr)) {
 	case NFULA_PACKET_HDR:
-		return keep_len(attr, sizeof(struct nfulnl_msg_packet_hdr), tb);
+		return nla_keep_len(attr, sizeof(struct nfulnl_msg_packet_hdr), tb);
 	case NFULA_TIMESTAMP:
-		return keep_len(attr, sizeof(struct nfulnl_msg_packet_timestamp), tb);
+		return nla_keep_len(attr, sizeof(struct nfulnl_msg_packet_timestamp), tb);
 	case NFULA_MARK:
 	case NFULA_IFINDEX_INDEV:
 	case NFULA_IFINDEX_OUTDEV:
 	case NFULA_SEQ:
-		return keep(attr, MNL_TYPE_U32, tb);
+		return nla_keep(attr, MNL_TYPE_U32, tb);
 	case NFULA_PREFIX:
-		return keep(attr, MNL_TYPE_NUL_STRING, tb);
+		return nla_keep(attr, MNL_TYPE_NUL_STRING, tb);
 	case NFULA_PAYLOAD:
-		return keep(attr, MNL_TYPE_UNSPEC, tb);
+		return nla_keep(attr, MNL_TYPE_UNSPEC, tb);
 	}
 	return MNL_CB_OK;
-}
-
-static uint32_t get_be32(const struct nlattr *attr)
-{
-	return ntohl(mnl_attr_get_u32(attr));
-}
-
-static uint64_t realtime_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 int nflog_parse_packet(const struct nlmsghdr *nlh, struct nflog_packet *out)
@@ -197,16 +172,16 @@ int nflog_parse_packet(const struct nlmsghdr *nlh, struct nflog_packet *out)
 		out->len = mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]);
 	}
 	if (tb[NFULA_IFINDEX_INDEV])
-		out->ifindex_in = get_be32(tb[NFULA_IFINDEX_INDEV]);
+		out->ifindex_in = nla_get_be32(tb[NFULA_IFINDEX_INDEV]);
 	if (tb[NFULA_IFINDEX_OUTDEV])
-		out->ifindex_out = get_be32(tb[NFULA_IFINDEX_OUTDEV]);
+		out->ifindex_out = nla_get_be32(tb[NFULA_IFINDEX_OUTDEV]);
 	if (tb[NFULA_MARK])
-		out->mark = get_be32(tb[NFULA_MARK]);
+		out->mark = nla_get_be32(tb[NFULA_MARK]);
 	if (tb[NFULA_PREFIX])
 		out->prefix = mnl_attr_get_str(tb[NFULA_PREFIX]);
 	if (tb[NFULA_SEQ]) {
 		out->has_seq = true;
-		out->seq = get_be32(tb[NFULA_SEQ]);
+		out->seq = nla_get_be32(tb[NFULA_SEQ]);
 	}
 	if (tb[NFULA_TIMESTAMP]) {
 		struct nfulnl_msg_packet_timestamp ts;
@@ -273,14 +248,6 @@ static int packet_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sends the configuration and waits for its ACK. Packets that beat the ACK
  * (the group is live as soon as it is bound) cannot be delivered yet. */
 static int configure(struct nflog_reader *r, const struct nflog_config *cfg)
@@ -296,10 +263,10 @@ static int configure(struct nflog_reader *r, const struct nflog_config *cfg)
 	if (mnl_socket_sendto(r->nl, r->buf, (size_t)len) < 0)
 		return -1;
 
-	deadline = now_ms() + OPEN_TIMEOUT_MS;
+	deadline = clock_monotonic_ms() + OPEN_TIMEOUT_MS;
 	for (;;) {
 		struct pollfd pfd = { .fd = mnl_socket_get_fd(r->nl), .events = POLLIN };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - clock_monotonic_ms();
 		ssize_t n;
 
 		if (left <= 0) {
@@ -417,7 +384,7 @@ int nflog_process(struct nflog_reader *r, nflog_cb cb, void *arg, int timeout_ms
 			return -1;
 		}
 
-		d.received_us = realtime_us();
+		d.received_us = clock_realtime_us();
 		ret = mnl_cb_run(r->buf, (size_t)n, 0, r->portid, packet_msg_cb, &d);
 		if (ret < 0) {
 			if (d.cb_failed) {

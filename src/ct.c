@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 
 #include "ct.h"
+#include "clock.h"
+#include "nlattr.h"
 
 /* A GET answer is one entry (the kernel allocates NLMSG_DEFAULT_SIZE for it);
  * an error echoes our small request. Both fit with room to spare. */
@@ -197,24 +199,6 @@ int ct_build_mark(void *buf, size_t size, const struct tcp_packet *pkt, uint32_t
 
 /* ---- answers ----------------------------------------------------------- */
 
-/* Keep attr in tb only if its payload has the size its type promises; anything
- * else is left out, so later code only ever reads bytes that are there. */
-static int keep(const struct nlattr *attr, enum mnl_attr_data_type type, const struct nlattr **tb)
-{
-	if (mnl_attr_validate(attr, type) < 0)
-		return MNL_CB_OK;
-	tb[mnl_attr_get_type(attr)] = attr;
-	return MNL_CB_OK;
-}
-
-static int keep_len(const struct nlattr *attr, size_t len, const struct nlattr **tb)
-{
-	if (mnl_attr_validate2(attr, MNL_TYPE_UNSPEC, len) < 0)
-		return MNL_CB_OK;
-	tb[mnl_attr_get_type(attr)] = attr;
-	return MNL_CB_OK;
-}
-
 static int entry_attr_cb(const struct nlattr *attr, void *data)
 {
 	const struct nlattr **tb = data;
@@ -226,12 +210,12 @@ static int entry_attr_cb(const struct nlattr *attr, void *data)
 	case CTA_COUNTERS_ORIG:
 	case CTA_COUNTERS_REPLY:
 	case CTA_TIMESTAMP:
-		return keep(attr, MNL_TYPE_NESTED, tb);
+		return nla_keep(attr, MNL_TYPE_NESTED, tb);
 	case CTA_STATUS:
 	case CTA_MARK:
 	case CTA_TIMEOUT:
 	case CTA_ID:
-		return keep(attr, MNL_TYPE_U32, tb);
+		return nla_keep(attr, MNL_TYPE_U32, tb);
 	}
 	return MNL_CB_OK;
 }
@@ -243,7 +227,7 @@ static int tuple_attr_cb(const struct nlattr *attr, void *data)
 	switch (mnl_attr_get_type(attr)) {
 	case CTA_TUPLE_IP:
 	case CTA_TUPLE_PROTO:
-		return keep(attr, MNL_TYPE_NESTED, tb);
+		return nla_keep(attr, MNL_TYPE_NESTED, tb);
 	}
 	return MNL_CB_OK;
 }
@@ -255,10 +239,10 @@ static int ip_attr_cb(const struct nlattr *attr, void *data)
 	switch (mnl_attr_get_type(attr)) {
 	case CTA_IP_V4_SRC:
 	case CTA_IP_V4_DST:
-		return keep_len(attr, 4, tb);
+		return nla_keep_len(attr, 4, tb);
 	case CTA_IP_V6_SRC:
 	case CTA_IP_V6_DST:
-		return keep_len(attr, 16, tb);
+		return nla_keep_len(attr, 16, tb);
 	}
 	return MNL_CB_OK;
 }
@@ -269,10 +253,10 @@ static int proto_attr_cb(const struct nlattr *attr, void *data)
 
 	switch (mnl_attr_get_type(attr)) {
 	case CTA_PROTO_NUM:
-		return keep(attr, MNL_TYPE_U8, tb);
+		return nla_keep(attr, MNL_TYPE_U8, tb);
 	case CTA_PROTO_SRC_PORT:
 	case CTA_PROTO_DST_PORT:
-		return keep(attr, MNL_TYPE_U16, tb);
+		return nla_keep(attr, MNL_TYPE_U16, tb);
 	}
 	return MNL_CB_OK;
 }
@@ -282,7 +266,7 @@ static int protoinfo_attr_cb(const struct nlattr *attr, void *data)
 	const struct nlattr **tb = data;
 
 	if (mnl_attr_get_type(attr) == CTA_PROTOINFO_TCP)
-		return keep(attr, MNL_TYPE_NESTED, tb);
+		return nla_keep(attr, MNL_TYPE_NESTED, tb);
 	return MNL_CB_OK;
 }
 
@@ -291,7 +275,7 @@ static int protoinfo_tcp_attr_cb(const struct nlattr *attr, void *data)
 	const struct nlattr **tb = data;
 
 	if (mnl_attr_get_type(attr) == CTA_PROTOINFO_TCP_STATE)
-		return keep(attr, MNL_TYPE_U8, tb);
+		return nla_keep(attr, MNL_TYPE_U8, tb);
 	return MNL_CB_OK;
 }
 
@@ -302,7 +286,7 @@ static int counters_attr_cb(const struct nlattr *attr, void *data)
 	switch (mnl_attr_get_type(attr)) {
 	case CTA_COUNTERS_PACKETS:
 	case CTA_COUNTERS_BYTES:
-		return keep(attr, MNL_TYPE_U64, tb);
+		return nla_keep(attr, MNL_TYPE_U64, tb);
 	}
 	return MNL_CB_OK;
 }
@@ -312,13 +296,8 @@ static int timestamp_attr_cb(const struct nlattr *attr, void *data)
 	const struct nlattr **tb = data;
 
 	if (mnl_attr_get_type(attr) == CTA_TIMESTAMP_START)
-		return keep(attr, MNL_TYPE_U64, tb);
+		return nla_keep(attr, MNL_TYPE_U64, tb);
 	return MNL_CB_OK;
-}
-
-static uint32_t get_be32(const struct nlattr *attr)
-{
-	return ntohl(mnl_attr_get_u32(attr));
 }
 
 /* The kernel pads 64-bit attributes to 8 bytes in its own buffer, but that
@@ -432,13 +411,13 @@ int ct_parse_entry(const struct nlmsghdr *nlh, const struct tcp_packet *pkt,
 
 	out->present = true;
 	if (tb[CTA_STATUS])
-		out->status = get_be32(tb[CTA_STATUS]);
+		out->status = nla_get_be32(tb[CTA_STATUS]);
 	if (tb[CTA_MARK])
-		out->mark = get_be32(tb[CTA_MARK]);
+		out->mark = nla_get_be32(tb[CTA_MARK]);
 	if (tb[CTA_TIMEOUT])
-		out->timeout_s = get_be32(tb[CTA_TIMEOUT]);
+		out->timeout_s = nla_get_be32(tb[CTA_TIMEOUT]);
 	if (tb[CTA_ID])
-		out->id = get_be32(tb[CTA_ID]);
+		out->id = nla_get_be32(tb[CTA_ID]);
 	out->tcp_state = parse_tcp_state(tb[CTA_PROTOINFO]);
 
 	/* Counters come in pairs or not at all (nf_conntrack_acct=0). */
@@ -490,14 +469,6 @@ static int get_data_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_STOP;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static uint32_t next_seq(struct ct_handle *h)
 {
 	/* 0 would make libmnl accept any sequence number. */
@@ -519,11 +490,11 @@ static int transact(struct ct_handle *h, size_t len, mnl_cb_t cb, void *data)
 	if (mnl_socket_sendto(h->nl, h->request, len) < 0)
 		return -1;
 
-	deadline = now_ms() + h->timeout_ms;
+	deadline = clock_monotonic_ms() + h->timeout_ms;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		const struct nlmsghdr *first;
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - clock_monotonic_ms();
 
 		if (left <= 0) {
 			errno = ETIMEDOUT;
