@@ -31,6 +31,11 @@
 
 #define WATCH_MAX 256
 #define LOOP_TIMEOUT_MS 200      /* longest a thread waits before checking the stop flag */
+/* Longest a queue thread answers leftovers at shutdown. With our rules gone
+ * nothing new arrives and the queue empties at once; with --no-rules the
+ * admin's rule keeps diverting, and a flood would otherwise hold SIGTERM off
+ * for as long as it lasts. What the kernel still holds at unbind it drops. */
+#define DRAIN_MAX_US 1000000ULL
 #define FLOW_IDLE_EXPIRE_US (3600ULL * 1000000)
 
 struct watch_entry {
@@ -59,7 +64,7 @@ struct worker {
 	 * The kernel numbers a queue's packets 1, 2, ... from the bind. */
 	uint32_t last_id;
 	atomic_uint_fast64_t unseen;
-	int error;                   /* errno that stopped the thread, 0 if none */
+	atomic_int error;            /* errno that stopped the thread, 0 if none */
 };
 
 struct daemon {
@@ -293,15 +298,18 @@ static void *worker_main(void *arg)
 		n = w->via_log ? nflog_process(w->log, on_logged, w, LOOP_TIMEOUT_MS)
 			       : nfqueue_process(w->q, on_queued, w, LOOP_TIMEOUT_MS);
 		if (n < 0 && errno != EINTR) {
-			w->error = errno;
+			atomic_store(&w->error, errno);
 			break;
 		}
 		worker_tick(w, &last);
 	}
 	/* The rules are gone by now: answer whatever is still delivered. */
-	if (!w->via_log && !w->error)
-		while (nfqueue_process(w->q, on_queued, w, 50) > 0)
+	if (!w->via_log && !atomic_load(&w->error)) {
+		uint64_t until = now_us() + DRAIN_MAX_US;
+
+		while (nfqueue_process(w->q, on_queued, w, 50) > 0 && now_us() < until)
 			;
+	}
 	ratelimit_flush(&w->rl, now_us(), true);
 	return NULL;
 }
@@ -635,9 +643,11 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 		for (i = 0; i <= d->n_workers; i++) {
 			struct worker *w = i < d->n_workers ? &d->workers[i] : &d->nflog_worker;
 
-			if (w->error) {
+			int e = atomic_load(&w->error);
+
+			if (e) {
 				snprintf(err, errlen, "%s thread failed: %s",
-					 w->via_log ? "nflog" : "queue", strerror(w->error));
+					 w->via_log ? "nflog" : "queue", strerror(e));
 				rc = -1;
 			}
 		}
