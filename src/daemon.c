@@ -78,6 +78,7 @@ struct daemon {
 	struct worker *workers;
 	unsigned n_workers;
 	struct worker nflog_worker;
+	bool rules_installed;        /* by this process: only then remove them at exit */
 };
 
 static uint64_t now_us(void)
@@ -356,8 +357,10 @@ static int worker_init(struct daemon *d, struct worker *w, uint16_t qnum, bool v
 		qc.rcvbuf = c->rcvbuf;
 		qc.batch_max = c->batch;
 		if (nfqueue_open(&w->q, &qc)) {
+			/* The kernel answers EPERM when another socket holds the queue. */
 			snprintf(err, errlen, "cannot bind queue %u: %s%s", qnum, strerror(errno),
-				 errno == EBUSY ? " (another rstwatch running?)" : "");
+				 errno == EPERM || errno == EBUSY
+				 ? " (another rstwatch running, or no CAP_NET_ADMIN?)" : "");
 			return -1;
 		}
 	}
@@ -572,8 +575,11 @@ static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 			return -1;
 	if (worker_init(d, &d->nflog_worker, 0, true, err, errlen))
 		return -1;
-	if (c->install_rules && rules_install(&d->rules, err, errlen))
-		return -1;
+	if (c->install_rules) {
+		if (rules_install(&d->rules, err, errlen))
+			return -1;
+		d->rules_installed = true;
+	}
 	return 0;
 }
 
@@ -655,8 +661,9 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	sd_notify_msg("STOPPING=1");
 out:
 	/* Rules first: nothing new is diverted (bypass covers the gap), then the
-	 * workers answer what is still queued and close. */
-	if (c->install_rules && rules_remove())
+	 * workers answer what is still queued and close. A run that failed before
+	 * loading them leaves the table alone: it may be another instance's. */
+	if (d->rules_installed && rules_remove())
 		fprintf(stderr, "rstwatch: could not remove table inet rstwatch: %s\n",
 			strerror(errno));
 	atomic_store(&d->stopping, 1);

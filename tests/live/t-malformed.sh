@@ -66,7 +66,7 @@ m=$(metrics) || fail "GET /metrics"
 delta() { echo $(( $(metric_sum "$1" "$m") - $(metric_sum "$1" "$m0") )); }
 malformed=$(delta 'rstwatch_packets_decoded_total{result="malformed"}')
 truncated=$(delta 'rstwatch_packets_decoded_total{result="truncated"}')
-not_tcp=$(delta 'rstwatch_packets_decoded_total{result="not_tcp"}')
+not_tcp=$(delta 'rstwatch_packets_decoded_total{result="not-tcp"}')
 decoded_ok=$(delta 'rstwatch_packets_decoded_total{result="ok"}')
 resets=$(delta rstwatch_resets_total)
 echo "daemon: malformed +$malformed, truncated +$truncated, not_tcp +$not_tcp, ok +$decoded_ok, resets +$resets"

@@ -15,6 +15,8 @@
 #  F. --log syslog: events reach /dev/log (a private /dev in a mount namespace);
 #  G. --no-rules (the admin's rules keep diverting): SIGTERM during a
 #     sustained flood still exits 0 within 3 s (the shutdown drain is bounded);
+#  H. a second `rstwatch run` while one runs: exit 1, says why, and leaves
+#     the running instance's table alone (no reinstall needed);
 # and no sanitizer report from any daemon.
 source "$(dirname "$0")/lib.sh"
 need "$RSTWATCH" nft conntrack unshare
@@ -167,5 +169,19 @@ kill "$flooder" 2>/dev/null
 wait "$flooder" 2>/dev/null
 in_ns "$G" nft list table inet rstwatch >/dev/null 2>&1 || fail "--no-rules: the admin's table was removed"
 ok "G: --no-rules, SIGTERM under a flood (still flooding: $still): exit 0 within $((SECONDS - start)) s, the admin's table kept"
+
+# --- H ----------------------------------------------------------------------
+: >"$EV"
+start_daemon d5
+in_ns "$G" "$RSTWATCH" run --log "$tmp/second.log" --metrics 127.0.0.1:9387 >/dev/null 2>"$tmp/second.txt"
+rc=$?
+[ "$rc" = 1 ] || fail "H: a second instance exited with $rc, want 1"
+grep -q 'another rstwatch running' "$tmp/second.txt" || fail "H: second instance said: $(cat "$tmp/second.txt")"
+in_ns "$G" nft list table inet rstwatch >/dev/null 2>&1 || fail "H: the second instance removed the first one's table"
+r=$(conn $S4 7009) ; [ "$r" = refused ] || fail "H: connect: $r"
+wait_for 10 has_port_event 7009 || fail "H: the first instance stopped reporting"
+[ "$(metric_sum rstwatch_rules_reinstalled_total)" = 0 ] || fail "H: the first instance had to reinstall its table"
+stop_daemon d5
+ok "H: a second instance exits 1 ($(head -n 1 "$tmp/second.txt")), the first keeps its table"
 no_sanitizer_report
 echo "1 passed, 0 failed"
