@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ct.h"
 #include "decode.h"
 #include "event.h"
@@ -29,6 +31,7 @@
 #define RSTWATCH_VERSION "0.1.0"
 #endif
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define WATCH_MAX 256
 #define LOOP_TIMEOUT_MS 200      /* longest a thread waits before checking the stop flag */
 /* Longest a queue thread answers leftovers at shutdown. With our rules gone
@@ -80,14 +83,6 @@ struct daemon {
 	struct worker nflog_worker;
 	bool rules_installed;        /* by this process: only then remove them at exit */
 };
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 void daemon_config_default(struct daemon_config *c)
 {
@@ -250,7 +245,7 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg)
 {
 	struct worker *w = arg;
-	uint64_t ts = qp->has_ts ? qp->ts_us : now_us();
+	uint64_t ts = qp->has_ts ? qp->ts_us : clock_realtime_us();
 	int32_t gap = (int32_t)(qp->id - w->last_id - 1);
 
 	if (gap > 0)
@@ -276,7 +271,7 @@ static int on_logged(const struct nflog_packet *lp, void *arg)
 static void worker_tick(struct worker *w, uint64_t *last)
 {
 	struct flow_stats fs;
-	uint64_t now = now_us();
+	uint64_t now = clock_realtime_us();
 
 	if (now - *last < 500000)
 		return;
@@ -306,12 +301,12 @@ static void *worker_main(void *arg)
 	}
 	/* The rules are gone by now: answer whatever is still delivered. */
 	if (!w->via_log && !atomic_load(&w->error)) {
-		uint64_t until = now_us() + DRAIN_MAX_US;
+		uint64_t until = clock_realtime_us() + DRAIN_MAX_US;
 
-		while (nfqueue_process(w->q, on_queued, w, 50) > 0 && now_us() < until)
+		while (nfqueue_process(w->q, on_queued, w, 50) > 0 && clock_realtime_us() < until)
 			;
 	}
-	ratelimit_flush(&w->rl, now_us(), true);
+	ratelimit_flush(&w->rl, clock_realtime_us(), true);
 	return NULL;
 }
 
@@ -381,77 +376,70 @@ static void worker_free(struct worker *w)
 	w->ct = NULL;
 }
 
+/* Everything /metrics says about one queue, read once per scrape. */
+struct queue_snapshot {
+	struct nfqueue_stats s;
+	struct nfqueue_proc p;       /* the kernel's side, /proc/net/netfilter/nfnetlink_queue */
+	bool have_proc;
+	uint64_t unseen;
+};
+
+/* A per-queue counter family; a row without help continues the family above. */
+static const struct queue_metric {
+	const char *name, *help, *label;
+	size_t offset;               /* of a uint64_t in struct queue_snapshot */
+	bool from_proc;
+} queue_metrics[] = {
+	{ "rstwatch_queue_packets_total", "Packets received per queue.", NULL,
+	  offsetof(struct queue_snapshot, s.packets), false },
+	{ "rstwatch_queue_unseen_total", "Packets the kernel queued that never reached rstwatch "
+	  "(socket buffer overrun): passed unjudged with fail-open, else dropped.", NULL,
+	  offsetof(struct queue_snapshot, unseen), false },
+	{ "rstwatch_queue_verdicts_total", "Verdicts per queue.", "verdict=\"accept\",",
+	  offsetof(struct queue_snapshot, s.accepted), false },
+	{ "rstwatch_queue_verdicts_total", NULL, "verdict=\"drop\",",
+	  offsetof(struct queue_snapshot, s.dropped), false },
+	{ "rstwatch_queue_verdict_messages_total", "Verdict messages sent (batched).", NULL,
+	  offsetof(struct queue_snapshot, s.verdict_msgs), false },
+	{ "rstwatch_queue_enobufs_total", "Receive overruns (ENOBUFS) per queue.", NULL,
+	  offsetof(struct queue_snapshot, s.enobufs), false },
+	{ "rstwatch_nfqueue_queue_dropped_total", "Kernel: dropped, queue full "
+	  "(/proc/net/netfilter/nfnetlink_queue).", NULL,
+	  offsetof(struct queue_snapshot, p.queue_dropped), true },
+	{ "rstwatch_nfqueue_user_dropped_total", "Kernel: dropped, socket buffer full.", NULL,
+	  offsetof(struct queue_snapshot, p.user_dropped), true },
+};
+
 static void render_metrics(FILE *out, void *arg)
 {
 	struct daemon *d = arg;
+	struct queue_snapshot *snap = calloc(d->n_workers, sizeof(*snap));
+	const struct queue_metric *qm;
 	unsigned i;
 	uint64_t flows = 0, evicted = 0;
 
 	metrics_render(&d->m, out);
-	fputs("# HELP rstwatch_queue_packets_total Packets received per queue.\n"
-	      "# TYPE rstwatch_queue_packets_total counter\n", out);
-	for (i = 0; i < d->n_workers; i++) {
-		struct nfqueue_stats s;
-
-		nfqueue_stats(d->workers[i].q, &s);
-		fprintf(out, "rstwatch_queue_packets_total{queue=\"%u\"} %llu\n",
-			d->workers[i].queue_num, (unsigned long long)s.packets);
+	for (i = 0; snap && i < d->n_workers; i++) {
+		nfqueue_stats(d->workers[i].q, &snap[i].s);
+		snap[i].have_proc = !nfqueue_proc_read(d->workers[i].queue_num, &snap[i].p);
+		snap[i].unseen = atomic_load(&d->workers[i].unseen);
 	}
-	fputs("# HELP rstwatch_queue_unseen_total Packets the kernel queued that never reached "
-	      "rstwatch (socket buffer overrun): passed unjudged with fail-open, else dropped.\n"
-	      "# TYPE rstwatch_queue_unseen_total counter\n", out);
-	for (i = 0; i < d->n_workers; i++)
-		fprintf(out, "rstwatch_queue_unseen_total{queue=\"%u\"} %llu\n",
-			d->workers[i].queue_num,
-			(unsigned long long)atomic_load(&d->workers[i].unseen));
-	fputs("# HELP rstwatch_queue_verdicts_total Verdicts per queue.\n"
-	      "# TYPE rstwatch_queue_verdicts_total counter\n", out);
-	for (i = 0; i < d->n_workers; i++) {
-		struct nfqueue_stats s;
+	for (qm = queue_metrics; snap && qm < queue_metrics + ARRAY_SIZE(queue_metrics); qm++) {
+		if (qm->help)
+			fprintf(out, "# HELP %s %s\n# TYPE %s counter\n", qm->name, qm->help,
+				qm->name);
+		for (i = 0; i < d->n_workers; i++) {
+			uint64_t v;
 
-		nfqueue_stats(d->workers[i].q, &s);
-		fprintf(out, "rstwatch_queue_verdicts_total{queue=\"%u\",verdict=\"accept\"} %llu\n"
-			"rstwatch_queue_verdicts_total{queue=\"%u\",verdict=\"drop\"} %llu\n",
-			d->workers[i].queue_num, (unsigned long long)s.accepted,
-			d->workers[i].queue_num, (unsigned long long)s.dropped);
+			if (qm->from_proc && !snap[i].have_proc)
+				continue;
+			memcpy(&v, (const char *)&snap[i] + qm->offset, sizeof(v));
+			fprintf(out, "%s{%squeue=\"%u\"} %llu\n", qm->name,
+				qm->label ? qm->label : "", d->workers[i].queue_num,
+				(unsigned long long)v);
+		}
 	}
-	fputs("# HELP rstwatch_queue_verdict_messages_total Verdict messages sent (batched).\n"
-	      "# TYPE rstwatch_queue_verdict_messages_total counter\n", out);
-	for (i = 0; i < d->n_workers; i++) {
-		struct nfqueue_stats s;
-
-		nfqueue_stats(d->workers[i].q, &s);
-		fprintf(out, "rstwatch_queue_verdict_messages_total{queue=\"%u\"} %llu\n",
-			d->workers[i].queue_num, (unsigned long long)s.verdict_msgs);
-	}
-	fputs("# HELP rstwatch_queue_enobufs_total Receive overruns (ENOBUFS) per queue.\n"
-	      "# TYPE rstwatch_queue_enobufs_total counter\n", out);
-	for (i = 0; i < d->n_workers; i++) {
-		struct nfqueue_stats s;
-
-		nfqueue_stats(d->workers[i].q, &s);
-		fprintf(out, "rstwatch_queue_enobufs_total{queue=\"%u\"} %llu\n",
-			d->workers[i].queue_num, (unsigned long long)s.enobufs);
-	}
-	fputs("# HELP rstwatch_nfqueue_queue_dropped_total Kernel: dropped, queue full "
-	      "(/proc/net/netfilter/nfnetlink_queue).\n"
-	      "# TYPE rstwatch_nfqueue_queue_dropped_total counter\n", out);
-	for (i = 0; i < d->n_workers; i++) {
-		struct nfqueue_proc p;
-
-		if (!nfqueue_proc_read(d->workers[i].queue_num, &p))
-			fprintf(out, "rstwatch_nfqueue_queue_dropped_total{queue=\"%u\"} %llu\n",
-				d->workers[i].queue_num, (unsigned long long)p.queue_dropped);
-	}
-	fputs("# HELP rstwatch_nfqueue_user_dropped_total Kernel: dropped, socket buffer full.\n"
-	      "# TYPE rstwatch_nfqueue_user_dropped_total counter\n", out);
-	for (i = 0; i < d->n_workers; i++) {
-		struct nfqueue_proc p;
-
-		if (!nfqueue_proc_read(d->workers[i].queue_num, &p))
-			fprintf(out, "rstwatch_nfqueue_user_dropped_total{queue=\"%u\"} %llu\n",
-				d->workers[i].queue_num, (unsigned long long)p.user_dropped);
-	}
+	free(snap);
 	for (i = 0; i < d->n_workers; i++) {
 		flows += atomic_load(&d->workers[i].flows_active);
 		evicted += atomic_load(&d->workers[i].flows_evicted);
@@ -641,7 +629,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 			if (logsink_reopen(&d->log))
 				status_line(d, "cannot reopen the log file: keeping the old one");
 		}
-		now = now_us();
+		now = clock_realtime_us();
 		if (c->install_rules && now - last_check >= 1000000) {
 			last_check = now;
 			rules_watchdog(d);
