@@ -116,6 +116,8 @@ struct facts {
 	uint32_t sent, received;    /* payload bytes the sender sent / received, by seq arithmetic */
 	uint64_t gap_us;            /* silence on the flow before the reset (0: unknown) */
 	uint64_t trigger_gap_us;    /* silence before the peer's packet the reset answers */
+	uint64_t peer_silent_us;    /* partial view: how long the sender had heard nothing from
+				     * its peer, by the reset's TSecr (0: unknown) */
 	uint64_t age_us;
 };
 
@@ -137,6 +139,28 @@ static uint64_t ct_idle_us(const struct ct_info *ct, const struct classify_setti
 	    ct->timeout_s >= st->ct_established_timeout_s)
 		return 0;
 	return (uint64_t)(st->ct_established_timeout_s - ct->timeout_s) * 1000000;
+}
+
+/* A socket's reset echoes in TSecr the TSval of the last segment it accepted
+ * from its peer. Anchored on a peer packet the flow saw (its TSval and when),
+ * that tells when the sender last heard its peer, even when none of the
+ * packets since were seen: the silence a keepalive or idle timeout acts on.
+ * The peer's clock is taken to tick once a millisecond (Linux since 4.13,
+ * the BSDs, macOS, Windows); a slower one makes the silence look longer. */
+static uint64_t tsecr_silence_us(const struct tcp_packet *r, const struct flow *f,
+				 const struct flow_dir *p, uint64_t ts)
+{
+	uint64_t anchor, heard;
+	int32_t ahead_ms;
+
+	if (!r->opt.has_timestamps || !r->opt.tsecr || !p->tsval_ms)
+		return 0;
+	anchor = f->first_ts + (uint64_t)(p->tsval_ms - 1) * 1000;
+	ahead_ms = (int32_t)(r->opt.tsecr - p->tsval);
+	if (ahead_ms < 0 && (uint64_t)-(int64_t)ahead_ms * 1000 > anchor - f->first_ts)
+		return 0;    /* echoes a time before the flow began: not this peer's clock */
+	heard = anchor + (int64_t)ahead_ms * 1000;
+	return ts > heard ? ts - heard : 0;
 }
 
 static void gather(struct facts *x, const struct tcp_packet *r, const struct flow *f, int dir,
@@ -190,6 +214,8 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 				       : ts > f->last_ts ? ts - f->last_ts : 0;
 		/* A box whose state expired answers the first packet after the
 		 * silence at once: the silence to judge is the one before it. */
+		if (x->partial && !x->stateless)
+			x->peer_silent_us = tsecr_silence_us(r, f, p, ts);
 		x->trigger_gap_us = x->gap_us;
 		if (!x->partial && f->dir[!dir].last_ts == f->last_ts &&
 		    (uint64_t)f->idle_before_last_ms * 1000 > x->trigger_gap_us)
@@ -419,6 +445,15 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		evidence(v, "keepalive-probes:%u", s->keepalives);
 		evidence(v, "peer-silent");
 		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.85f);
+		return true;
+	}
+	/* The partial view sees no probes, but the sender's TSecr says how long
+	 * its peer had been silent: past the threshold, that silence is the
+	 * cause (a reset for unread data follows the peer's data at once). */
+	if (x->peer_silent_us > idle_us) {
+		evidence(v, "peer-silent:%llus", (unsigned long long)(x->peer_silent_us / 1000000));
+		evidence(v, "tsecr");
+		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.6f);
 		return true;
 	}
 	/* The server resets with the client's data newest and never answered:

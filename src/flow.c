@@ -388,6 +388,12 @@ void flow_update(struct flow *f, int dir, const struct tcp_packet *p, uint64_t t
 	}
 	d->ttl_last = p->ttl;
 	d->ipid = p->ipid;
+	if (p->opt.has_timestamps) {
+		uint64_t at_ms = (ts_us > f->first_ts ? ts_us - f->first_ts : 0) / 1000 + 1;
+
+		d->tsval = p->opt.tsval;
+		d->tsval_ms = at_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)at_ms;
+	}
 	if (p->family == 4 && p->ipid == 0)
 		d->ipid_zero = sat_inc8(d->ipid_zero);
 

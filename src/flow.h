@@ -24,6 +24,8 @@ struct flow_dir {
 	uint32_t rst_seq;          /* seq of its last reset */
 	uint32_t pkts;
 	uint32_t data_bytes;       /* payload bytes (saturating) */
+	uint32_t tsval;            /* TSval of its newest packet with timestamps ... */
+	uint32_t tsval_ms;         /* ... seen this many ms after first_ts, + 1 (0: none) */
 	uint16_t win;              /* last window, unscaled */
 	uint16_t ipid;             /* last IPv4 ID */
 	uint16_t keepalives;       /* probes seen: len 0/1 at seq = snd_nxt - 1 */
@@ -55,8 +57,8 @@ struct flow {
 	struct flow_key key;       /* key.*[DIR_ORIG] is the originator's side */
 	uint32_t hnext;            /* hash chain, index + 1, 0 ends */
 	uint32_t lru_prev, lru_next;
-	uint64_t first_ts, last_ts;
 	uint32_t idle_before_last_ms; /* silence that preceded the newest packet (saturating) */
+	uint64_t first_ts, last_ts;
 	uint64_t id;               /* stable flow id for events */
 	struct flow_dir dir[2];
 	uint8_t orig_guessed;      /* no SYN seen: originator inferred (ports / first packet) */

@@ -32,6 +32,7 @@ struct seg {
 	int ipid;            /* -1 or 0: the side's counter; >0 explicit */
 	/* "class sender origin [evidence-prefix]" checked for this segment's event */
 	const char *expect;
+	uint32_t tsval, tsecr; /* timestamps option, when either is set */
 };
 
 struct scenario {
@@ -219,6 +220,23 @@ static const struct scenario scenarios[] = {
 		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
 		{ 'C', RA, 1101, 5101, 0, 10, 0, 0, "idle-timeout client endpoint idle:4000s" } },
 	  .partial = true, .ct = &ct_established_idle },
+	/* A socket's reset echoes the TSval of the last segment it took from its
+	 * peer: 400 s of the peer's silence, though the probes kept conntrack
+	 * fresh (a keepalive timeout); then the same reset with the peer heard
+	 * 10 ms before it. */
+#define TS_HANDSHAKE                                          \
+	{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL, 7000, 0 },      \
+	{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL, 90000, 7000 }
+	{ "partial-keepalive-by-tsecr", {
+		TS_HANDSHAKE,
+		{ 'C', RA, 1101, 5101, 0, 400000, 0, 0, "idle-timeout client endpoint peer-silent:399s",
+		  407001, 90020 } },
+	  .partial = true },
+	{ "partial-abort-peer-heard", {
+		TS_HANDSHAKE,
+		{ 'C', RA, 1101, 5101, 0, 400000, 0, 0, "abort client endpoint socket-reset",
+		  407001, 489990 } },
+	  .partial = true },
 	{ "ct-only-idle", {
 		{ 'S', RA, 5101, 1101, 0, 0, 0, 0, "idle-timeout server endpoint ct-state:ESTABLISHED" } },
 	  .ct = &ct_established_idle },
@@ -298,6 +316,9 @@ static void run_scenario(const struct scenario *sc, int family)
 		p.ack = sg->ack;
 		p.payload_len = sg->len;
 		p.window = (sg->flags & TCPF_RST) ? 0 : 502;
+		p.opt.has_timestamps = sg->tsval || sg->tsecr;
+		p.opt.tsval = sg->tsval;
+		p.opt.tsecr = sg->tsecr;
 		p.ttl = sg->ttl ? sg->ttl : from->ttl;
 		if (family == 4)
 			p.ipid = sg->ipid > 0 ? (uint16_t)sg->ipid : from->ipid++;
