@@ -4,7 +4,11 @@ Watches IFACE for the server's data segments (source port SERVER_PORT) and, once
 file TRIGGER exists, sends one reset in the server's name to the client: flags R,
 seq = the server's snd.nxt + SEQ_OFFSET, TTL / hop limit TTL, as an Ethernet frame
 built from the server's last one, so it enters the gateway like any packet of the
-flow. Prints what it sent. IPv4 and IPv6."""
+flow. Prints "watching" once it sees the link, "armed" at the first server data
+segment, then what it sent. IPv4 and IPv6.
+  forge.py --replay IFACE SERVER_PORT TRIGGER
+Once TRIGGER exists, sends the server's last data segment again, as it was: the
+old duplicate that makes a TIME-WAIT client answer (RFC 1337)."""
 import os
 import random
 import socket
@@ -12,11 +16,16 @@ import struct
 import sys
 import time
 
-iface, server_port, ttl, offset, trigger = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
-    int(sys.argv[4]), sys.argv[5]
+replay = sys.argv[1] == "--replay"
+if replay:
+    iface, server_port, trigger = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+else:
+    iface, server_port, ttl, offset, trigger = sys.argv[1], int(sys.argv[2]), \
+        int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))  # ETH_P_ALL
 s.bind((iface, 0))
 s.settimeout(0.05)
+print("watching", flush=True)
 
 
 def csum(b):
@@ -26,6 +35,16 @@ def csum(b):
     while t >> 16:
         t = (t & 0xffff) + (t >> 16)
     return ~t & 0xffff
+
+
+def with_tcp_csum(v, src, dst, seg):
+    """seg (a TCP header and payload) with its checksum computed afresh."""
+    seg = seg[:16] + b"\0\0" + seg[18:]
+    if v == 4:
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(seg))
+    else:
+        pseudo = src + dst + struct.pack("!IxxxB", len(seg), 6)
+    return seg[:16] + struct.pack("!H", csum(pseudo + seg)) + seg[18:]
 
 
 def server_data(frame):
@@ -66,20 +85,28 @@ while True:
     if seg:
         if not last:
             print("armed", flush=True)
-        last, eth = seg, frame[:14]
+        last, eth, last_frame = seg, frame[:14], frame
 
+if replay:
+    # A frame this host sent carries only a partial TCP checksum (veth offload):
+    # complete it, or the client would discard the copy.
+    if last[0] == 4:
+        t = 14 + (last_frame[14] & 0xf) * 4
+        end = 14 + struct.unpack("!H", last_frame[16:18])[0]
+    else:
+        t, end = 54, 54 + struct.unpack("!H", last_frame[18:20])[0]
+    s.send(last_frame[:t] + with_tcp_csum(last[0], last[1], last[2], last_frame[t:end]))
+    print(f"replayed a data segment ({last[3]} -> {last[4]})", flush=True)
+    sys.exit()
 v, src, dst, sport, dport, nxt = last
 seq = (nxt + offset) & 0xffffffff
 tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x04, 0, 0, 0)
+tcp = with_tcp_csum(v, src, dst, tcp)
 if v == 4:
-    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
-    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), random.randrange(1, 65535),
                      0, ttl, 6, 0, src, dst)
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
 else:
-    pseudo = src + dst + struct.pack("!IxxxB", len(tcp), 6)
-    tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
     ip = struct.pack("!IHBB16s16s", 6 << 28, len(tcp), 6, ttl, src, dst)
 s.send(eth + ip + tcp)
 print(f"forged R seq={seq} ttl={ttl} ({sport} -> {dport})", flush=True)

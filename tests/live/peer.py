@@ -115,14 +115,19 @@ def abort(host, port, sport, go):
     print("aborted", flush=True)
 
 
-cmd, args = sys.argv[1], sys.argv[2:]
-if cmd == "serve":
-    serve(args)
-elif cmd == "connect":
-    connect(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 3.0)
-elif cmd == "rounds":
-    rounds(args[0], int(args[1]), int(args[2]), args[3], args[4])
-elif cmd == "abort":
-    abort(args[0], int(args[1]), int(args[2]), args[3])
-else:
-    sys.exit("unknown command " + cmd)
+def main(cmd, args):
+    if cmd == "serve":
+        serve(args)
+    elif cmd == "connect":
+        connect(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 3.0)
+    elif cmd == "rounds":
+        rounds(args[0], int(args[1]), int(args[2]), args[3], args[4])
+    elif cmd == "abort":
+        abort(args[0], int(args[1]), int(args[2]), args[3])
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+# tests/scenarios/endpoints.py imports one_round from here.
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
