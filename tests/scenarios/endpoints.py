@@ -1,0 +1,225 @@
+"""Endpoints of the reset scenarios (run with Debian's /usr/bin/python3).
+Each command plays one side of one scenario and prints the steps it reached, one
+word per line, so the driver can wait for them; a step that needs the driver's go
+waits for a file. Servers are dual-stack. Every wait has a deadline.
+
+Servers:
+  serve-unread PORT          accept one connection, wait for its request, close unread
+  serve-closefirst PORT      accept one, answer its request, close first (FIN)
+  serve-backlog PORT N       listen(N) and never accept
+  serve-crash PORT GO        accept one, answer one request, then once GO exists
+                             vanish: close with SO_LINGER {1,0} (the driver drops the RA)
+Clients (HOST is the server's address):
+  unread HOST PORT           send a request and wait: prints the outcome
+  afterclose HOST PORT       request, read the answer to EOF, send more: prints the outcome
+  overflow HOST PORT DIR     three connections A B C completed by data on the driver's
+                             cue (files DIR/1..3), so C completes when A and B fill the
+                             accept queue
+  keepalive HOST PORT GO     one round, then once GO exists keepalive 1 s / 1 s / 2 probes
+                             and wait for the kernel to give up
+  halfopen HOST PORT GO      one round, then once GO exists another request
+  synconflict HOST PORT SPORT GO1 GO2
+                             one round from SPORT; at GO1 vanish (SO_LINGER {1,0}); at GO2
+                             connect again from the same port
+  timewait HOST PORT         one round, then close first and linger in TIME-WAIT
+Outcomes: reset, timeout, eof, completed, refused."""
+import errno
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+sys.dont_write_bytecode = True  # nothing left behind in tests/live
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "live"))
+from peer import one_round  # noqa: E402 (the request/response of peer.py serve)
+
+DEADLINE = time.monotonic() + 60
+LINGER0 = struct.pack("ii", 1, 0)
+
+
+def say(word):
+    print(word, flush=True)
+
+
+def wait_file(path):
+    while not os.path.exists(path):
+        if time.monotonic() > DEADLINE:
+            sys.exit("deadline waiting for " + path)
+        time.sleep(0.01)
+
+
+def listener(port, backlog=8):
+    s = socket.socket(socket.AF_INET6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", port))
+    s.listen(backlog)
+    s.settimeout(30)
+    say("listening")
+    return s
+
+
+def client(host, port, sport=0):
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    if sport:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::" if ":" in host else "0.0.0.0", sport))
+    s.settimeout(10)
+    s.connect((host, port))
+    return s
+
+
+def ready(host, port, go, sport=0):
+    """A connection that has done one round, once the driver says go."""
+    s = client(host, port, sport)
+    one_round(s)
+    say("ready")
+    wait_file(go)
+    return s
+
+
+def outcome(s):
+    """Wait for what the peer does next; the word the driver checks."""
+    try:
+        return "eof" if not s.recv(4096) else "data"
+    except ConnectionResetError:
+        return "reset"
+    except (TimeoutError, socket.timeout):
+        return "timeout"
+    except OSError as e:
+        return "error-" + str(e.errno)
+
+
+def error_event(s):
+    """Outcome of a socket whose receive side is already at EOF: wait for an error."""
+    p = select.poll()
+    p.register(s, 0)  # POLLERR and POLLHUP only
+    if not p.poll(10000):
+        return "timeout"
+    err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    # A reset in CLOSE_WAIT reports EPIPE (tcp_reset()).
+    return "reset" if err in (errno.ECONNRESET, errno.EPIPE) else "error-%d" % err
+
+
+# --- servers -----------------------------------------------------------------
+
+def srv_unread(port):
+    c, _ = listener(port).accept()
+    # Only once the request sits in the receive queue does close() find it unread.
+    select.select([c], [], [], 10)
+    c.close()
+    say("closed")
+
+
+def srv_closefirst(port):
+    c, _ = listener(port).accept()
+    c.settimeout(10)
+    c.recv(4096)
+    c.sendall(b"x" * 1000)
+    c.close()
+    say("closed")
+
+
+def srv_backlog(port, n):
+    s = listener(port, n)  # noqa: F841 (held open, never accepted from)
+    time.sleep(max(0, DEADLINE - time.monotonic()))
+
+
+def srv_crash(port, go):
+    c, _ = listener(port).accept()
+    c.settimeout(10)
+    c.recv(4096)
+    c.sendall(b"x" * 1000)
+    say("served")
+    wait_file(go)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
+    c.close()
+    say("crashed")
+
+
+# --- clients -----------------------------------------------------------------
+
+def cli_unread(host, port):
+    s = client(host, port)
+    s.sendall(b"request the server never reads\n")
+    say(outcome(s))
+
+
+def cli_afterclose(host, port):
+    s = client(host, port)
+    s.sendall(b"more\n")
+    while s.recv(4096):
+        pass
+    say("eof")
+    # The server has closed; this data reaches a socket that no longer reads.
+    s.sendall(b"late request\n")
+    say(error_event(s))
+
+
+def cli_overflow(host, port, d):
+    a = client(host, port)
+    b = client(host, port)
+    say("ab")
+    wait_file(d + "/1")
+    a.sendall(b"a\n")      # A's data completes A: the accept queue holds 1
+    wait_file(d + "/2")
+    c = client(host, port)  # admitted: the queue is not full yet
+    say("c")
+    wait_file(d + "/3")
+    b.sendall(b"b\n")      # B fills the queue (backlog 1 holds 2) ...
+    wait_file(d + "/4")
+    c.sendall(b"c\n")      # ... and C finds it full
+    say(outcome(c))
+
+
+def cli_keepalive(host, port, go):
+    s = ready(host, port, go)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 2)
+    say(outcome(s))
+
+
+def cli_halfopen(host, port, go):
+    s = ready(host, port, go)
+    s.sendall(b"more\n")
+    say(outcome(s))
+
+
+def cli_synconflict(host, port, sport, go1, go2):
+    s = ready(host, port, go1, sport)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
+    s.close()
+    say("vanished")
+    wait_file(go2)
+    t = time.monotonic()
+    s = client(host, port, sport)
+    one_round(s)
+    say("reconnected %.3f" % (time.monotonic() - t))
+
+
+def cli_timewait(host, port):
+    s = client(host, port)
+    one_round(s)
+    s.shutdown(socket.SHUT_WR)
+    say(outcome(s))   # eof: the server closed too; this side is in TIME-WAIT
+    s.close()
+
+
+cmd, a = sys.argv[1], sys.argv[2:]
+{
+    "serve-unread": lambda: srv_unread(int(a[0])),
+    "serve-closefirst": lambda: srv_closefirst(int(a[0])),
+    "serve-backlog": lambda: srv_backlog(int(a[0]), int(a[1])),
+    "serve-crash": lambda: srv_crash(int(a[0]), a[1]),
+    "unread": lambda: cli_unread(a[0], int(a[1])),
+    "afterclose": lambda: cli_afterclose(a[0], int(a[1])),
+    "overflow": lambda: cli_overflow(a[0], int(a[1]), a[2]),
+    "keepalive": lambda: cli_keepalive(a[0], int(a[1]), a[2]),
+    "halfopen": lambda: cli_halfopen(a[0], int(a[1]), a[2]),
+    "synconflict": lambda: cli_synconflict(a[0], int(a[1]), int(a[2]), a[3], a[4]),
+    "timewait": lambda: cli_timewait(a[0], int(a[1])),
+}[cmd]()
