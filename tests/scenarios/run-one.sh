@@ -10,9 +10,8 @@
 source "$(dirname "$0")/../live/lib.sh"
 source tests/scenarios/scenarios.sh
 name=$1 out=$2
-BIN=build/asan/rstwatch
 [ -n "${CAPTION[$name]+x}" ] || fail "no scenario $name"
-need "$BIN" nft tcpdump ss
+need "$RSTWATCH" nft tcpdump ss
 # Ports of their own per run, so tcp_send_reset records (global, not per
 # namespace) of a concurrent run never mix with ours.
 PORTBASE=$((20000 + ($$ % 400) * 50))
@@ -35,12 +34,9 @@ bg tcpdump "$G" tcpdump -i any -y LINUX_SLL2 -U -n -w "$tmp/gw.pcap" \
 	tcp or udp port 9
 dump=$bg_pid
 wait_for 10 grep -q 'listening on' "$tmp/tcpdump.err" || fail "tcpdump did not start"
-SC_LOG=$tmp/events.json
+SC_LOG=$tmp/events.json EV=$tmp/events.json
 read -r -a extra <<<"${DAEMON[$name]:-}"
-bg daemon "$G" "$BIN" run --format json --log "$SC_LOG" --rate-limit 0 --idle-threshold 2 \
-	"${extra[@]}"
-daemon=$bg_pid
-wait_for 15 grep -q 'rstwatch: running' "$tmp/daemon.err" || fail "rstwatch run did not start"
+start_daemon daemon --format json --rate-limit 0 --idle-threshold 2 "${extra[@]}"
 
 for fam in 4 6; do
 	trace_mark scenario "$name" "$fam"
@@ -58,10 +54,8 @@ cp "$tmp/gw.pcap" "$out/$name.any.pcap"
 wire=$("$PY" tests/scenarios/ingress.py "$out/$name.any.pcap" "$out/$name.pcap") || fail "ingress.py"
 resets() { [ "$(grep -c '"event_type":"rst"' "$SC_LOG")" -ge "$wire" ]; }
 wait_for 10 resets || echo "rstwatch reported $(grep -c '"event_type":"rst"' "$SC_LOG") of $wire resets"
-kill -TERM "$daemon"
-wait "$daemon" || fail "rstwatch run exited with $? on SIGTERM"
-! grep -q -e Sanitizer -e 'runtime error' "$tmp/daemon.err" || fail "sanitizer report from rstwatch run"
-"$BIN" explain --json --idle-threshold 2 "$out/$name.pcap" >"$out/$name.offline.json" \
+stop_daemon daemon
+"$RSTWATCH" explain --json --idle-threshold 2 "$out/$name.pcap" >"$out/$name.offline.json" \
 	2>"$tmp/explain.err" || fail "rstwatch explain failed"
 echo 0 >"$SC_TRACE/events/tcp/tcp_send_reset/enable"
 cp "$SC_TRACE/trace" "$out/$name.trace"

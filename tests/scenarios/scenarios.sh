@@ -115,7 +115,7 @@ server() {
 	shift
 	bg "$name" "$S" "$@"
 	srv=$bg_pid
-	wait_for 10 grep -q listening "$tmp/$name.out" || fail "$name did not listen"
+	wait_for 10 grep -s -q listening "$tmp/$name.out" || fail "$name did not listen"
 }
 stop_server() { kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; }
 
