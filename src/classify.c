@@ -75,6 +75,7 @@ void classify_settings_default(struct classify_settings *s)
 	s->overflow_window_ms = 1000;
 	s->ttl_tolerance = 1;
 	s->ct_established_timeout_s = 432000;
+	s->ct_unacked_timeout_s = 300;
 }
 
 static void evidence(struct rst_verdict *v, const char *fmt, ...)
@@ -132,13 +133,20 @@ static uint64_t ms(uint64_t us)
 }
 
 /* Idle time from conntrack: an established entry's timeout restarts at every
- * packet, so what is left of it tells how long the flow has been silent. */
+ * packet, so what is left of it tells how long the flow has been silent. While
+ * data is unacknowledged (or retransmitted) conntrack restarts it at the
+ * shorter unacknowledged timeout instead: a timeout left below that one is
+ * measured from it (or the flow was silent for days; the shorter reading is
+ * the one not to overstate). */
 static uint64_t ct_idle_us(const struct ct_info *ct, const struct classify_settings *st)
 {
-	if (!ct || ct->tcp_state != TCP_CONNTRACK_ESTABLISHED ||
-	    ct->timeout_s >= st->ct_established_timeout_s)
+	uint32_t from = st->ct_established_timeout_s;
+
+	if (!ct || ct->tcp_state != TCP_CONNTRACK_ESTABLISHED)
 		return 0;
-	return (uint64_t)(st->ct_established_timeout_s - ct->timeout_s) * 1000000;
+	if (ct->timeout_s <= st->ct_unacked_timeout_s && st->ct_unacked_timeout_s < from)
+		from = st->ct_unacked_timeout_s;
+	return ct->timeout_s < from ? (uint64_t)(from - ct->timeout_s) * 1000000 : 0;
 }
 
 /* A socket's reset echoes in TSecr the TSval of the last segment it accepted
@@ -255,11 +263,10 @@ static void classify_from_ct(const struct tcp_packet *r, const struct ct_info *c
 		}
 		break;
 	case TCP_CONNTRACK_ESTABLISHED: {
-		uint32_t idle = ct->timeout_s < st->ct_established_timeout_s
-				? st->ct_established_timeout_s - ct->timeout_s : 0;
+		uint64_t idle = ct_idle_us(ct, st) / 1000000;
 
 		if (idle > st->idle_threshold_s) {
-			evidence(v, "ct-idle:%us", idle);
+			evidence(v, "ct-idle:%llus", (unsigned long long)idle);
 			verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.6f);
 		} else if (r->flags & TCPF_ACK) {
 			evidence(v, "socket-reset-shape");

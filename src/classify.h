@@ -57,6 +57,8 @@ struct classify_settings {
 	uint32_t overflow_window_ms;  /* accept-overflow: reset within this of the handshake; default 1000 */
 	uint8_t ttl_tolerance;        /* hops of TTL drift still "the same sender"; default 1 */
 	uint32_t ct_established_timeout_s; /* nf_conntrack_tcp_timeout_established; default 432000 */
+	uint32_t ct_unacked_timeout_s; /* nf_conntrack_tcp_timeout_unacknowledged (and
+					* _max_retrans, the same by default); default 300 */
 };
 
 void classify_settings_default(struct classify_settings *s);

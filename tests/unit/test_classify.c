@@ -57,6 +57,11 @@ static const struct ct_info ct_established_idle = {
 	.present = true, .tcp_state = 3 /* ESTABLISHED */, .timeout_s = 432000 - 4000,
 };
 
+/* Conntrack's 300 s timer for unacknowledged data, 1 s into it. */
+static const struct ct_info ct_established_unacked = {
+	.present = true, .tcp_state = 3 /* ESTABLISHED */, .timeout_s = 299,
+};
+
 static const struct scenario scenarios[] = {
 	{ "refused", {
 		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
@@ -237,6 +242,16 @@ static const struct scenario scenarios[] = {
 		{ 'C', RA, 1101, 5101, 0, 400000, 0, 0, "abort client endpoint socket-reset",
 		  407001, 489990 } },
 	  .partial = true },
+	/* A client that gives up on a mute server right after its request: its
+	 * data unacknowledged, conntrack runs the 300 s timer, not 5 days. */
+	{ "partial-abort-ct-unacked", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'C', RA, 1106, 5001, 0, 10, 0, 0, "abort client endpoint socket-reset" } },
+	  .partial = true, .ct = &ct_established_unacked },
+	{ "ct-only-unacked", {
+		{ 'C', RA, 1106, 5001, 0, 0, 0, 0, "abort client endpoint socket-reset-shape" } },
+	  .ct = &ct_established_unacked },
 	{ "ct-only-idle", {
 		{ 'S', RA, 5101, 1101, 0, 0, 0, 0, "idle-timeout server endpoint ct-state:ESTABLISHED" } },
 	  .ct = &ct_established_idle },
