@@ -166,7 +166,7 @@ def table(paths):
             print("%-12s   note: %s" % ("", r["note"]))
     truths = sorted({r["truth"] for r in rs}, key=lambda c: (c not in CLASSES, CLASSES.index(c)
                                                              if c in CLASSES else 0, c))
-    cols = [c for c in CLASSES if any(r["live"] == c for r in rs)] + \
+    cols = [c for c in CLASSES if any(c in (r["live"], r["truth"]) for r in rs)] + \
         sorted({r["live"] for r in rs} - set(CLASSES))
     print("\nconfusion table: rows = ground truth, columns = rstwatch run (live)")
     w = max([len(c) for c in cols] + [5]) + 1

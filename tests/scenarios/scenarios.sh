@@ -34,6 +34,8 @@ scenario refused "NO_SOCKET=refused" "" "" \
 	"connection to a closed port"
 scenario abort "TCP_STATE=abort" "" "" \
 	"the client aborts after an exchange (SO_LINGER {1,0})"
+scenario giveup "TCP_STATE=abort" "" "" \
+	"the client gives up on a server that stopped answering: its request unacknowledged, it aborts"
 scenario unread "TCP_ABORT_ON_CLOSE=unread-data" "" "" \
 	"the server closes with the client's request unread"
 scenario afterclose "TCP_ABORT_ON_DATA=unread-data TCP_TIMEWAIT_SOCKET=unread-data" "" "" \
@@ -101,6 +103,20 @@ unsilence() {
 	trace_mark silent-end "$2" "$3"
 }
 
+# mute PORT: the server's packets from PORT are dropped before they leave it
+# (not resets: nothing to mark in the trace); unmute undoes it.
+mute() {
+	in_ns "$S" nft -f - <<-NFT || fail "muting the server"
+	table inet rstw_mute {
+		chain out {
+			type filter hook output priority filter; policy accept;
+			tcp sport $1 drop
+		}
+	}
+	NFT
+}
+unmute() { in_ns "$S" nft delete table inet rstw_mute || fail "unmuting the server"; }
+
 # logged PORT: how many resets of PORT the daemon has reported (JSON or text).
 logged() { grep -c -E "(\"src_port\":|\"dest_port\":|[]0-9]:)$1[ ,]" "$SC_LOG"; }
 logged_at_least() { [ "$(logged "$1")" -ge "$2" ]; }
@@ -138,6 +154,21 @@ sc_abort() {
 	expect_out abort$1 ready
 	touch "$tmp/go"
 	expect_out abort$1 aborted
+	stop_server
+}
+
+# The server goes mute (its packets dropped in its namespace); the client
+# sends a request and aborts at once, its data unacknowledged: conntrack then
+# runs the flow on its 300 s timer for unacknowledged data.
+sc_giveup() {
+	rm -f "$tmp/go"
+	server srv-giveup$1 "$PY" tests/live/peer.py serve "$p"
+	bg giveup$1 "$C" "$PY" "$EP" giveup "$SA" "$p" "$tmp/go"
+	expect_out giveup$1 ready
+	mute "$p"
+	touch "$tmp/go"
+	expect_out giveup$1 aborted
+	unmute
 	stop_server
 }
 
@@ -194,17 +225,10 @@ sc_keepalive() {
 	rm -f "$tmp/go"
 	bg keepalive$1 "$C" "$PY" "$EP" keepalive "$SA" "$p" "$tmp/go"
 	expect_out keepalive$1 ready
-	in_ns "$S" nft -f - <<-NFT || fail "dropping the server's answers"
-	table inet rstw_mute {
-		chain out {
-			type filter hook output priority filter; policy accept;
-			tcp sport $p drop
-		}
-	}
-	NFT
+	mute "$p"
 	touch "$tmp/go"
 	expect_out keepalive$1 timeout 15
-	in_ns "$S" nft delete table inet rstw_mute
+	unmute
 	stop_server
 }
 
