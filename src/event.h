@@ -45,6 +45,9 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size);
 /* One plain-English line with the next troubleshooting step (with '\n'). */
 int event_text_format(const struct rst_event *ev, char *buf, size_t size);
 
+/* in as the inside of a JSON string (no quotes) into out; "" if it does not fit. */
+void json_escape(const char *in, char *out, size_t size);
+
 /* Address as text (inet_ntop) into buf of >= 46 bytes. */
 const char *addr_str(int family, const uint8_t *addr, char *buf);
 

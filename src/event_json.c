@@ -49,6 +49,23 @@ static void put_str(struct out *o, const char *s)
 	put(o, "\"");
 }
 
+void json_escape(const char *in, char *out, size_t size)
+{
+	struct out o = { .buf = out, .size = size };
+
+	if (!size)
+		return;
+	out[0] = 0;
+	put_str(&o, in);
+	/* Drop the quotes put_str adds; on overflow keep what fitted. */
+	if (o.len >= 2 && !o.full) {
+		memmove(out, out + 1, o.len - 2);
+		out[o.len - 2] = 0;
+	} else {
+		out[0] = 0;
+	}
+}
+
 const char *addr_str(int family, const uint8_t *addr, char *buf)
 {
 	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, INET6_ADDRSTRLEN))
