@@ -15,6 +15,7 @@ Clients (HOST is the server's address):
   overflow HOST PORT DIR     three connections A B C completed by data on the driver's
                              cue (files DIR/1..3), so C completes when A and B fill the
                              accept queue
+  evil HOST PORT             one round, then a request starting "evil"
   giveup HOST PORT GO        one round, then once GO exists a request and at once an abort
   keepalive HOST PORT GO     one round, then once GO exists keepalive 1 s / 1 s / 2 probes
                              and wait for the kernel to give up
@@ -184,6 +185,13 @@ def cli_keepalive(host, port, go):
     say(outcome(s))
 
 
+def cli_evil(host, port):
+    s = client(host, port)
+    one_round(s)
+    s.sendall(b"evil request\n")
+    say(outcome(s))
+
+
 def cli_giveup(host, port, go):
     s = ready(host, port, go)
     s.sendall(b"more\n")
@@ -228,6 +236,7 @@ cmd, a = sys.argv[1], sys.argv[2:]
     "afterclose": lambda: cli_afterclose(a[0], int(a[1])),
     "overflow": lambda: cli_overflow(a[0], int(a[1]), a[2]),
     "keepalive": lambda: cli_keepalive(a[0], int(a[1]), a[2]),
+    "evil": lambda: cli_evil(a[0], int(a[1])),
     "giveup": lambda: cli_giveup(a[0], int(a[1]), a[2]),
     "halfopen": lambda: cli_halfopen(a[0], int(a[1]), a[2]),
     "synconflict": lambda: cli_synconflict(a[0], int(a[1]), int(a[2]), a[3], a[4]),

@@ -31,6 +31,12 @@ JUSTIFIED = {
         "a capture does not say which hook made a packet: the gateway's reject copies the "
         "server's address and is the same RA a closed port sends; live, it leaves through "
         "the output hook with a source that is not the gateway's",
+    ("rejectmid", "firewall", "half-open"):
+        "the gateway's reject inside a connection is the stateless R (seq = the client's ack, "
+        "IP ID 0, window 0, no options) the server sends when it has forgotten the connection, "
+        "with the TTL the server's packets arrive with here (the server is one hop away; "
+        "farther, the TTL would differ and offline would say firewall/middlebox); live, it "
+        "leaves through the output hook with a source that is not the gateway's",
 }
 
 RECORD = re.compile(r"\s(\d+\.\d+): tcp_send_reset: .* src=(\S+) dest=(\S+) state=\S+ reason=(\S+)")

@@ -56,6 +56,8 @@ scenario reject "" "firewall/local-firewall" "" \
 	"the gateway's firewall rejects a new connection"
 # After the forgery the client's kernel has forgotten the connection: the
 # server's FIN when it closes meets NO_SOCKET, a true half-open.
+scenario rejectmid "NO_SOCKET=half-open" "firewall/local-firewall" "" \
+	"the gateway's firewall rejects a request inside an established connection"
 scenario forged "NO_SOCKET=half-open" "firewall/middlebox" "" \
 	"a box on the path forges a reset (TTL 40, the server's is 64)"
 scenario enforce "" "firewall/middlebox/drop" "--mode enforce --suppress firewall" \
@@ -287,19 +289,39 @@ sc_timewait() {
 	stop_server
 }
 
-sc_reject() {
-	local r
+# gateway_reject MATCH...: the gateway's firewall rejects what matches, with
+# a reset; gateway_unreject removes the rule.
+gateway_reject() {
 	in_ns "$G" nft -f - <<-NFT || fail "gateway firewall"
 	table inet rstw_fw {
 		chain forward {
 			type filter hook forward priority filter; policy accept;
-			tcp dport $p reject with tcp reset
+			$* reject with tcp reset
 		}
 	}
 	NFT
+}
+gateway_unreject() { in_ns "$G" nft delete table inet rstw_fw || fail "removing the reject rule"; }
+
+sc_reject() {
+	local r
+	gateway_reject tcp dport "$p"
 	r=$(in_ns "$C" "$PY" tests/live/peer.py connect "$SA" "$p" 3)
-	in_ns "$G" nft delete table inet rstw_fw
+	gateway_unreject
 	[ "$r" = refused ] || fail "the gateway's reject gave '$r', not refused"
+}
+
+# An IPS-like rule: a request starting with "evil" is answered with a reset
+# in the server's name. The server still holds the connection: its FIN, when
+# it closes, meets a client kernel that forgot it (half-open).
+sc_rejectmid() {
+	server srv-rejectmid$1 "$PY" tests/live/peer.py serve "$p"
+	gateway_reject tcp dport "$p" @ih,0,32 0x6576696c
+	bg rejectmid$1 "$C" "$PY" "$EP" evil "$SA" "$p"
+	expect_out rejectmid$1 reset
+	gateway_unreject
+	stop_server
+	wait_for 10 no_conn "$S" "$p" || fail "the server's connection did not close"
 }
 
 # forge_reset FAMILY SCENARIO: a request/response stream; once it pauses, a
