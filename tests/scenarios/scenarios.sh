@@ -54,8 +54,9 @@ scenario timewait "TCP_FLAGS=time-wait NO_SOCKET=time-wait" "" "" \
 	"TIME-WAIT assassination: an old duplicate, the TIME-WAIT ACK, the server's reset"
 scenario reject "" "firewall/local-firewall" "" \
 	"the gateway's firewall rejects a new connection"
-# After the forgery the client's kernel has forgotten the connection: the
-# server's FIN when it closes meets NO_SOCKET, a true half-open.
+# After the gateway's reset or the forgery the client's kernel has forgotten
+# the connection: the server's FIN when it closes meets NO_SOCKET, a true
+# half-open.
 scenario rejectmid "NO_SOCKET=half-open" "firewall/local-firewall" "" \
 	"the gateway's firewall rejects a request inside an established connection"
 scenario forged "NO_SOCKET=half-open" "firewall/middlebox" "" \
@@ -105,20 +106,6 @@ unsilence() {
 	trace_mark silent-end "$2" "$3"
 }
 
-# mute PORT: the server's packets from PORT are dropped before they leave it
-# (not resets: nothing to mark in the trace); unmute undoes it.
-mute() {
-	in_ns "$S" nft -f - <<-NFT || fail "muting the server"
-	table inet rstw_mute {
-		chain out {
-			type filter hook output priority filter; policy accept;
-			tcp sport $1 drop
-		}
-	}
-	NFT
-}
-unmute() { in_ns "$S" nft delete table inet rstw_mute || fail "unmuting the server"; }
-
 # logged PORT: how many resets of PORT the daemon has reported (JSON or text).
 logged() { grep -c -E "(\"src_port\":|\"dest_port\":|[]0-9]:)$1[ ,]" "$SC_LOG"; }
 logged_at_least() { [ "$(logged "$1")" -ge "$2" ]; }
@@ -159,7 +146,7 @@ sc_abort() {
 	stop_server
 }
 
-# The server goes mute (its packets dropped in its namespace); the client
+# The server goes silent (its packets dropped in its namespace); the client
 # sends a request and aborts at once, its data unacknowledged: conntrack then
 # runs the flow on its 300 s timer for unacknowledged data.
 sc_giveup() {
@@ -167,10 +154,10 @@ sc_giveup() {
 	server srv-giveup$1 "$PY" tests/live/peer.py serve "$p"
 	bg giveup$1 "$C" "$PY" "$EP" giveup "$SA" "$p" "$tmp/go"
 	expect_out giveup$1 ready
-	mute "$p"
+	silence "$S" "$SA" "$p"
 	touch "$tmp/go"
 	expect_out giveup$1 aborted
-	unmute
+	unsilence "$S" "$SA" "$p"
 	stop_server
 }
 
@@ -227,10 +214,10 @@ sc_keepalive() {
 	rm -f "$tmp/go"
 	bg keepalive$1 "$C" "$PY" "$EP" keepalive "$SA" "$p" "$tmp/go"
 	expect_out keepalive$1 ready
-	mute "$p"
+	silence "$S" "$SA" "$p"
 	touch "$tmp/go"
 	expect_out keepalive$1 timeout 15
-	unmute
+	unsilence "$S" "$SA" "$p"
 	stop_server
 }
 
