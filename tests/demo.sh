@@ -60,7 +60,10 @@ echo "== summary by class (all the lines above)"
 awk '$4 == ">" { n[$7]++ } END { for (c in n) printf "%6d  %s\n", n[c], c }' "$EV" | sort -k2
 echo
 echo "== metrics (GET /metrics): resets by class, origin and action; the queue"
-filter() { grep -E '^rstwatch_(resets_total|queue_packets_total|queue_verdicts_total|nfqueue_)' | grep -v ' 0$'; }
+filter() {
+	grep -E '^rstwatch_(resets_total|queue_packets_total|queue_verdicts_total|nfqueue_)' |
+		grep -v ' 0$'
+}
 echo "-- the observing daemon, before the restart:"
 filter <<<"${observe_metrics:-$(metrics)}"
 echo "-- the enforcing daemon:"

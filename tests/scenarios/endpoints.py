@@ -125,8 +125,9 @@ def srv_closefirst(port):
 
 
 def srv_backlog(port, n):
-    s = listener(port, n)  # noqa: F841 (held open, never accepted from)
+    s = listener(port, n)
     time.sleep(max(0, DEADLINE - time.monotonic()))
+    s.close()
 
 
 def srv_crash(port, go):

@@ -112,13 +112,15 @@ def rows(a):
     for w in wire:
         t = tuple_of(w)
         fam = "6" if ":" in t[0] else "4"
-        lv = next((e for e in live if tuple_of(e) == t and e["rst"]["seq"] == w["rst"]["seq"]), None)
+        lv = next((e for e in live
+                   if tuple_of(e) == t and e["rst"]["seq"] == w["rst"]["seq"]), None)
         if lv:
             live.remove(lv)
         rec = next((k for k in kernel if k[0] == t or listener_of(k[0], t)), None)
         if rec:
             kernel.remove(rec)
-            reason, truth, origin, action = rec[1], reasons.get(rec[1], "?" + rec[1]), "endpoint", "accept"
+            reason, origin, action = rec[1], "endpoint", "accept"
+            truth = reasons.get(reason, "?" + reason)
         elif nk:
             reason, truth, origin = "-", nk[0], nk[1]
             action = nk[2] if len(nk) > 2 else "accept"
