@@ -63,6 +63,10 @@ OUT=bench/out
 LOG=$OUT/nfq.log
 RAW=$OUT/nfq-raw.tsv
 MD=$OUT/nfq.md
+if [ -n "${PROFILE:-}" ]; then    # keep the main run's files
+	LOG=$OUT/nfq-perf.log
+	RAW=$OUT/nfq-perf-raw.tsv
+fi
 HZ=$(getconf CLK_TCK)
 
 die() { echo "nfq.sh: $*" >&2; exit 1; }
@@ -350,7 +354,7 @@ profile() {
 	{
 		echo "# $(name "$cfg") under a saturation flood (${SECS} s, $FLOWS flows), consumer pinned to CPU 1"
 		echo "# sat lines: part cfg round offered arrived delivered qdrop/s udrop/s ns/pkt cpu% idle% ct"
-		grep "^sat.profile" "$RAW"
+		grep "^sat.profile.$cfg.[0-9]" "$RAW"
 		echo
 		echo "## perf report --no-children (self time by symbol)"
 		perf report -i "$tmp/perf.data" --no-children --sort dso,sym --stdio -g none \
