@@ -251,6 +251,7 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 		 * caller reason on half a packet, let it pass. */
 		bump(&q->st.parse_errors);
 	} else if (q->cb) {
+		p.run = (uint32_t)q->handled;
 		v = q->cb(&p, q->cb_arg);
 		q->handled++;
 	}

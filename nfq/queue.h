@@ -56,6 +56,9 @@ struct nfqueue_packet {
 	uint32_t ifindex_in;     /* 0 when absent (output hook) */
 	uint32_t ifindex_out;    /* 0 when absent (prerouting hook) */
 	uint32_t skb_info;       /* NFQA_SKB_* flags (GSO, CSUMNOTREADY, ...) */
+	uint32_t run;            /* packets handed to the callback before this one since the
+				  * socket was last found empty: a long run means the queue
+				  * is backed up and the consumer is behind */
 	bool has_ts;             /* the kernel stamped the packet on receive */
 	uint64_t ts_us;          /* that stamp, microseconds since the epoch */
 };

@@ -479,38 +479,64 @@ static uint32_t next_seq(struct ct_handle *h)
 
 /* Sends the request and runs cb on the answer until it or an ACK/error ends
  * the exchange. 0 on success, -1 with errno (the kernel's error, or ETIMEDOUT). */
+/* One datagram from the kernel, without waiting: the checks of
+ * mnl_socket_recvfrom (sender is the kernel, nothing truncated), plus
+ * MSG_DONTWAIT. */
+static ssize_t recv_now(struct ct_handle *h)
+{
+	struct sockaddr_nl addr;
+	struct iovec iov = { .iov_base = h->answer, .iov_len = sizeof(h->answer) };
+	struct msghdr msg = { .msg_name = &addr, .msg_namelen = sizeof(addr),
+			      .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = recvmsg(mnl_socket_get_fd(h->nl), &msg, MSG_DONTWAIT);
+
+	if (n < 0)
+		return -1;
+	if (msg.msg_flags & MSG_TRUNC) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (msg.msg_namelen != sizeof(addr) || addr.nl_pid != 0) {
+		errno = EAGAIN;    /* not from the kernel: ignore it */
+		return -1;
+	}
+	return n;
+}
+
 static int transact(struct ct_handle *h, size_t len, mnl_cb_t cb, void *data)
 {
 	const struct nlmsghdr *req = (const struct nlmsghdr *)h->request;
 	int fd = mnl_socket_get_fd(h->nl);
-	int64_t deadline;
+	int64_t deadline = 0;
 	ssize_t n;
 	int ret;
 
 	if (mnl_socket_sendto(h->nl, h->request, len) < 0)
 		return -1;
 
-	deadline = clock_monotonic_ms() + h->timeout_ms;
+	/* ctnetlink answers inside sendto: the reply is usually queued already,
+	 * so read first and poll only when it is not (one syscall saved per
+	 * reset; the benchmark found the round trip was a quarter of the cost). */
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		const struct nlmsghdr *first;
-		int64_t left = deadline - clock_monotonic_ms();
 
-		if (left <= 0) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		ret = poll(&pfd, 1, (int)left);
-		if (ret < 0 && errno != EINTR)
-			return -1;
-		if (ret <= 0)
-			continue;
-
-		n = mnl_socket_recvfrom(h->nl, h->answer, sizeof(h->answer));
+		n = recv_now(h);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				continue;
-			return -1;
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			int64_t left;
+
+			if (errno != EAGAIN && errno != EINTR)
+				return -1;
+			if (!deadline)
+				deadline = clock_monotonic_ms() + h->timeout_ms;
+			left = deadline - clock_monotonic_ms();
+			if (left <= 0) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+			if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+				return -1;
+			continue;
 		}
 
 		/* An answer to an earlier request that timed out: not ours. */

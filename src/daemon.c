@@ -33,6 +33,11 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define WATCH_MAX 256
+#define IFNAME_CACHE 32
+#define OUT_CAP (64 * 1024)
+/* Packets handled without the socket running dry before the queue counts as
+ * backed up: a quarter of what a default receive buffer holds (~256). */
+#define BACKLOG_RUN 64
 #define LOOP_TIMEOUT_MS 200      /* longest a thread waits before checking the stop flag */
 /* Longest a queue thread answers leftovers at shutdown. With our rules gone
  * nothing new arrives and the queue empties at once; with --no-rules the
@@ -61,6 +66,13 @@ struct worker {
 	struct ratelimit rl;
 	struct watch_entry watch[WATCH_MAX];
 	unsigned n_watch;
+	char *out;                   /* event lines waiting for the end of the burst */
+	size_t out_len;
+	struct {
+		uint32_t index;
+		char name[IF_NAMESIZE];
+	} ifnames[IFNAME_CACHE];
+	unsigned n_ifnames;
 	atomic_uint_fast64_t flows_active, flows_evicted;
 	/* Packet ids the kernel gave out that never reached us: a full socket
 	 * buffer (fail-open: passed unjudged; otherwise dropped, user_dropped).
@@ -104,6 +116,7 @@ void daemon_config_default(struct daemon_config *c)
 	c->max_flows = 262144;
 	c->rate = 20;
 	c->burst = 40;
+	c->rate_total = 1000;
 	c->idle_threshold_s = 300;
 	c->ttl_tolerance = 1;
 }
@@ -114,39 +127,66 @@ static void write_line(struct daemon *d, const char *line, size_t len)
 		metrics_inc(&d->m.log_errors);
 }
 
+/* Events are written after the burst they belong to has had its verdicts:
+ * a write per reset would delay each verdict by a syscall. */
+static void out_flush(struct worker *w)
+{
+	if (w->out_len)
+		write_line(w->d, w->out, w->out_len);
+	w->out_len = 0;
+}
+
+/* Room for one more line of at most n bytes at w->out + w->out_len. */
+static char *out_room(struct worker *w, size_t n)
+{
+	if (OUT_CAP - w->out_len < n)
+		out_flush(w);
+	return w->out + w->out_len;
+}
+
 /* "N events suppressed" for a source the rate limit held back. */
 static void report_suppressed(int family, const uint8_t *addr, uint64_t n, void *arg)
 {
 	struct worker *w = arg;
+	const struct daemon_config *c = w->d->c;
 	char a[64], line[512];
 	int len;
 
-	addr_str(family, addr, a);
-	if (w->d->c->log_text)
-		len = snprintf(line, sizeof(line), "%llu events suppressed from %s (rate limit "
-			       "%u/s per source; all counted in the metrics)\n",
-			       (unsigned long long)n, a, w->d->c->rate);
+	if (family)
+		addr_str(family, addr, a);
 	else
+		strcpy(a, "all sources");
+	if (c->log_text)
+		len = snprintf(line, sizeof(line), "%llu events suppressed from %s (rate limit "
+			       "%u/s per source, %u/s in all; all counted in the metrics)\n",
+			       (unsigned long long)n, a, c->rate, c->rate_total);
+	else if (family)
 		len = snprintf(line, sizeof(line), "{\"event_type\":\"rst_suppressed\","
 			       "\"src_ip\":\"%s\",\"suppressed\":%llu}\n", a,
 			       (unsigned long long)n);
-	if (len > 0 && (size_t)len < sizeof(line))
-		write_line(w->d, line, (size_t)len);
+	else
+		len = snprintf(line, sizeof(line), "{\"event_type\":\"rst_suppressed\","
+			       "\"src_ip\":\"*\",\"suppressed\":%llu}\n", (unsigned long long)n);
+	if (len > 0 && (size_t)len < sizeof(line)) {
+		memcpy(out_room(w, (size_t)len), line, (size_t)len);
+		w->out_len += (size_t)len;
+	}
 }
 
 static void emit(struct worker *w, const struct rst_event *ev)
 {
-	char buf[EVENT_BUF_SIZE];
+	char *buf;
 	int n;
 
 	if (!ratelimit_allow(&w->rl, ev->pkt->family, ev->pkt->src, ev->ts_us)) {
 		metrics_inc(&w->d->m.events_suppressed);
 		return;
 	}
-	n = w->d->c->log_text ? event_text_format(ev, buf, sizeof(buf))
-			      : event_json_format(ev, buf, sizeof(buf));
+	buf = out_room(w, EVENT_BUF_SIZE);
+	n = w->d->c->log_text ? event_text_format(ev, buf, EVENT_BUF_SIZE)
+			      : event_json_format(ev, buf, EVENT_BUF_SIZE);
 	if (n > 0)
-		write_line(w->d, buf, (size_t)n);
+		w->out_len += (size_t)n;
 	else
 		metrics_inc(&w->d->m.log_errors);
 }
@@ -183,9 +223,30 @@ static void watch_expire(struct worker *w, uint64_t now)
 	}
 }
 
+/* Interface names for events: if_indextoname costs three syscalls, and a
+ * gateway has few interfaces, so each worker keeps the answers. A name that
+ * changes (interface renamed, index reused) is seen on the next miss. */
+static const char *ifname_of(struct worker *w, uint32_t ifindex)
+{
+	unsigned i;
+
+	if (!ifindex)
+		return NULL;
+	for (i = 0; i < w->n_ifnames; i++)
+		if (w->ifnames[i].index == ifindex)
+			return w->ifnames[i].name;
+	i = w->n_ifnames < IFNAME_CACHE ? w->n_ifnames++ : ifindex % IFNAME_CACHE;
+	if (!if_indextoname(ifindex, w->ifnames[i].name)) {
+		w->ifnames[i].index = 0;
+		return NULL;
+	}
+	w->ifnames[i].index = ifindex;
+	return w->ifnames[i].name;
+}
+
 /* A reset reached us: classify, decide, tag, log. Returns whether to drop. */
 static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uint8_t hook,
-			  uint32_t ifindex_in, uint64_t ts)
+			  uint32_t ifindex_in, uint64_t ts, bool behind)
 {
 	struct daemon *d = w->d;
 	struct tcp_packet pkt;
@@ -195,7 +256,6 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 				   .partial_view = true };
 	struct rst_event ev;
 	enum decode_result dr = decode_ip(data, len, &pkt);
-	char ifname[IF_NAMESIZE] = "";
 	const char *why = NULL;
 	bool drop, watch;
 
@@ -206,7 +266,13 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 		ctx.hook = HOOK_OUTPUT;
 		ctx.src_is_local = localaddr_is_local(pkt.family, pkt.src, ts);
 	}
-	if ((pkt.flags & TCPF_RST) && w->ct && !w->via_log) {
+	bool shed = (pkt.flags & TCPF_RST) && w->ct && !w->via_log && behind;
+
+	if (shed) {
+		/* Two netlink round trips a reset are what a flood cannot afford:
+		 * while backed up, classify from the flow alone, and say so. */
+		metrics_inc(&d->m.ct_lookups[CT_SHED]);
+	} else if ((pkt.flags & TCPF_RST) && w->ct && !w->via_log) {
 		if (ct_get(w->ct, &pkt, &ct) == 0) {
 			metrics_inc(&d->m.ct_lookups[ct.present ? CT_FOUND : CT_MISSING]);
 			ctx.ct = &ct;
@@ -216,8 +282,9 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 	}
 	if (!pipeline_packet(&w->pl, &pkt, ts, &ctx, &ev))
 		return false;
-	if (ifindex_in && if_indextoname(ifindex_in, ifname))
-		ev.in_iface = ifname;
+	if (shed && ev.verdict.n_evidence < RST_EVIDENCE_MAX)
+		strcpy(ev.verdict.evidence[ev.verdict.n_evidence++], "ct-shed:backlog");
+	ev.in_iface = ifname_of(w, ifindex_in);
 	drop = !w->via_log && policy_drop(&d->policy, &ev.verdict, &why);
 	watch = !w->via_log && policy_wants_watch(&d->policy, &ev.verdict);
 	if (drop) {
@@ -253,7 +320,8 @@ static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg
 	if ((int32_t)(qp->id - w->last_id) > 0)
 		w->last_id = qp->id;
 
-	return handle_packet(w, qp->payload, qp->len, qp->hook, qp->ifindex_in, ts)
+	return handle_packet(w, qp->payload, qp->len, qp->hook, qp->ifindex_in, ts,
+			     qp->run >= BACKLOG_RUN)
 	       ? NFQUEUE_DROP : NFQUEUE_ACCEPT;
 }
 
@@ -263,7 +331,7 @@ static int on_logged(const struct nflog_packet *lp, void *arg)
 
 	metrics_inc(&w->d->m.nflog_packets);
 	if (lp->payload)
-		handle_packet(w, lp->payload, lp->len, lp->hook, lp->ifindex_in, lp->ts_us);
+		handle_packet(w, lp->payload, lp->len, lp->hook, lp->ifindex_in, lp->ts_us, false);
 	return 0;
 }
 
@@ -298,6 +366,7 @@ static void *worker_main(void *arg)
 			break;
 		}
 		worker_tick(w, &last);
+		out_flush(w);
 	}
 	/* The rules are gone by now: answer whatever is still delivered. */
 	if (!w->via_log && !atomic_load(&w->error)) {
@@ -307,6 +376,7 @@ static void *worker_main(void *arg)
 			;
 	}
 	ratelimit_flush(&w->rl, clock_realtime_us(), true);
+	out_flush(w);
 	return NULL;
 }
 
@@ -319,6 +389,11 @@ static int worker_init(struct daemon *d, struct worker *w, uint16_t qnum, bool v
 	w->d = d;
 	w->queue_num = qnum;
 	w->via_log = via_log;
+	w->out = malloc(OUT_CAP);
+	if (!w->out) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	if (pipeline_init(&w->pl, c->max_flows)) {
 		snprintf(err, errlen, "cannot allocate a flow table of %u flows: %s", c->max_flows,
 			 strerror(errno));
@@ -326,7 +401,7 @@ static int worker_init(struct daemon *d, struct worker *w, uint16_t qnum, bool v
 	}
 	w->pl.settings.idle_threshold_s = c->idle_threshold_s;
 	w->pl.settings.ttl_tolerance = c->ttl_tolerance;
-	ratelimit_init(&w->rl, c->rate, c->burst, report_suppressed, w);
+	ratelimit_init(&w->rl, c->rate, c->burst, c->rate_total, report_suppressed, w);
 	if (c->conntrack && !via_log) {
 		w->ct = ct_open();
 		if (!w->ct) {
@@ -371,6 +446,8 @@ static void worker_free(struct worker *w)
 	if (w->ct)
 		ct_close(w->ct);
 	pipeline_free(&w->pl);
+	free(w->out);
+	w->out = NULL;
 	w->q = NULL;
 	w->log = NULL;
 	w->ct = NULL;

@@ -34,6 +34,7 @@ struct daemon_config {
 	bool fail_open;
 	uint32_t max_flows;             /* per queue thread */
 	uint32_t rate, burst;           /* events per second per source; 0 = unlimited */
+	uint32_t rate_total;            /* events per second per queue thread, all sources */
 	uint32_t idle_threshold_s;
 	uint8_t ttl_tolerance;
 };

@@ -37,7 +37,17 @@ int logsink_write(struct logsink *s, const char *line, size_t len)
 
 	pthread_mutex_lock(&s->lock);
 	if (s->kind == LOGSINK_SYSLOG) {
-		syslog(LOG_INFO, "%.*s", (int)(len && line[len - 1] == '\n' ? len - 1 : len), line);
+		/* One syslog message per line: callers may hand several at once. */
+		const char *p = line, *end = line + len;
+
+		while (p < end) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = (size_t)((nl ? nl : end) - p);
+
+			if (n)
+				syslog(LOG_INFO, "%.*s", (int)n, p);
+			p += n + 1;
+		}
 	} else if (fwrite(line, 1, len, s->fp) != len || fflush(s->fp) == EOF) {
 		s->errors++;
 		clearerr(s->fp);

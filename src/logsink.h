@@ -20,7 +20,8 @@ struct logsink {
 /* target: "-" (stdout), "syslog", or a file path (appended to). -1 + errno. */
 int logsink_open(struct logsink *s, const char *target);
 
-/* Write one line (with its '\n'). -1 + errno if it could not be written. */
+/* Write whole lines (each with its '\n'; one or several), then flush. -1 + errno
+ * if they could not be written. */
 int logsink_write(struct logsink *s, const char *line, size_t len);
 
 /* Reopen a file sink (after logrotate moved it). -1 + errno; the old stream

@@ -346,6 +346,9 @@ static const char usage_run[] =
 "      --rate-limit N      events per second per source address; the rest are\n"
 "                          summarised as 'N events suppressed' (default 20, 0 off)\n"
 "      --rate-burst N      events a source may send at once (default 40)\n"
+"      --rate-limit-total N  events per second per queue thread from all sources\n"
+"                          together, so a flood from many addresses is bounded\n"
+"                          too; summarised with src_ip \"*\" (default 1000, 0 off)\n"
 "      --idle-threshold S  silence, in seconds, that makes a reset an idle\n"
 "                          timeout (default 300)\n"
 "      --ttl-tolerance N   TTL drift still taken as the same sender (default 1)\n"
@@ -362,7 +365,7 @@ enum {
 	OPT_FORMAT = 1000, OPT_MARK_MASK, OPT_WATCH_SECONDS, OPT_METRICS, OPT_NO_RULES,
 	OPT_NO_CT, OPT_NFLOG_GROUP, OPT_QUEUE_IMPL, OPT_COPY_RANGE, OPT_QUEUE_MAXLEN,
 	OPT_RCVBUF, OPT_BATCH, OPT_NO_FAIL_OPEN, OPT_MAX_FLOWS, OPT_RATE, OPT_BURST,
-	OPT_IDLE, OPT_TTL_TOL,
+	OPT_IDLE, OPT_TTL_TOL, OPT_RATE_TOTAL,
 };
 
 static const struct option run_opts[] = {
@@ -387,6 +390,7 @@ static const struct option run_opts[] = {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "rate-limit", required_argument, NULL, OPT_RATE },
 	{ "rate-burst", required_argument, NULL, OPT_BURST },
+	{ "rate-limit-total", required_argument, NULL, OPT_RATE_TOTAL },
 	{ "idle-threshold", required_argument, NULL, OPT_IDLE },
 	{ "ttl-tolerance", required_argument, NULL, OPT_TTL_TOL },
 	{ "config", required_argument, NULL, 'F' },
@@ -514,6 +518,11 @@ static int run_option(struct daemon_config *c, int code, const char *name, const
 		if (parse_uint(val, 1, 1000000, &v))
 			goto bad;
 		c->burst = (uint32_t)v;
+		return 0;
+	case OPT_RATE_TOTAL:
+		if (parse_uint(val, 0, 10000000, &v))
+			goto bad;
+		c->rate_total = (uint32_t)v;
 		return 0;
 	case OPT_IDLE:
 		if (parse_uint(val, 1, 86400 * 30, &v))

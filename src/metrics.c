@@ -49,7 +49,8 @@ int nfqueue_proc_read(uint16_t queue_num, struct nfqueue_proc *out)
 void metrics_render(const struct metrics *m, FILE *out)
 {
 	static const char *const action[2] = { "accept", "drop" };
-	static const char *const ctres[CT_RESULT_COUNT] = { "found", "missing", "error" };
+	static const char *const ctres[CT_RESULT_COUNT] = { "found", "missing", "error",
+							    "shed" };
 	int c, o, a;
 
 	fputs("# HELP rstwatch_resets_total TCP resets classified, by class, origin and action.\n"
@@ -68,7 +69,8 @@ void metrics_render(const struct metrics *m, FILE *out)
 		"# TYPE rstwatch_events_suppressed_total counter\n"
 		"rstwatch_events_suppressed_total %llu\n",
 		(unsigned long long)get(&m->events_suppressed));
-	fputs("# HELP rstwatch_ct_lookups_total Conntrack lookups for resets, by result.\n"
+	fputs("# HELP rstwatch_ct_lookups_total Conntrack lookups for resets, by result "
+	      "(shed: skipped because the queue was backed up).\n"
 	      "# TYPE rstwatch_ct_lookups_total counter\n", out);
 	for (c = 0; c < CT_RESULT_COUNT; c++)
 		fprintf(out, "rstwatch_ct_lookups_total{result=\"%s\"} %llu\n", ctres[c],

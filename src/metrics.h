@@ -12,7 +12,7 @@
 #include "classify.h"
 #include "decode.h"
 
-enum ct_result { CT_FOUND = 0, CT_MISSING, CT_ERROR, CT_RESULT_COUNT };
+enum ct_result { CT_FOUND = 0, CT_MISSING, CT_ERROR, CT_SHED, CT_RESULT_COUNT };
 
 struct metrics {
 	atomic_uint_fast64_t resets[RST_CLASS_COUNT][ORIGIN_COUNT][2]; /* [..][action] */

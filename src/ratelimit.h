@@ -1,6 +1,7 @@
-/* Per-source token buckets for event logging: a reset flood from one address
- * must not flood the log. What is held back is counted and reported as
- * "N events suppressed" once the source is allowed again, or by
+/* Token buckets for event logging: one per source address, so one noisy
+ * source cannot flood the log, and one for all sources together, so a flood
+ * from many addresses cannot either. What is held back is counted and
+ * reported as "N events suppressed" once the source is allowed again, or by
  * ratelimit_flush; the metrics count every reset regardless. */
 #ifndef RSTWATCH_RATELIMIT_H
 #define RSTWATCH_RATELIMIT_H
@@ -10,7 +11,8 @@
 
 #define RATELIMIT_SLOTS 1024
 
-/* Called with a source's held-back count when it is reported. */
+/* Called with a source's held-back count when it is reported; family 0 (addr
+ * NULL) reports what the limit for all sources together held back. */
 typedef void (*ratelimit_report_cb)(int family, const uint8_t *addr, uint64_t suppressed,
 				    void *arg);
 
@@ -26,19 +28,22 @@ struct ratelimit_slot {
 struct ratelimit {
 	uint32_t rate;           /* events per second per source; 0 = unlimited */
 	uint32_t burst;
+	uint32_t total_rate;     /* events per second from all sources; 0 = unlimited */
 	ratelimit_report_cb report;
 	void *arg;
+	struct ratelimit_slot total;
 	struct ratelimit_slot slot[RATELIMIT_SLOTS];
 };
 
-void ratelimit_init(struct ratelimit *rl, uint32_t rate, uint32_t burst, ratelimit_report_cb cb,
-		    void *arg);
+void ratelimit_init(struct ratelimit *rl, uint32_t rate, uint32_t burst, uint32_t total_rate,
+		    ratelimit_report_cb cb, void *arg);
 
 /* May an event from this source be logged now? Reports the source's earlier
  * suppressed count first when it may. */
 bool ratelimit_allow(struct ratelimit *rl, int family, const uint8_t *addr, uint64_t now_us);
 
-/* Report sources that have been holding back events for over a second. */
+/* Report sources that have been holding back events for over a second
+ * (all of them with all). */
 void ratelimit_flush(struct ratelimit *rl, uint64_t now_us, bool all);
 
 #endif

@@ -106,7 +106,7 @@ static void test_ratelimit(void **state)
 	int i, passed = 0;
 
 	(void)state;
-	ratelimit_init(&rl, 10, 5, on_report, &rep);
+	ratelimit_init(&rl, 10, 5, 0, on_report, &rep);
 	for (i = 0; i < 100; i++)
 		passed += ratelimit_allow(&rl, 4, a, 1000000);
 	assert_int_equal(passed, 5);                      /* the burst */
@@ -122,9 +122,31 @@ static void test_ratelimit(void **state)
 	ratelimit_flush(&rl, 2600000, false);
 	assert_int_equal(rep.calls, 2);
 	assert_int_equal(rep.total, 95 + 6);
-	ratelimit_init(&rl, 0, 0, on_report, &rep);       /* 0 = unlimited */
+	ratelimit_init(&rl, 0, 0, 0, on_report, &rep);    /* 0 = unlimited */
 	for (i = 0; i < 1000; i++)
 		assert_true(ratelimit_allow(&rl, 4, a, 1));
+}
+
+/* Many sources, each under its own limit, together over the total one. */
+static void test_ratelimit_total(void **state)
+{
+	static struct ratelimit rl;
+	struct reports rep = { 0 };
+	uint8_t a[16] = { 198, 51, 100, 0 };
+	int i, passed = 0;
+
+	(void)state;
+	ratelimit_init(&rl, 10, 5, 100, on_report, &rep);
+	for (i = 0; i < 1000; i++) {
+		a[3] = (uint8_t)i;
+		a[2] = (uint8_t)(100 + i / 256);
+		passed += ratelimit_allow(&rl, 4, a, 1000000);
+	}
+	assert_int_equal(passed, 200);                    /* the total burst: 2 s of 100/s */
+	assert_int_equal(rep.calls, 0);
+	ratelimit_flush(&rl, 2100000, false);
+	assert_int_equal(rep.total, 800);                 /* reported as one total summary */
+	assert_int_equal(rep.calls, 1);
 }
 
 int main(void)
@@ -134,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_mark_layout),
 		cmocka_unit_test(test_enforce),
 		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_ratelimit_total),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
