@@ -87,6 +87,14 @@ static void evidence(struct rst_verdict *v, const char *fmt, ...)
 
 	if (v->n_evidence >= RST_EVIDENCE_MAX)
 		return;
+	if (!strchr(fmt, '%')) {
+		/* Most evidence is a constant name: no formatting on the hot path. */
+		size_t n = strnlen(fmt, RST_EVIDENCE_LEN - 1);
+
+		memcpy(v->evidence[v->n_evidence], fmt, n);
+		v->evidence[v->n_evidence++][n] = 0;
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(v->evidence[v->n_evidence++], RST_EVIDENCE_LEN, fmt, ap);
 	va_end(ap);

@@ -36,8 +36,9 @@
 #define IFNAME_CACHE 32
 #define OUT_CAP (64 * 1024)
 /* Packets handled without the socket running dry before the queue counts as
- * backed up: a quarter of what a default receive buffer holds (~256). */
-#define BACKLOG_RUN 64
+ * backed up: an eighth of what a default receive buffer holds (~256), i.e.
+ * about 0.1 ms of work waiting. */
+#define BACKLOG_RUN 32
 #define LOOP_TIMEOUT_MS 200      /* longest a thread waits before checking the stop flag */
 /* Longest a queue thread answers leftovers at shutdown. With our rules gone
  * nothing new arrives and the queue empties at once; with --no-rules the
