@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "guard.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,38 +22,6 @@
 #define MAX_FRAME 2048
 /* Not a pcap link type: the row is fed to decode_ip, not decode_frame. */
 #define VIA_DECODE_IP (-1)
-
-/* ---- guard page ------------------------------------------------------- */
-
-struct guarded {
-	uint8_t *map;
-	size_t map_len;
-	const uint8_t *data;	/* the copy; its last byte touches the guard page */
-};
-
-static void guard_put(struct guarded *g, const uint8_t *src, size_t len)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t data_pages = (len + page - 1) / page;
-	uint8_t *guard;
-
-	g->map_len = (data_pages + 1) * page;
-	g->map = mmap(NULL, g->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(g->map != MAP_FAILED);
-	guard = g->map + data_pages * page;
-	assert_int_equal(mprotect(guard, page, PROT_NONE), 0);
-	if (len)
-		memcpy(guard - len, src, len);
-	/* Read-only too: the decoder must not write into the capture either. */
-	if (data_pages)
-		assert_int_equal(mprotect(g->map, data_pages * page, PROT_READ), 0);
-	g->data = guard - len;
-}
-
-static void guard_free(struct guarded *g)
-{
-	munmap(g->map, g->map_len);
-}
 
 static enum decode_result decode_guarded(struct guarded *g, int linktype, const uint8_t *src,
 					 size_t len, struct tcp_packet *out)
