@@ -17,11 +17,12 @@ static void advice(const struct rst_event *ev, const char *src, char *b, size_t 
 	const struct rst_verdict *v = &ev->verdict;
 	const struct tcp_packet *p = ev->pkt;
 	const char *who = side(v->sender);
+	const char *lb = p->family == 6 ? "[" : "", *rb = p->family == 6 ? "]" : "";
 
 	switch (v->cls) {
 	case RST_REFUSED:
-		snprintf(b, n, "nothing listens on %s:%u: is the service running and bound to "
-			 "that address (ss -ltn)?", src, p->sport);
+		snprintf(b, n, "nothing listens on %s%s%s:%u: is the service running and bound to "
+			 "that address (ss -ltn)?", lb, src, rb, p->sport);
 		break;
 	case RST_SYN_CONFLICT:
 		snprintf(b, n, "a new SYN reused a 4-tuple the server still held (client reboot "
@@ -29,8 +30,8 @@ static void advice(const struct rst_event *ev, const char *src, char *b, size_t 
 			 "normally succeeds");
 		break;
 	case RST_ACCEPT_OVERFLOW:
-		snprintf(b, n, "listen backlog full on %s:%u: raise the backlog / somaxconn, "
-			 "check server load (nstat -az TcpExtListenOverflows)", src, p->sport);
+		snprintf(b, n, "listen backlog full on %s%s%s:%u: raise the backlog / somaxconn, "
+			 "check server load (nstat -az TcpExtListenOverflows)", lb, src, rb, p->sport);
 		break;
 	case RST_HALF_OPEN:
 		snprintf(b, n, "%s %s no longer knew the connection (restart, crash or lost "
