@@ -35,6 +35,7 @@
 #define WATCH_MAX 256
 #define IFNAME_CACHE 32
 #define OUT_CAP (64 * 1024)
+#define PENDING_MAX 64
 /* Packets handled without the socket running dry before the queue counts as
  * backed up: an eighth of what a default receive buffer holds (~256), i.e.
  * about 0.1 ms of work waiting. */
@@ -54,6 +55,18 @@ struct watch_entry {
 
 struct daemon;
 
+/* An event kept whole until its burst's verdicts are out: formatting it (a few
+ * microseconds) before would delay the verdict. Its pointers are re-aimed at
+ * these copies; the packet's payload lives in the receive buffer, which the
+ * next packet reuses, so the copy has none (no writer reads it). */
+struct pending_event {
+	struct rst_event ev;
+	struct tcp_packet pkt;
+	struct ct_info ct;
+	struct rst_context ctx;
+	char ifname[IF_NAMESIZE];
+};
+
 struct worker {
 	struct daemon *d;
 	pthread_t thread;
@@ -69,6 +82,8 @@ struct worker {
 	unsigned n_watch;
 	char *out;                   /* event lines waiting for the end of the burst */
 	size_t out_len;
+	struct pending_event *pending; /* events of this burst, formatted after its verdicts */
+	unsigned n_pending;
 	struct {
 		uint32_t index;
 		char name[IF_NAMESIZE];
@@ -130,7 +145,7 @@ static void write_line(struct daemon *d, const char *line, size_t len)
 
 /* Events are written after the burst they belong to has had its verdicts:
  * a write per reset would delay each verdict by a syscall. */
-static void out_flush(struct worker *w)
+static void out_write(struct worker *w)
 {
 	if (w->out_len)
 		write_line(w->d, w->out, w->out_len);
@@ -141,8 +156,32 @@ static void out_flush(struct worker *w)
 static char *out_room(struct worker *w, size_t n)
 {
 	if (OUT_CAP - w->out_len < n)
-		out_flush(w);
+		out_write(w);
 	return w->out + w->out_len;
+}
+
+static void pending_format(struct worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < w->n_pending; i++) {
+		const struct rst_event *ev = &w->pending[i].ev;
+		char *buf = out_room(w, EVENT_BUF_SIZE);
+		int n = w->d->c->log_text ? event_text_format(ev, buf, EVENT_BUF_SIZE)
+					  : event_json_format(ev, buf, EVENT_BUF_SIZE);
+
+		if (n > 0)
+			w->out_len += (size_t)n;
+		else
+			metrics_inc(&w->d->m.log_errors);
+	}
+	w->n_pending = 0;
+}
+
+static void out_flush(struct worker *w)
+{
+	pending_format(w);
+	out_write(w);
 }
 
 /* "N events suppressed" for a source the rate limit held back. */
@@ -169,6 +208,7 @@ static void report_suppressed(int family, const uint8_t *addr, uint64_t n, void 
 		len = snprintf(line, sizeof(line), "{\"event_type\":\"rst_suppressed\","
 			       "\"src_ip\":\"*\",\"suppressed\":%llu}\n", (unsigned long long)n);
 	if (len > 0 && (size_t)len < sizeof(line)) {
+		pending_format(w);    /* keep the log in order */
 		memcpy(out_room(w, (size_t)len), line, (size_t)len);
 		w->out_len += (size_t)len;
 	}
@@ -176,20 +216,29 @@ static void report_suppressed(int family, const uint8_t *addr, uint64_t n, void 
 
 static void emit(struct worker *w, const struct rst_event *ev)
 {
-	char *buf;
-	int n;
+	struct pending_event *p;
 
 	if (!ratelimit_allow(&w->rl, ev->pkt->family, ev->pkt->src, ev->ts_us)) {
 		metrics_inc(&w->d->m.events_suppressed);
 		return;
 	}
-	buf = out_room(w, EVENT_BUF_SIZE);
-	n = w->d->c->log_text ? event_text_format(ev, buf, EVENT_BUF_SIZE)
-			      : event_json_format(ev, buf, EVENT_BUF_SIZE);
-	if (n > 0)
-		w->out_len += (size_t)n;
-	else
-		metrics_inc(&w->d->m.log_errors);
+	if (w->n_pending == PENDING_MAX)
+		pending_format(w);
+	p = &w->pending[w->n_pending++];
+	p->ev = *ev;
+	p->pkt = *ev->pkt;
+	p->pkt.payload = NULL;
+	p->ev.pkt = &p->pkt;
+	p->ctx = *ev->ctx;
+	p->ev.ctx = &p->ctx;
+	if (ev->ctx->ct) {
+		p->ct = *ev->ctx->ct;
+		p->ctx.ct = &p->ct;
+	}
+	if (ev->in_iface) {
+		snprintf(p->ifname, sizeof(p->ifname), "%s", ev->in_iface);
+		p->ev.in_iface = p->ifname;
+	}
 }
 
 static void watch_add(struct worker *w, const struct tcp_packet *p, uint64_t until)
@@ -391,7 +440,8 @@ static int worker_init(struct daemon *d, struct worker *w, uint16_t qnum, bool v
 	w->queue_num = qnum;
 	w->via_log = via_log;
 	w->out = malloc(OUT_CAP);
-	if (!w->out) {
+	w->pending = calloc(PENDING_MAX, sizeof(*w->pending));
+	if (!w->out || !w->pending) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -448,7 +498,9 @@ static void worker_free(struct worker *w)
 		ct_close(w->ct);
 	pipeline_free(&w->pl);
 	free(w->out);
+	free(w->pending);
 	w->out = NULL;
+	w->pending = NULL;
 	w->q = NULL;
 	w->log = NULL;
 	w->ct = NULL;
