@@ -85,8 +85,9 @@ struct nfqueue_stats {
 struct nfqueue;
 
 /* Bind queue c->queue_num in the current network namespace and configure
- * it. -1 + errno on failure: EBUSY if another process holds the queue,
- * EPERM without CAP_NET_ADMIN, EOPNOTSUPP if the kernel refuses a flag. */
+ * it. -1 + errno on failure: EPERM if another process holds the queue
+ * (measured on 6.18) or without CAP_NET_ADMIN, EOPNOTSUPP if the kernel
+ * refuses a flag. */
 int nfqueue_open(struct nfqueue **out, const struct nfqueue_config *c);
 
 /* The netlink socket, for callers that poll several descriptors. */
