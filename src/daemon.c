@@ -114,6 +114,8 @@ struct daemon {
 
 void daemon_config_default(struct daemon_config *c)
 {
+	struct classify_settings cs;
+
 	memset(c, 0, sizeof(*c));
 	c->queue_first = c->queue_last = RULES_DEFAULT_QUEUE;
 	c->nflog_group = RULES_DEFAULT_NFLOG_GROUP;
@@ -133,8 +135,9 @@ void daemon_config_default(struct daemon_config *c)
 	c->rate = 20;
 	c->burst = 40;
 	c->rate_total = 1000;
-	c->idle_threshold_s = 300;
-	c->ttl_tolerance = 1;
+	classify_settings_default(&cs);
+	c->idle_threshold_s = cs.idle_threshold_s;
+	c->ttl_tolerance = cs.ttl_tolerance;
 }
 
 static void write_line(struct daemon *d, const char *line, size_t len)

@@ -11,18 +11,28 @@ static const char *side(enum rst_sender s)
 	return s == SENDER_CLIENT ? "client" : s == SENDER_SERVER ? "server" : "sender";
 }
 
-/* The next troubleshooting step, naming the endpoint concerned. */
-static void advice(const struct rst_event *ev, const char *src, char *b, size_t n)
+#define ENDPOINT_LEN (INET6_ADDRSTRLEN + 8)
+
+/* "addr:port", or "[addr]:port" for IPv6, into buf of ENDPOINT_LEN bytes. */
+static const char *endpoint(int family, const char *addr, uint16_t port, char *buf)
+{
+	snprintf(buf, ENDPOINT_LEN, family == 6 ? "[%s]:%u" : "%s:%u", addr, port);
+	return buf;
+}
+
+/* The next troubleshooting step, naming the endpoint concerned: src is the
+ * resetter's address, src_ep the same with its port. */
+static void advice(const struct rst_event *ev, const char *src, const char *src_ep, char *b,
+		   size_t n)
 {
 	const struct rst_verdict *v = &ev->verdict;
 	const struct tcp_packet *p = ev->pkt;
 	const char *who = side(v->sender);
-	const char *lb = p->family == 6 ? "[" : "", *rb = p->family == 6 ? "]" : "";
 
 	switch (v->cls) {
 	case RST_REFUSED:
-		snprintf(b, n, "nothing listens on %s%s%s:%u: is the service running and bound to "
-			 "that address (ss -ltn)?", lb, src, rb, p->sport);
+		snprintf(b, n, "nothing listens on %s: is the service running and bound to "
+			 "that address (ss -ltn)?", src_ep);
 		break;
 	case RST_SYN_CONFLICT:
 		snprintf(b, n, "a new SYN reused a 4-tuple the server still held (client reboot "
@@ -30,8 +40,8 @@ static void advice(const struct rst_event *ev, const char *src, char *b, size_t 
 			 "normally succeeds");
 		break;
 	case RST_ACCEPT_OVERFLOW:
-		snprintf(b, n, "listen backlog full on %s%s%s:%u: raise the backlog / somaxconn, "
-			 "check server load (nstat -az TcpExtListenOverflows)", lb, src, rb, p->sport);
+		snprintf(b, n, "listen backlog full on %s: raise the backlog / somaxconn, "
+			 "check server load (nstat -az TcpExtListenOverflows)", src_ep);
 		break;
 	case RST_HALF_OPEN:
 		snprintf(b, n, "%s %s no longer knew the connection (restart, crash or lost "
@@ -82,6 +92,7 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 	const struct tcp_packet *p = ev->pkt;
 	const struct rst_verdict *v = &ev->verdict;
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], fl[9], when[32], adv[320];
+	char src_ep[ENDPOINT_LEN], dst_ep[ENDPOINT_LEN];
 	char ev_list[RST_EVIDENCE_MAX * (RST_EVIDENCE_LEN + 1)] = "";
 	time_t sec = (time_t)(ev->ts_us / 1000000);
 	struct tm tm;
@@ -92,16 +103,16 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 		strcpy(when, "?");
 	addr_str(p->family, p->src, src);
 	addr_str(p->family, p->dst, dst);
-	advice(ev, src, adv, sizeof(adv));
+	endpoint(p->family, src, p->sport, src_ep);
+	endpoint(p->family, dst, p->dport, dst_ep);
+	advice(ev, src, src_ep, adv, sizeof(adv));
 	for (i = 0; i < v->n_evidence; i++) {
 		if (i)
 			strcat(ev_list, " ");
 		strcat(ev_list, v->evidence[i]);
 	}
-	n = snprintf(buf, size, "%s.%06u %s%s%s:%u > %s%s%s:%u %s %s%s (%s, %s, %.0f%%): %s [%s]\n",
-		     when, (unsigned)(ev->ts_us % 1000000),
-		     p->family == 6 ? "[" : "", src, p->family == 6 ? "]" : "", p->sport,
-		     p->family == 6 ? "[" : "", dst, p->family == 6 ? "]" : "", p->dport,
+	n = snprintf(buf, size, "%s.%06u %s > %s %s %s%s (%s, %s, %.0f%%): %s [%s]\n",
+		     when, (unsigned)(ev->ts_us % 1000000), src_ep, dst_ep,
 		     tcp_flags_str(p->flags, fl), rst_class_name(v->cls),
 		     ev->action == ACTION_DROP ? " DROPPED" : "", rst_sender_name(v->sender),
 		     rst_origin_name(v->origin), (double)v->confidence * 100, adv, ev_list);
