@@ -1,6 +1,7 @@
 """TCP endpoints for the live tests (run with Debian's /usr/bin/python3).
   serve PORT...                       dual-stack server: a line "more" gets 1000 bytes back
-  connect HOST PORT [TIMEOUT]         one connect: prints refused|timeout|connected|reset
+  connect HOST PORT [TIMEOUT [send]]  one connect (with send: then a line out and an answer
+                                      awaited): prints refused|timeout|connected|reset
   rounds HOST PORT N PAUSE RESUME     N request/response rounds; when file PAUSE exists it
                                       prints "paused K" and waits for file RESUME; ends with
                                       "completed N" or "reset after K"
@@ -62,11 +63,15 @@ def serve(ports):
                     s.sendall(b"x" * 1000)
 
 
-def connect(host, port, timeout=3.0):
+def connect(host, port, timeout=3.0, send=False):
     s = socket.socket(fam(host))
     s.settimeout(timeout)
     try:
         s.connect((host, port))
+        if send:
+            # wait for an answer, so a reset inside the connection shows
+            s.sendall(b"hello\n")
+            s.recv(16)
         print("connected")
     except ConnectionRefusedError:
         print("refused")
@@ -119,7 +124,8 @@ def main(cmd, args):
     if cmd == "serve":
         serve(args)
     elif cmd == "connect":
-        connect(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 3.0)
+        connect(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 3.0,
+            len(args) > 3 and args[3] == "send")
     elif cmd == "rounds":
         rounds(args[0], int(args[1]), int(args[2]), args[3], args[4])
     elif cmd == "abort":

@@ -47,56 +47,8 @@ stop_consumer() { # SIGTERM, and wait for its final stats line
 }
 
 conn() { # conn HOST PORT [TIMEOUT]: prints refused|timeout|connected|reset
-	in_ns "$C" "$PY" "$tmp/conn.py" "$@"
+	in_ns "$C" "$PY" tests/live/peer.py connect "$@"
 }
-
-# --- helpers in Python (the Debian one) ----------------------------------
-cat >"$tmp/conn.py" <<'EOF'
-import socket, sys
-host, port = sys.argv[1], int(sys.argv[2])
-timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 5.0
-send = len(sys.argv) > 4
-s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-s.settimeout(timeout)
-try:
-    s.connect((host, port))
-    if send:
-        s.sendall(b"hello")
-        s.recv(16)
-    print("connected")
-except ConnectionRefusedError:
-    print("refused")
-except ConnectionResetError:
-    print("reset")
-except socket.timeout:
-    print("timeout")
-EOF
-cat >"$tmp/listen.py" <<'EOF'
-import select, socket, sys
-socks = []
-for port in sys.argv[1:]:
-    s = socket.socket(socket.AF_INET6)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("::", int(port)))
-    s.listen(64)
-    socks.append(s)
-print("listening", flush=True)
-conns = []
-while True:
-    r, _, _ = select.select(socks + conns, [], [])
-    for s in r:
-        if s in socks:
-            conns.append(s.accept()[0])
-        else:
-            try:
-                data = s.recv(4096)
-            except OSError:
-                data = b""
-            if not data:
-                conns.remove(s)
-                s.close()
-EOF
 
 topology_up
 
@@ -141,7 +93,7 @@ server_at_least() { # server_at_least PORT MIN
 	[ -n "$v" ] && [ "$v" -ge "$2" ]
 }
 
-bg server "$S" "$PY" "$tmp/listen.py" 7779 8080
+bg server "$S" "$PY" tests/live/peer.py serve 7779 8080
 wait_for 10 grep -qs listening "$tmp/server.out" || fail "server did not listen"
 
 # nflog copies, read by tcpdump (libpcap's nflog interface).
