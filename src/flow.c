@@ -4,14 +4,32 @@
 #include "flow.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "seq.h"
+
+/* A touched flow moves to the LRU tail only on its first packet in each
+ * epoch of 2^20 us (about a second), not on every packet: a move writes the
+ * two entries beside it, cold cache lines on a busy gateway, and eviction does
+ * not need the order finer than that. The list stays sorted by move time and
+ * a flow's newest packet is less than an epoch after its move, so the head
+ * (evicted first, expired first) was seen at most an epoch later than the
+ * least recently seen flow. */
+#define LRU_EPOCH_SHIFT 20
+
+/* Both arrays live in one mapping aligned to this, so that transparent huge
+ * pages can back all of it: lookups land anywhere in the arrays, and with
+ * 4 KiB pages nearly every one would also miss the TLB. */
+#define HUGE_PAGE (2u << 20)
 
 struct flow_table {
 	struct flow *e;
 	uint32_t *bucket;
+	void *map;
+	size_t map_len;
 	uint32_t nbuckets;       /* power of two */
 	uint32_t capacity;
 	uint32_t used;           /* entries ever handed out (high-water mark of e[]) */
@@ -31,6 +49,31 @@ static uint32_t round_pow2(uint32_t v)
 	return p;
 }
 
+/* Anonymous memory is zero pages until touched: the table's memory grows
+ * with the flows actually tracked, not with the configured maximum. */
+static int table_map(struct flow_table *t)
+{
+	size_t index_len = ((size_t)t->nbuckets * sizeof(*t->bucket) + 63) & ~(size_t)63;
+	size_t len = index_len + (size_t)t->capacity * sizeof(*t->e);
+	uint8_t *p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t start;
+
+	if (p == MAP_FAILED)
+		return -1;
+	start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	if (start > (uintptr_t)p)
+		munmap(p, start - (uintptr_t)p);
+	munmap((uint8_t *)start + len, (uintptr_t)p + HUGE_PAGE - start);
+	/* Refused where THP is off: then it is 4 KiB pages, slower, still right. */
+	(void)madvise((void *)start, len, MADV_HUGEPAGE);
+	t->map = (void *)start;
+	t->map_len = len;
+	t->bucket = t->map;
+	t->e = (struct flow *)((uint8_t *)t->map + index_len);
+	return 0;
+}
+
 struct flow_table *flow_table_new(uint32_t capacity)
 {
 	struct flow_table *t;
@@ -42,17 +85,13 @@ struct flow_table *flow_table_new(uint32_t capacity)
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	/* calloc of a large array maps zero pages lazily: memory grows with the
-	 * flows actually tracked, not with the configured maximum. */
-	t->e = calloc(capacity, sizeof(*t->e));
 	t->nbuckets = round_pow2(capacity);
-	t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
-	if (!t->e || !t->bucket) {
-		flow_table_free(t);
+	t->capacity = capacity;
+	if (table_map(t)) {
+		free(t);
 		errno = ENOMEM;
 		return NULL;
 	}
-	t->capacity = capacity;
 	t->st.capacity = capacity;
 	t->next_id = 1;
 	return t;
@@ -62,8 +101,7 @@ void flow_table_free(struct flow_table *t)
 {
 	if (!t)
 		return;
-	free(t->e);
-	free(t->bucket);
+	munmap(t->map, t->map_len);
 	free(t);
 }
 
@@ -106,18 +144,35 @@ static uint64_t hash_pkt(const struct tcp_packet *p)
 	return mix64((a + b) ^ ((a ^ b) << 1) ^ p->family);
 }
 
+/* Fixed-size compares the compiler inlines: this runs for every packet. */
+static bool addr_eq(const uint8_t *a, const uint8_t *b, uint8_t family)
+{
+	uint64_t x[2], y[2];
+
+	if (family == 4) {
+		uint32_t u, v;
+
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		return u == v;
+	}
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
 /* Which way pkt travels in f, or -1 if it is not f's packet. */
 static int key_dir(const struct flow_key *k, const struct tcp_packet *p)
 {
-	size_t alen = addr_len(p->family);
-
 	if (k->family != p->family)
 		return -1;
 	if (k->port[DIR_ORIG] == p->sport && k->port[DIR_RESP] == p->dport &&
-	    !memcmp(k->addr[DIR_ORIG], p->src, alen) && !memcmp(k->addr[DIR_RESP], p->dst, alen))
+	    addr_eq(k->addr[DIR_ORIG], p->src, p->family) &&
+	    addr_eq(k->addr[DIR_RESP], p->dst, p->family))
 		return DIR_ORIG;
 	if (k->port[DIR_ORIG] == p->dport && k->port[DIR_RESP] == p->sport &&
-	    !memcmp(k->addr[DIR_ORIG], p->dst, alen) && !memcmp(k->addr[DIR_RESP], p->src, alen))
+	    addr_eq(k->addr[DIR_ORIG], p->dst, p->family) &&
+	    addr_eq(k->addr[DIR_RESP], p->src, p->family))
 		return DIR_RESP;
 	return -1;
 }
@@ -278,6 +333,11 @@ static bool reopens(const struct flow *f, const struct tcp_packet *p, int dir)
 	return !((d->flags & DF_SYN) && d->isn == p->seq && !(f->dir[!dir].flags & DF_SYN));
 }
 
+void flow_prefetch(const struct flow_table *t, const struct tcp_packet *pkt)
+{
+	__builtin_prefetch(&t->bucket[(uint32_t)hash_pkt(pkt) & (t->nbuckets - 1)]);
+}
+
 struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,
 			 bool create, int *dir)
 {
@@ -294,9 +354,14 @@ struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uin
 			break;
 	}
 	if (r) {
+		bool reopen, move;
+
 		f = entry(t, r);
-		lru_unlink(t, f);
-		if (reopens(f, pkt, d)) {
+		reopen = reopens(f, pkt, d);
+		move = reopen || (ts_us >> LRU_EPOCH_SHIFT) != (f->last_ts >> LRU_EPOCH_SHIFT);
+		if (move)
+			lru_unlink(t, f);
+		if (reopen) {
 			uint8_t inc = f->incarnation;
 
 			flow_init(t, f, pkt, ts_us);
@@ -311,7 +376,8 @@ struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uin
 			}
 			f->orig_guessed = 0;
 		}
-		lru_append(t, f);
+		if (move)
+			lru_append(t, f);
 		*dir = d;
 		return f;
 	}

@@ -1,7 +1,7 @@
 /* Flow table: one entry per TCP connection with the per-direction facts the
  * classifier needs. Fixed capacity chosen at creation; when full, the least
- * recently seen flow is evicted (and counted). No I/O, no locks: each queue
- * thread owns one table. */
+ * recently seen flow (to about a second) is evicted (and counted). No I/O, no
+ * locks: each queue thread owns one table. */
 #ifndef RSTWATCH_FLOW_H
 #define RSTWATCH_FLOW_H
 
@@ -83,6 +83,10 @@ void flow_table_free(struct flow_table *t);
  * originator). NULL only when !create and not found. */
 struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,
 			 bool create, int *dir);
+
+/* Start loading the index slot pkt's lookup will read: on a busy gateway it
+ * is a cache miss, which the caller can overlap with other work. */
+void flow_prefetch(const struct flow_table *t, const struct tcp_packet *pkt);
 
 /* Fold pkt (sent in direction dir at ts_us) into f. Call after classifying a reset:
  * the classifier must see the flow as it was before the reset. */

@@ -132,20 +132,57 @@ static void test_eviction_lru(void **state)
 	(void)state;
 	for (i = 0; i < 4; i++) {
 		p = seg((uint32_t)i, (uint16_t)(40000 + i), true, TCPF_SYN, 1, 0);
-		feed(t, &p, (uint64_t)i, &d);
+		feed(t, &p, (uint64_t)i * 1000000, &d);
 	}
 	/* Touch flow 0 so flow 1 becomes the least recently seen. */
 	p = seg(0, 40000, true, TCPF_SYN, 1, 0);
-	feed(t, &p, 10, &d);
+	feed(t, &p, 10000000, &d);
 	p = seg(9, 40009, true, TCPF_SYN, 1, 0);
-	feed(t, &p, 11, &d);
+	feed(t, &p, 11000000, &d);
 	flow_table_stats(t, &st);
 	assert_int_equal(st.evicted, 1);
 	assert_int_equal(st.active, 4);
 	p = seg(1, 40001, true, TCPF_SYN, 1, 0);
-	assert_null(flow_lookup(t, &p, 12, false, &d));
+	assert_null(flow_lookup(t, &p, 12000000, false, &d));
 	p = seg(0, 40000, true, TCPF_SYN, 1, 0);
-	assert_non_null(flow_lookup(t, &p, 12, false, &d));
+	assert_non_null(flow_lookup(t, &p, 12000000, false, &d));
+	flow_table_free(t);
+}
+
+/* LRU order is kept to the second (LRU_EPOCH_SHIFT): touches within a second
+ * do not reorder, so the eviction victim is never more than that fresher
+ * than the least recently seen flow, and a flow seen in a later second
+ * always outlives one that was not. */
+static void test_eviction_lru_resolution(void **state)
+{
+	struct flow_table *t = flow_table_new(3);
+	struct flow_stats st;
+	struct tcp_packet p;
+	int d, i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		p = seg((uint32_t)i, (uint16_t)(40000 + i), true, TCPF_SYN, 1, 0);
+		feed(t, &p, 5000000 + (uint64_t)i, &d);
+	}
+	/* Flow 0 again in the same second: it stays first in line... */
+	p = seg(0, 40000, true, TCPF_SYN, 1, 0);
+	feed(t, &p, 5000100, &d);
+	p = seg(7, 40007, true, TCPF_SYN, 1, 0);
+	feed(t, &p, 5000200, &d);
+	p = seg(0, 40000, true, TCPF_SYN, 1, 0);
+	assert_null(flow_lookup(t, &p, 5000300, false, &d));
+	/* ...while flow 1, seen again seconds later, outlives flow 2. */
+	p = seg(1, 40001, true, TCPF_SYN, 1, 0);
+	feed(t, &p, 9000000, &d);
+	p = seg(8, 40008, true, TCPF_SYN, 1, 0);
+	feed(t, &p, 9000100, &d);
+	p = seg(2, 40002, true, TCPF_SYN, 1, 0);
+	assert_null(flow_lookup(t, &p, 9000200, false, &d));
+	p = seg(1, 40001, true, TCPF_SYN, 1, 0);
+	assert_non_null(flow_lookup(t, &p, 9000200, false, &d));
+	flow_table_stats(t, &st);
+	assert_int_equal(st.evicted, 2);
 	flow_table_free(t);
 }
 
@@ -231,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_guess_corrected_by_syn),
 		cmocka_unit_test(test_reopen_after_reset),
 		cmocka_unit_test(test_eviction_lru),
+		cmocka_unit_test(test_eviction_lru_resolution),
 		cmocka_unit_test(test_expire),
 		cmocka_unit_test(test_reset_keeps_baselines),
 		cmocka_unit_test(test_keepalive_counted),
