@@ -10,14 +10,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-void metrics_inc(atomic_uint_fast64_t *c)
-{
-	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
-}
-
 static uint64_t get(const atomic_uint_fast64_t *c)
 {
 	return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+/* struct metrics is counters and nothing else: walk it as an array. */
+_Static_assert(sizeof(struct metrics) % sizeof(atomic_uint_fast64_t) == 0,
+	       "struct metrics holds only counters");
+
+void metrics_sum(struct metrics *sum, const struct metrics *m)
+{
+	atomic_uint_fast64_t *s = (atomic_uint_fast64_t *)sum;
+	const atomic_uint_fast64_t *c = (const atomic_uint_fast64_t *)m;
+	size_t i;
+
+	for (i = 0; i < sizeof(*m) / sizeof(*c); i++)
+		atomic_store_explicit(&s[i], get(&s[i]) + get(&c[i]), memory_order_relaxed);
 }
 
 int nfqueue_proc_read(uint16_t queue_num, struct nfqueue_proc *out)

@@ -1,6 +1,7 @@
-/* Prometheus metrics: counters every thread bumps with atomics, rendered as
- * text exposition format, and served on GET /metrics by a minimal HTTP
- * responder that the daemon's main loop polls. */
+/* Prometheus metrics: counters rendered as text exposition format, and served
+ * on GET /metrics by a minimal HTTP responder that the daemon's main loop
+ * polls. Each struct metrics is written by one thread only (a worker's own, or
+ * the main loop's) and read by the renderer, which sums them. */
 #ifndef RSTWATCH_METRICS_H
 #define RSTWATCH_METRICS_H
 
@@ -36,7 +37,16 @@ struct nfqueue_proc {
 /* 0, or -1 with errno ENOENT if queue_num is not bound in this namespace. */
 int nfqueue_proc_read(uint16_t queue_num, struct nfqueue_proc *out);
 
-void metrics_inc(atomic_uint_fast64_t *c);
+/* Single writer: a relaxed store of the incremented value lets the renderer
+ * read the counter whole without a locked add on every packet. */
+static inline void metrics_inc(atomic_uint_fast64_t *c)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+/* sum += m, counter by counter (the threads' counters into one rendering). */
+void metrics_sum(struct metrics *sum, const struct metrics *m);
 
 /* The counters common to every daemon (resets, ct, decode, ...). */
 void metrics_render(const struct metrics *m, FILE *out);
