@@ -75,6 +75,7 @@ void nfqueue_config_default(struct nfqueue_config *c, uint16_t queue_num)
 	c->maxlen = 4096;
 	c->rcvbuf = 0;
 	c->batch_max = 8;
+	c->timestamps = true;
 }
 
 int nfqueue_fd(const struct nfqueue *q)
@@ -414,6 +415,10 @@ int nfqueue_open(struct nfqueue **out, const struct nfqueue_config *c)
 	if (q->cfg.rcvbuf > 0 &&
 	    setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE, &q->cfg.rcvbuf,
 		       sizeof(q->cfg.rcvbuf)) < 0)
+		goto err;
+	if (q->cfg.timestamps &&
+	    setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_TIMESTAMP, &(int){ 1 },
+		       sizeof(int)) < 0)
 		goto err;
 
 	/* Bind and configure in one message: the kernel validates the flags

@@ -38,6 +38,11 @@ struct nfqueue_config {
 	uint32_t maxlen;       /* NFQA_CFG_QUEUE_MAXLEN, packets; default 4096 */
 	int rcvbuf;            /* socket receive buffer (SO_RCVBUFFORCE), bytes; 0 = leave */
 	unsigned batch_max;    /* accepted packets per verdict message; default 8, 1 = no batching */
+	/* SO_TIMESTAMP on the queue socket: the kernel then stamps received
+	 * packets on arrival (host-wide, as a running tcpdump does), and
+	 * NFQA_TIMESTAMP carries the stamp: the arrival time, not the time the
+	 * consumer got to the packet, and no clock read per packet. Default true. */
+	bool timestamps;
 };
 
 /* Fill c with the defaults above for queue_num. */

@@ -91,10 +91,22 @@ static enum nfqueue_verdict on_packet(const struct nfqueue_packet *pkt, void *ar
 	if (opt_sleep_us)
 		usleep(opt_sleep_us);
 	if (!opt_quiet) {
+		struct timespec now;
+		uint64_t now_us;
+		const char *stamp = "none";
+
+		/* "now": a realtime stamp from the last 10 s (an arrival stamp);
+		 * "other": a stamp on some other clock. */
+		clock_gettime(CLOCK_REALTIME, &now);
+		now_us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+		if (pkt->has_ts)
+			stamp = pkt->ts_us <= now_us && now_us - pkt->ts_us < 10000000u ? "now"
+											 : "other";
 		pthread_mutex_lock(&out_lock);
-		printf("pkt queue=%u hook=%u id=%u len=%zu orig=%u %s.%u > %s.%u flags=%s verdict=%s\n",
+		printf("pkt queue=%u hook=%u id=%u len=%zu orig=%u %s.%u > %s.%u flags=%s verdict=%s "
+		       "stamp=%s\n",
 		       pkt->queue_num, pkt->hook, pkt->id, pkt->len, pkt->orig_len, src, sport, dst,
-		       dport, flags, v == NFQUEUE_DROP ? "drop" : "accept");
+		       dport, flags, v == NFQUEUE_DROP ? "drop" : "accept", stamp);
 		fflush(stdout);
 		pthread_mutex_unlock(&out_lock);
 	}

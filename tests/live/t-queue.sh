@@ -115,7 +115,9 @@ for dst in 203.0.113.2 2001:db8:2::2; do
 	rst_q=$(grep " $dst\.9 > .* flags=RA" "$tmp/main.out" | head -n 1 | sed 's/.*queue=\([0-9]*\).*/\1/')
 	[ -n "$syn_q" ] && [ "$syn_q" = "$rst_q" ] ||
 		fail "SYN (queue $syn_q) and its reset (queue $rst_q) went to different queues"
-	ok "reset from $dst:9 queued (queue $rst_q, with its SYN), accepted; client refused"
+	grep " $dst\.9 > .* flags=RA" "$tmp/main.out" | head -n 1 | grep -q "stamp=now" ||
+		fail "the reset from $dst:9 came without a realtime arrival stamp (SO_TIMESTAMP)"
+	ok "reset from $dst:9 queued (queue $rst_q, with its SYN), accepted, arrival-stamped; client refused"
 done
 
 # --- B: the gateway's own rejects still refuse ----------------------------
