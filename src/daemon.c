@@ -40,6 +40,11 @@
  * backed up: an eighth of what a default receive buffer holds (~256), i.e.
  * about 0.1 ms of work waiting. */
 #define BACKLOG_RUN 32
+/* Once backed up, conntrack work stays shed this long after the last long
+ * run: a saturating flood lets the socket run dry now and then for a moment,
+ * and a round trip for each packet after such a moment is the work the
+ * flood leaves no time for. */
+#define SHED_HOLD_US 100000ULL
 #define LOOP_TIMEOUT_MS 200      /* longest a thread waits before checking the stop flag */
 /* Longest a queue thread answers leftovers at shutdown. With our rules gone
  * nothing new arrives and the queue empties at once; with --no-rules the
@@ -89,12 +94,14 @@ struct worker {
 		char name[IF_NAMESIZE];
 	} ifnames[IFNAME_CACHE];
 	unsigned n_ifnames;
+	struct metrics m;            /* this thread's counters */
 	atomic_uint_fast64_t flows_active, flows_evicted;
 	/* Packet ids the kernel gave out that never reached us: a full socket
 	 * buffer (fail-open: passed unjudged; otherwise dropped, user_dropped).
 	 * The kernel numbers a queue's packets 1, 2, ... from the bind. */
 	uint32_t last_id;
 	atomic_uint_fast64_t unseen;
+	uint64_t shed_until_us;      /* conntrack work shed until then (see SHED_HOLD_US) */
 	atomic_int error;            /* errno that stopped the thread, 0 if none */
 };
 
@@ -105,7 +112,7 @@ struct daemon {
 	struct policy policy;
 	struct rules_config rules;
 	struct logsink log;
-	struct metrics m;
+	struct metrics m;            /* the main loop's counters */
 	struct worker *workers;
 	unsigned n_workers;
 	struct worker nflog_worker;
@@ -140,10 +147,10 @@ void daemon_config_default(struct daemon_config *c)
 	c->ttl_tolerance = cs.ttl_tolerance;
 }
 
-static void write_line(struct daemon *d, const char *line, size_t len)
+static void write_line(struct daemon *d, struct metrics *m, const char *line, size_t len)
 {
 	if (logsink_write(&d->log, line, len))
-		metrics_inc(&d->m.log_errors);
+		metrics_inc(&m->log_errors);
 }
 
 /* Events are written after the burst they belong to has had its verdicts:
@@ -151,7 +158,7 @@ static void write_line(struct daemon *d, const char *line, size_t len)
 static void out_write(struct worker *w)
 {
 	if (w->out_len)
-		write_line(w->d, w->out, w->out_len);
+		write_line(w->d, &w->m, w->out, w->out_len);
 	w->out_len = 0;
 }
 
@@ -176,7 +183,7 @@ static void pending_format(struct worker *w)
 		if (n > 0)
 			w->out_len += (size_t)n;
 		else
-			metrics_inc(&w->d->m.log_errors);
+			metrics_inc(&w->m.log_errors);
 	}
 	w->n_pending = 0;
 }
@@ -222,7 +229,7 @@ static void emit(struct worker *w, const struct rst_event *ev)
 	struct pending_event *p;
 
 	if (!ratelimit_allow(&w->rl, ev->pkt->family, ev->pkt->src, ev->ts_us)) {
-		metrics_inc(&w->d->m.events_suppressed);
+		metrics_inc(&w->m.events_suppressed);
 		return;
 	}
 	if (w->n_pending == PENDING_MAX)
@@ -312,9 +319,10 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 	const char *why = NULL;
 	bool drop, watch;
 
-	metrics_inc(&d->m.decode[dr]);
+	metrics_inc(&w->m.decode[dr]);
 	if (dr != DECODE_OK)
 		return false;    /* not ours to judge: let it pass */
+	flow_prefetch(w->pl.flows, &pkt);
 	if (hook == NF_INET_LOCAL_OUT) {
 		ctx.hook = HOOK_OUTPUT;
 		ctx.src_is_local = localaddr_is_local(pkt.family, pkt.src, ts);
@@ -324,13 +332,13 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 	if (shed) {
 		/* Two netlink round trips a reset are what a flood cannot afford:
 		 * while backed up, classify from the flow alone, and say so. */
-		metrics_inc(&d->m.ct_lookups[CT_SHED]);
+		metrics_inc(&w->m.ct_lookups[CT_SHED]);
 	} else if ((pkt.flags & TCPF_RST) && w->ct && !w->via_log) {
 		if (ct_get(w->ct, &pkt, &ct) == 0) {
-			metrics_inc(&d->m.ct_lookups[ct.present ? CT_FOUND : CT_MISSING]);
+			metrics_inc(&w->m.ct_lookups[ct.present ? CT_FOUND : CT_MISSING]);
 			ctx.ct = &ct;
 		} else {
-			metrics_inc(&d->m.ct_lookups[CT_ERROR]);
+			metrics_inc(&w->m.ct_lookups[CT_ERROR]);
 		}
 	}
 	if (!pipeline_packet(&w->pl, &pkt, ts, &ctx, &ev))
@@ -348,16 +356,16 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 		uint32_t mark = policy_mark(&d->policy, &ev.verdict, drop, watch);
 
 		if (ct_mark_update(w->ct, &pkt, mark, d->policy.mark_mask) == 0) {
-			metrics_inc(&d->m.ct_marks_set);
+			metrics_inc(&w->m.ct_marks_set);
 			ev.has_ct_mark = 1;
 			ev.ct_mark = (ct.mark & ~d->policy.mark_mask) | mark;
 			if (watch)
 				watch_add(w, &pkt, ts + (uint64_t)d->policy.watch_seconds * 1000000);
 		} else {
-			metrics_inc(&d->m.ct_mark_errors);
+			metrics_inc(&w->m.ct_mark_errors);
 		}
 	}
-	metrics_inc(&d->m.resets[ev.verdict.cls][ev.verdict.origin][drop]);
+	metrics_inc(&w->m.resets[ev.verdict.cls][ev.verdict.origin][drop]);
 	emit(w, &ev);
 	return drop;
 }
@@ -365,16 +373,21 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg)
 {
 	struct worker *w = arg;
-	uint64_t ts = qp->has_ts ? qp->ts_us : clock_realtime_us();
+	/* A received packet carries its arrival stamp (nfqueue_config.timestamps);
+	 * a locally sent one may carry its departure time on TCP's pacing clock
+	 * instead, so those are stamped here. */
+	uint64_t ts = qp->has_ts && qp->hook != NF_INET_LOCAL_OUT ? qp->ts_us : clock_realtime_us();
 	int32_t gap = (int32_t)(qp->id - w->last_id - 1);
 
 	if (gap > 0)
 		atomic_fetch_add(&w->unseen, (uint64_t)gap);
 	if ((int32_t)(qp->id - w->last_id) > 0)
 		w->last_id = qp->id;
+	if (qp->run >= BACKLOG_RUN)
+		w->shed_until_us = ts + SHED_HOLD_US;
 
 	return handle_packet(w, qp->payload, qp->len, qp->hook, qp->ifindex_in, ts,
-			     qp->run >= BACKLOG_RUN)
+			     ts < w->shed_until_us)
 	       ? NFQUEUE_DROP : NFQUEUE_ACCEPT;
 }
 
@@ -382,7 +395,7 @@ static int on_logged(const struct nflog_packet *lp, void *arg)
 {
 	struct worker *w = arg;
 
-	metrics_inc(&w->d->m.nflog_packets);
+	metrics_inc(&w->m.nflog_packets);
 	if (lp->payload)
 		handle_packet(w, lp->payload, lp->len, lp->hook, lp->ifindex_in, lp->ts_us, false);
 	return 0;
@@ -550,8 +563,12 @@ static void render_metrics(FILE *out, void *arg)
 	const struct queue_metric *qm;
 	unsigned i;
 	uint64_t flows = 0, evicted = 0;
+	struct metrics sum = { 0 };
 
-	metrics_render(&d->m, out);
+	metrics_sum(&sum, &d->m);
+	for (i = 0; i < d->n_workers; i++)
+		metrics_sum(&sum, &d->workers[i].m);
+	metrics_render(&sum, out);
 	for (i = 0; snap && i < d->n_workers; i++) {
 		nfqueue_stats(d->workers[i].q, &snap[i].s);
 		snap[i].have_proc = !nfqueue_proc_read(d->workers[i].queue_num, &snap[i].p);
@@ -632,7 +649,7 @@ static void status_line(struct daemon *d, const char *msg)
 	n = snprintf(line, sizeof(line), "{\"event_type\":\"rstwatch\",\"message\":\"%s\"}\n",
 		     esc);
 	if (n > 0 && (size_t)n < sizeof(line))
-		write_line(d, line, (size_t)n);
+		write_line(d, &d->m, line, (size_t)n);
 }
 
 /* Reinstall the ruleset if someone flushed or changed it. */
