@@ -8,7 +8,8 @@
 #   PROFILE=rstw bench/nfq.sh          instead: profile one configuration under the
 #                                      saturation flood (perf record -g on the
 #                                      consumer, perf trace -s for its syscalls);
-#                                      report in bench/out/nfq-perf-CFG.txt
+#                                      report in bench/out/nfq-perf-CFG.txt, the
+#                                      samples in bench/out/nfq-perf-CFG.data
 #
 # Needs root. Builds rstwatch and the bench programs, creates three namespaces
 # of its own (sender -> gateway -> receiver, TEST-NET addresses only, removed
@@ -367,7 +368,8 @@ profile() {
 		echo "## perf trace -s (syscalls during the second flood, perf trace running)"
 		cat "$tmp/trace.txt"
 	} >"$f"
-	echo "nfq.sh: profile in $f" >&2
+	mv "$tmp/perf.data" "$OUT/nfq-perf-$cfg.data"
+	echo "nfq.sh: profile in $f (perf report -i $OUT/nfq-perf-$cfg.data for more)" >&2
 }
 
 if [ -n "${PROFILE:-}" ]; then
