@@ -58,10 +58,15 @@ bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t
 
 	pl->st.packets++;
 	if (is_rst) {
-		memset(ev, 0, sizeof(*ev));
+		/* Field by field: the verdict (most of the event) is rst_classify's
+		 * to fill, the flow summary summarize's. */
 		ev->ts_us = ts_us;
+		ev->in_iface = NULL;
 		ev->pkt = pkt;
 		ev->ctx = ctx;
+		ev->action_reason = NULL;
+		ev->has_ct_mark = 0;
+		ev->ct_mark = 0;
 		rst_classify(pkt, f, dir, ts_us, ctx, &pl->settings, &ev->verdict);
 		if (!f->dir[DIR_ORIG].pkts && !f->dir[DIR_RESP].pkts) {
 			/* This reset opened its flow: whatever the verdict rests on
