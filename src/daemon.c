@@ -322,7 +322,6 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 	metrics_inc(&w->m.decode[dr]);
 	if (dr != DECODE_OK)
 		return false;    /* not ours to judge: let it pass */
-	flow_prefetch(w->pl.flows, &pkt);
 	if (hook == NF_INET_LOCAL_OUT) {
 		ctx.hook = HOOK_OUTPUT;
 		ctx.src_is_local = localaddr_is_local(pkt.family, pkt.src, ts);

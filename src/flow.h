@@ -84,10 +84,6 @@ void flow_table_free(struct flow_table *t);
 struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,
 			 bool create, int *dir);
 
-/* Start loading the index slot pkt's lookup will read: on a busy gateway it
- * is a cache miss, which the caller can overlap with other work. */
-void flow_prefetch(const struct flow_table *t, const struct tcp_packet *pkt);
-
 /* Fold pkt (sent in direction dir at ts_us) into f. Call after classifying a reset:
  * the classifier must see the flow as it was before the reset. */
 void flow_update(struct flow *f, int dir, const struct tcp_packet *pkt, uint64_t ts_us);
