@@ -78,14 +78,13 @@ void classify_settings_default(struct classify_settings *s)
 	s->ct_unacked_timeout_s = 300;
 }
 
-/* A fact by its constant name: most evidence, no formatting on the hot path. */
-static void fact(struct rst_verdict *v, const char *name)
+void rst_evidence_add(struct rst_verdict *v, const char *name)
 {
 	size_t n;
 
 	if (v->n_evidence >= RST_EVIDENCE_MAX)
 		return;
-	n = strlen(name);    /* names are literals */
+	n = strlen(name);
 	if (n > RST_EVIDENCE_LEN - 1)
 		n = RST_EVIDENCE_LEN - 1;
 	memcpy(v->evidence[v->n_evidence], name, n);
@@ -259,7 +258,7 @@ static enum rst_sender sender_of(const struct flow *f, int dir, struct rst_verdi
 		hi = f->key.port[DIR_ORIG];
 		if (lo == hi || !(lo < 1024 || (hi >= 32768 && lo < 32768)))
 			return SENDER_UNKNOWN;
-		fact(v, "orig-by-port");
+		rst_evidence_add(v, "orig-by-port");
 	}
 	return dir == DIR_ORIG ? SENDER_CLIENT : SENDER_SERVER;
 }
@@ -272,7 +271,7 @@ static void classify_from_ct(const struct tcp_packet *r, const struct ct_info *c
 	switch (ct->tcp_state) {
 	case TCP_CONNTRACK_SYN_SENT:
 		if (ct->reply_is_sender && !(r->flags & TCPF_SYN)) {
-			fact(v, "answers-syn");
+			rst_evidence_add(v, "answers-syn");
 			verdict(v, RST_REFUSED, ORIGIN_ENDPOINT, 0.7f);
 			return;
 		}
@@ -284,10 +283,10 @@ static void classify_from_ct(const struct tcp_packet *r, const struct ct_info *c
 			evidence(v, "ct-idle:%llus", (unsigned long long)idle);
 			verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.6f);
 		} else if (r->flags & TCPF_ACK) {
-			fact(v, "socket-reset-shape");
+			rst_evidence_add(v, "socket-reset-shape");
 			verdict(v, RST_ABORT, ORIGIN_ENDPOINT, 0.45f);
 		} else {
-			fact(v, "stateless-reset");
+			rst_evidence_add(v, "stateless-reset");
 			verdict(v, RST_HALF_OPEN, ORIGIN_ENDPOINT, 0.45f);
 		}
 		return;
@@ -300,7 +299,7 @@ static void classify_from_ct(const struct tcp_packet *r, const struct ct_info *c
 	default:
 		break;
 	}
-	fact(v, "no-flow-history");
+	rst_evidence_add(v, "no-flow-history");
 	verdict(v, RST_UNKNOWN, ORIGIN_UNKNOWN, 0.2f);
 }
 
@@ -317,11 +316,11 @@ static bool classify_forged(const struct facts *x, const struct tcp_packet *r,
 		} else if (seq_exact(x) && !x->rst_seq_change) {
 			/* It knows the connection's exact sequence: a firewall or IPS
 			 * on the path that tracks state, not a blind guesser. */
-			fact(v, "seq-exact");
+			rst_evidence_add(v, "seq-exact");
 			verdict(v, RST_FIREWALL, ORIGIN_MIDDLEBOX, 0.75f);
 		} else if (x->partial && !x->rst_seq_change) {
 			/* Data unseen: its seq can be neither confirmed nor faulted. */
-			fact(v, "seq-unverified");
+			rst_evidence_add(v, "seq-unverified");
 			verdict(v, RST_FIREWALL, ORIGIN_MIDDLEBOX, 0.6f);
 		} else {
 			/* In the window it saw the connection: it sits on the path. A
@@ -330,7 +329,7 @@ static bool classify_forged(const struct facts *x, const struct tcp_packet *r,
 
 			if (x->rst_seq_change)
 				evidence(v, "rst-seq-change:%u", x->s->rst_seq_jumps + 1u);
-			fact(v, blind ? "seq-outside-window" : "seq-not-next");
+			rst_evidence_add(v, blind ? "seq-outside-window" : "seq-not-next");
 			verdict(v, RST_INJECTED, blind ? ORIGIN_UNKNOWN : ORIGIN_MIDDLEBOX, 0.85f);
 		}
 		return true;
@@ -338,18 +337,18 @@ static bool classify_forged(const struct facts *x, const struct tcp_packet *r,
 	if (seq_exact(x) || x->partial)
 		return false;
 	if (x->seq_known && !x->in_window) {
-		fact(v, "seq-outside-window");
+		rst_evidence_add(v, "seq-outside-window");
 		verdict(v, RST_INJECTED, ORIGIN_UNKNOWN, 0.6f);
 		return true;
 	}
 	if (x->rst_seq_change && x->seq_known) {
-		fact(v, "rst-seq-change");
+		rst_evidence_add(v, "rst-seq-change");
 		verdict(v, RST_INJECTED, ORIGIN_UNKNOWN, 0.65f);
 		return true;
 	}
 	if (x->ipid_jump && x->seq_known) {
-		fact(v, "ipid-jump");
-		fact(v, "seq-not-next");
+		rst_evidence_add(v, "ipid-jump");
+		rst_evidence_add(v, "seq-not-next");
 		verdict(v, RST_INJECTED, ORIGIN_UNKNOWN, 0.6f);
 		return true;
 	}
@@ -366,27 +365,27 @@ static bool classify_handshake(const struct facts *x, const struct tcp_packet *r
 
 	if ((s->flags & DF_SYN) && !(p->flags & (DF_SYN | DF_SEEN)) && dir == DIR_ORIG) {
 		/* The originator gives up on its own unanswered SYN. */
-		fact(v, "own-syn-unanswered");
+		rst_evidence_add(v, "own-syn-unanswered");
 		verdict(v, RST_ABORT, ORIGIN_ENDPOINT, 0.4f);
 		return true;
 	}
 	if (!(p->flags & DF_SYN) || (p->flags & DF_ACK) || (s->flags & DF_SYN) || dir != DIR_RESP)
 		return false;
 	if (!(r->flags & TCPF_ACK) || (r->ack != p->isn + 1 && r->ack != p->snd_nxt)) {
-		fact(v, "bad-ack-for-syn");
+		rst_evidence_add(v, "bad-ack-for-syn");
 		verdict(v, RST_INJECTED, ORIGIN_UNKNOWN, 0.6f);
 		return true;
 	}
 	delay = ts > p->last_ts ? ts - p->last_ts : 0;
 	if (delay <= (uint64_t)st->refuse_window_ms * 1000) {
-		fact(v, "answers-syn");
+		rst_evidence_add(v, "answers-syn");
 		verdict(v, RST_REFUSED, ORIGIN_ENDPOINT, r->seq == 0 ? 0.95f : 0.85f);
 	} else {
 		evidence(v, "slow-answer:%llums", (unsigned long long)ms(delay));
 		verdict(v, RST_REFUSED, ORIGIN_ENDPOINT, 0.6f);
 	}
 	if (p->pkts > 1)
-		fact(v, "syn-retransmitted");
+		rst_evidence_add(v, "syn-retransmitted");
 	return true;
 }
 
@@ -407,7 +406,7 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	 * still holds a connection on the 4-tuple), answered by R. A partial
 	 * view does not show the ACK; the new ISN and the R are enough. */
 	if (x->stateless && (s->flags & DF_SYN_RETX) && x->partial) {
-		fact(v, "syn-new-isn");
+		rst_evidence_add(v, "syn-new-isn");
 		verdict(v, RST_SYN_CONFLICT, ORIGIN_ENDPOINT, 0.7f);
 		return true;
 	}
@@ -416,15 +415,15 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	     ((s->flags & DF_SYN) && !(s->flags & DF_ACK) && !(p->flags & DF_SYN)))) {
 		bool seen_old = s->flags & DF_SYN_RETX;
 
-		fact(v, seen_old ? "syn-new-isn" : "syn-met-by-ack");
-		fact(v, "answers-challenge-ack");
+		rst_evidence_add(v, seen_old ? "syn-new-isn" : "syn-met-by-ack");
+		rst_evidence_add(v, "answers-challenge-ack");
 		verdict(v, RST_SYN_CONFLICT, ORIGIN_ENDPOINT, seen_old ? 0.85f : 0.6f);
 		return true;
 	}
 	if ((s->flags & DF_FIN) && (p->flags & DF_FIN)) {
-		fact(v, "after-both-fins");
+		rst_evidence_add(v, "after-both-fins");
 		if (x->stateless)
-			fact(v, "stateless-reset");
+			rst_evidence_add(v, "stateless-reset");
 		verdict(v, RST_TIME_WAIT, ORIGIN_ENDPOINT, 0.8f);
 		return true;
 	}
@@ -436,28 +435,28 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	    x->age_us < (uint64_t)st->overflow_window_ms * 1000 &&
 	    (x->partial ? x->stateless && x->seq_socket
 			: s->ack == p->isn + 1 && (p->flags & DF_ACK))) {
-		fact(v, "after-handshake");
-		fact(v, "server-silent-after-synack");
+		rst_evidence_add(v, "after-handshake");
+		rst_evidence_add(v, "server-silent-after-synack");
 		evidence(v, "flow-age:%llums", (unsigned long long)ms(x->age_us));
 		verdict(v, RST_ACCEPT_OVERFLOW, ORIGIN_ENDPOINT, x->partial ? 0.75f : 0.85f);
 		return true;
 	}
 	if ((s->flags & DF_FIN) && (p->flags & DF_DATA) && p->last_data_ts > s->fin_ts) {
-		fact(v, "data-after-fin");
+		rst_evidence_add(v, "data-after-fin");
 		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, 0.8f);
 		return true;
 	}
 	if (x->partial && (s->flags & DF_FIN) && !(p->flags & DF_FIN)) {
 		/* Closed, and reset anyway: the peer kept sending (data unseen). */
-		fact(v, "after-own-fin");
+		rst_evidence_add(v, "after-own-fin");
 		evidence_bytes(x, v);
 		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, 0.5f);
 		return true;
 	}
 	if (x->stateless && s_synced && !(s->flags & DF_FIN) &&
 	    (x->partial || (x->seq_peer_ack && p->last_ts > s->last_ts))) {
-		fact(v, "stateless-reset");
-		fact(v, x->partial ? "seq-unverified" : "answers-peer-segment");
+		rst_evidence_add(v, "stateless-reset");
+		rst_evidence_add(v, x->partial ? "seq-unverified" : "answers-peer-segment");
 		if (x->gap_us >= 1000000)
 			evidence(v, "idle:%llus", (unsigned long long)(x->gap_us / 1000000));
 		verdict(v, RST_HALF_OPEN, ORIGIN_ENDPOINT, x->partial ? 0.6f : 0.8f);
@@ -465,7 +464,7 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	}
 	if (s->keepalives > 0 && p->last_ts < s->last_ts) {
 		evidence(v, "keepalive-probes:%u", s->keepalives);
-		fact(v, "peer-silent");
+		rst_evidence_add(v, "peer-silent");
 		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.85f);
 		return true;
 	}
@@ -474,7 +473,7 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	 * cause (a reset for unread data follows the peer's data at once). */
 	if (x->peer_silent_us > idle_us) {
 		evidence(v, "peer-silent:%llus", (unsigned long long)(x->peer_silent_us / 1000000));
-		fact(v, "tsecr");
+		rst_evidence_add(v, "tsecr");
 		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.6f);
 		return true;
 	}
@@ -485,7 +484,7 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	    (x->partial ? x->bytes_known && x->sent == 0 && x->received > 0
 			: (p->flags & DF_DATA) && r->ack == p->snd_nxt &&
 			  (!(s->flags & DF_DATA) || p->last_data_ts > s->last_data_ts))) {
-		fact(v, "unanswered-peer-data");
+		rst_evidence_add(v, "unanswered-peer-data");
 		evidence_bytes(x, v);
 		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, x->partial ? 0.6f : 0.75f);
 		return true;
@@ -498,15 +497,15 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	if (s_synced && (seq_exact(x) || (x->partial && !x->stateless))) {
 		float conf = x->stateless ? 0.5f : x->partial ? 0.6f : 0.75f;
 
-		fact(v, x->stateless ? "stateless-reset" : "socket-reset");
+		rst_evidence_add(v, x->stateless ? "stateless-reset" : "socket-reset");
 		evidence_bytes(x, v);
 		if (s->flags & DF_FIN) {
-			fact(v, "after-own-fin");
+			rst_evidence_add(v, "after-own-fin");
 			conf = 0.5f;
 		}
 		if (dir == DIR_ORIG && (p->flags & DF_DATA) &&
 		    (!(s->flags & DF_DATA) || p->last_data_ts > s->last_data_ts))
-			fact(v, "peer-data-pending");
+			rst_evidence_add(v, "peer-data-pending");
 		verdict(v, RST_ABORT, ORIGIN_ENDPOINT, conf);
 		return true;
 	}
@@ -543,9 +542,9 @@ void rst_classify(const struct tcp_packet *r, const struct flow *f, int dir, uin
 	if (ctx->hook == HOOK_OUTPUT && !ctx->src_is_local) {
 		/* On the output path with someone else's source address: only
 		 * nf_reject builds such a packet, i.e. a rule of this host. */
-		fact(v, "made-by-this-host");
+		rst_evidence_add(v, "made-by-this-host");
 		if (ctx->via_log)
-			fact(v, "new-flow");
+			rst_evidence_add(v, "new-flow");
 		verdict(v, RST_FIREWALL, ORIGIN_LOCAL_FIREWALL, 0.95f);
 		return;
 	}
@@ -553,7 +552,7 @@ void rst_classify(const struct tcp_packet *r, const struct flow *f, int dir, uin
 		if (ct)
 			classify_from_ct(r, ct, st, v);
 		else
-			fact(v, "no-flow-history");
+			rst_evidence_add(v, "no-flow-history");
 		return;
 	}
 	if (classify_handshake(&x, r, dir, ts, st, v)) {
@@ -563,21 +562,21 @@ void rst_classify(const struct tcp_packet *r, const struct flow *f, int dir, uin
 		 * the RA-then-R pair of a closing socket): same cause. */
 		enum rst_class prev = (enum rst_class)(f->rst_class - 1);
 
-		fact(v, "after-own-reset");
+		rst_evidence_add(v, "after-own-reset");
 		verdict(v, prev, prev == RST_FIREWALL ? ORIGIN_MIDDLEBOX
 			: prev == RST_INJECTED || prev == RST_UNKNOWN ? ORIGIN_UNKNOWN
 			: ORIGIN_ENDPOINT, 0.7f);
 	} else if (!classify_forged(&x, r, st, v) && !classify_established(&x, r, dir, st, v)) {
 		if (!x.seq_known)
-			fact(v, "peer-ack-unseen");
+			rst_evidence_add(v, "peer-ack-unseen");
 		else
-			fact(v, "seq-unexplained");
+			rst_evidence_add(v, "seq-unexplained");
 		verdict(v, RST_UNKNOWN, ORIGIN_UNKNOWN, 0.3f);
 	}
 	if (ct)
 		evidence(v, "ct-state:%s", ct_state_name(ct->tcp_state));
 	if (f->orig_guessed && v->cls != RST_UNKNOWN) {
-		fact(v, "mid-stream");
+		rst_evidence_add(v, "mid-stream");
 		v->confidence *= 0.9f;
 	}
 }

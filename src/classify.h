@@ -76,6 +76,10 @@ struct rst_verdict {
 	char evidence[RST_EVIDENCE_MAX][RST_EVIDENCE_LEN];
 };
 
+/* Append a fact by its constant name (cut to RST_EVIDENCE_LEN - 1) unless
+ * the verdict has no room left: most evidence, no formatting on the hot path. */
+void rst_evidence_add(struct rst_verdict *v, const char *name);
+
 /* Classify rst (flags has TCPF_RST), sent in direction dir of flow f, seen at
  * ts_us. f is the flow BEFORE the reset is folded in; it may be NULL or fresh
  * (no history). */

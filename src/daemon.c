@@ -342,8 +342,8 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 	}
 	if (!pipeline_packet(&w->pl, &pkt, ts, &ctx, &ev))
 		return false;
-	if (shed && ev.verdict.n_evidence < RST_EVIDENCE_MAX)
-		strcpy(ev.verdict.evidence[ev.verdict.n_evidence++], "ct-shed:backlog");
+	if (shed)
+		rst_evidence_add(&ev.verdict, "ct-shed:backlog");
 	ev.in_iface = ifname_of(w, ifindex_in);
 	drop = !w->via_log && policy_drop(&d->policy, &ev.verdict, &why);
 	watch = !w->via_log && policy_wants_watch(&d->policy, &ev.verdict);

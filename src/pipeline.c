@@ -1,6 +1,5 @@
 #include "pipeline.h"
 
-#include <stdio.h>
 #include <string.h>
 
 int pipeline_init(struct pipeline *pl, uint32_t max_flows)
@@ -45,8 +44,7 @@ static void add_evidence(struct rst_verdict *v, const char *fact)
 	for (i = 0; i < v->n_evidence; i++)
 		if (!strcmp(v->evidence[i], fact))
 			return;
-	if (v->n_evidence < RST_EVIDENCE_MAX)
-		snprintf(v->evidence[v->n_evidence++], RST_EVIDENCE_LEN, "%s", fact);
+	rst_evidence_add(v, fact);
 }
 
 bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t ts_us,
