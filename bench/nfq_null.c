@@ -163,7 +163,6 @@ int main(int argc, char **argv)
 		nfqueue_config_default(&qc, (uint16_t)(qfirst + i));
 		qc.copy_range = (uint32_t)copy;
 		qc.batch_max = (unsigned)batch;
-		qc.timestamps = false;    /* does nothing with them */
 		qc.fail_open = fail_open;
 		qc.rcvbuf = (int)rcvbuf;
 		th[i].busy = busy;

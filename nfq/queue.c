@@ -75,7 +75,7 @@ void nfqueue_config_default(struct nfqueue_config *c, uint16_t queue_num)
 	c->maxlen = 4096;
 	c->rcvbuf = 0;
 	c->batch_max = 8;
-	c->timestamps = true;
+	c->timestamps = false;
 }
 
 int nfqueue_fd(const struct nfqueue *q)

@@ -39,9 +39,12 @@ struct nfqueue_config {
 	int rcvbuf;            /* socket receive buffer (SO_RCVBUFFORCE), bytes; 0 = leave */
 	unsigned batch_max;    /* accepted packets per verdict message; default 8, 1 = no batching */
 	/* SO_TIMESTAMP on the queue socket: the kernel then stamps received
-	 * packets on arrival (host-wide, as a running tcpdump does), and
-	 * NFQA_TIMESTAMP carries the stamp: the arrival time, not the time the
-	 * consumer got to the packet, and no clock read per packet. Default true. */
+	 * packets on arrival and NFQA_TIMESTAMP carries the stamp: the arrival
+	 * time, not the time the consumer got to the packet. Default false: the
+	 * stamping is host-wide (as a running tcpdump's), a clock read for every
+	 * packet every interface receives, and measured in a reset flood it costs
+	 * the consumer more (two stamps per forwarded packet, ~50 ns, in the
+	 * verdict's reinjection) than reading the clock itself (~23 ns). */
 	bool timestamps;
 };
 

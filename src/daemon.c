@@ -372,9 +372,10 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg)
 {
 	struct worker *w = arg;
-	/* A received packet carries its arrival stamp (nfqueue_config.timestamps);
-	 * a locally sent one may carry its departure time on TCP's pacing clock
-	 * instead, so those are stamped here. */
+	/* A received packet carries its arrival stamp when the host stamps
+	 * packets (--arrival-stamps, or another socket such as tcpdump's asked
+	 * for it); a locally sent one may carry its departure time on TCP's
+	 * pacing clock instead, so those are stamped here. */
 	uint64_t ts = qp->has_ts && qp->hook != NF_INET_LOCAL_OUT ? qp->ts_us : clock_realtime_us();
 	int32_t gap = (int32_t)(qp->id - w->last_id - 1);
 
@@ -492,6 +493,7 @@ static int worker_init(struct daemon *d, struct worker *w, uint16_t qnum, bool v
 		qc.maxlen = c->queue_maxlen;
 		qc.rcvbuf = c->rcvbuf;
 		qc.batch_max = c->batch;
+		qc.timestamps = c->arrival_stamps;
 		if (nfqueue_open(&w->q, &qc)) {
 			/* The kernel answers EPERM when another socket holds the queue. */
 			snprintf(err, errlen, "cannot bind queue %u: %s%s", qnum, strerror(errno),

@@ -32,6 +32,7 @@ struct daemon_config {
 	int rcvbuf;
 	unsigned batch;
 	bool fail_open;
+	bool arrival_stamps;            /* SO_TIMESTAMP on the queue sockets */
 	uint32_t max_flows;             /* per queue thread */
 	uint32_t rate, burst;           /* events per second per source; 0 = unlimited */
 	uint32_t rate_total;            /* events per second per queue thread, all sources */

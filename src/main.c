@@ -342,6 +342,11 @@ static const char usage_run[] =
 "      --rcvbuf BYTES      netlink receive buffer (SO_RCVBUFFORCE; default: system)\n"
 "      --batch N           accepted packets per verdict message (default 8)\n"
 "      --no-fail-open      drop instead of accept when the queue is full\n"
+"      --arrival-stamps    stamp events with the time each reset reached the\n"
+"                          host rather than the time rstwatch read it (they\n"
+"                          differ by the queue's backlog). Sets SO_TIMESTAMP,\n"
+"                          which makes the kernel stamp every packet on every\n"
+"                          interface of the host: measurable on a busy gateway\n"
 "      --max-flows N       flows tracked per queue thread (default 262144)\n"
 "      --rate-limit N      events per second per source address; the rest are\n"
 "                          summarised as 'N events suppressed' (default 20, 0 off)\n"
@@ -365,7 +370,7 @@ enum {
 	OPT_FORMAT = 1000, OPT_MARK_MASK, OPT_WATCH_SECONDS, OPT_METRICS, OPT_NO_RULES,
 	OPT_NO_CT, OPT_NFLOG_GROUP, OPT_QUEUE_IMPL, OPT_COPY_RANGE, OPT_QUEUE_MAXLEN,
 	OPT_RCVBUF, OPT_BATCH, OPT_NO_FAIL_OPEN, OPT_MAX_FLOWS, OPT_RATE, OPT_BURST,
-	OPT_IDLE, OPT_TTL_TOL, OPT_RATE_TOTAL,
+	OPT_IDLE, OPT_TTL_TOL, OPT_RATE_TOTAL, OPT_ARRIVAL_STAMPS,
 };
 
 static const struct option run_opts[] = {
@@ -387,6 +392,7 @@ static const struct option run_opts[] = {
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "no-fail-open", no_argument, NULL, OPT_NO_FAIL_OPEN },
+	{ "arrival-stamps", no_argument, NULL, OPT_ARRIVAL_STAMPS },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "rate-limit", required_argument, NULL, OPT_RATE },
 	{ "rate-burst", required_argument, NULL, OPT_BURST },
@@ -503,6 +509,9 @@ static int run_option(struct daemon_config *c, int code, const char *name, const
 		return 0;
 	case OPT_NO_FAIL_OPEN:
 		c->fail_open = false;
+		return 0;
+	case OPT_ARRIVAL_STAMPS:
+		c->arrival_stamps = true;
 		return 0;
 	case OPT_MAX_FLOWS:
 		if (parse_uint(val, 1, 1u << 28, &v))

@@ -4,8 +4,10 @@
  * stats file up to date so a test can wait for a counter with a deadline.
  *
  *   nfq_probe [-q FIRST[-LAST]] [-c COPY] [-b BATCH] [-m MAXLEN] [-r RCVBUF]
- *             [-d PORT] [-s STATSFILE] [-Q] [-T SLEEP_US]
+ *             [-d PORT] [-s STATSFILE] [-Q] [-T SLEEP_US] [-t]
  *
+ * -t asks for the kernel's arrival stamps (nfqueue_config.timestamps); each
+ * line then says stamp=now for a realtime stamp of the last 10 s.
  * -T makes the callback sleep, so a burst overruns the socket (ENOBUFS test).
  * SIGTERM/SIGINT: close the queues, print "stats ..." and exit 0. */
 #include <arpa/inet.h>
@@ -181,7 +183,7 @@ int main(int argc, char **argv)
 	int opt, n, rc = 0;
 
 	nfqueue_config_default(&cfg, 0);
-	while ((opt = getopt(argc, argv, "q:c:b:m:r:d:s:QT:")) != -1) {
+	while ((opt = getopt(argc, argv, "q:c:b:m:r:d:s:QT:t")) != -1) {
 		switch (opt) {
 		case 'q':
 			if (sscanf(optarg, "%u-%u", &first, &last) == 1)
@@ -195,9 +197,10 @@ int main(int argc, char **argv)
 		case 's': stats_path = optarg; break;
 		case 'Q': opt_quiet = 1; break;
 		case 'T': opt_sleep_us = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 't': cfg.timestamps = true; break;
 		default:
 			fprintf(stderr, "usage: nfq_probe [-q A[-B]] [-c copy] [-b batch] [-m maxlen] "
-					"[-r rcvbuf] [-d port] [-s stats] [-Q] [-T us]\n");
+					"[-r rcvbuf] [-d port] [-s stats] [-Q] [-T us] [-t]\n");
 			return 2;
 		}
 	}

@@ -105,7 +105,7 @@ if command -v tcpdump >/dev/null; then
 fi
 
 # --- A: a server's reset, seen and accepted -------------------------------
-start_consumer main
+start_consumer main -t
 for dst in 203.0.113.2 2001:db8:2::2; do
 	r=$(conn "$dst" 9)
 	[ "$r" = refused ] || fail "connect $dst:9: $r, want refused"

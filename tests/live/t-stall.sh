@@ -17,6 +17,8 @@
 #     sustained flood still exits 0 within 3 s (the shutdown drain is bounded);
 #  H. a second `rstwatch run` while one runs: exit 1, says why, and leaves
 #     the running instance's table alone (no reinstall needed);
+#  I. --arrival-stamps: a reset held for 2 s in the queue of a stopped daemon
+#     is logged with the time it arrived, not the time the daemon woke;
 # and no sanitizer report from any daemon.
 source "$(dirname "$0")/lib.sh"
 need "$RSTWATCH" nft conntrack unshare
@@ -183,5 +185,34 @@ wait_for 10 has_port_event 7009 || fail "H: the first instance stopped reporting
 [ "$(metric_sum rstwatch_rules_reinstalled_total)" = 0 ] || fail "H: the first instance had to reinstall its table"
 stop_daemon d5
 ok "H: a second instance exits 1 ($(head -n 1 "$tmp/second.txt")), the first keeps its table"
+
+# --- I ----------------------------------------------------------------------
+# Only resets are queued (--context rst), so the client's SYN passes and the
+# server's reset waits in the stopped daemon's queue; the client waits for it.
+# event_time PORT: the event's timestamp as seconds since the epoch.
+event_time() {
+	grep "\"event_type\":\"rst\".*\"src_port\":$1," "$EV" | head -n 1 |
+		sed 's/^{"timestamp":"\([^"]*\)".*/\1/' | xargs -r -I{} date -d {} +%s.%N
+}
+: >"$EV"
+start_daemon d6 --arrival-stamps --context rst
+kill -STOP "$daemon"
+sent=$(date +%s.%N)
+bg stamped "$C" "$PY" tests/live/peer.py connect $S4 7010 8
+client=$bg_pid
+held() { [ "$(queue_waiting)" -ge 1 ]; }
+wait_for 5 held || fail "I: the reset is not held in the stopped daemon's queue ($(queue_waiting))"
+sleep 2
+woke=$(date +%s.%N)
+kill -CONT "$daemon"
+wait "$client" || fail "I: client failed"
+[ "$(cat "$tmp/stamped.out")" = refused ] || fail "I: connect gave $(cat "$tmp/stamped.out")"
+wait_for 10 has_port_event 7010 || fail "I: no event for the held reset"
+t=$(event_time 7010)
+[ -n "$t" ] || fail "I: cannot read the event's timestamp"
+awk -v s="$sent" -v t="$t" -v w="$woke" 'BEGIN { exit !(s - 0.01 <= t && t < w - 1) }' ||
+	fail "I: event stamped $t, want the arrival (sent $sent, daemon woke $woke)"
+stop_daemon d6
+ok "I: --arrival-stamps: a reset held $(awk -v t="$t" -v w="$woke" 'BEGIN { printf "%.1f", w - t }') s in the queue is logged at its arrival"
 no_sanitizer_report
 echo "1 passed, 0 failed"
