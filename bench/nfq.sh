@@ -5,6 +5,10 @@
 #   bench/nfq.sh        (ROUNDS=3 SECS=5 PROBES=2000 PROBE_RATE=1000 BG_RATE=20000)
 #   ONLY="null8 rstw" bench/nfq.sh     a subset of the configurations
 #   SCALING=0 bench/nfq.sh             skip the two-queue part
+#   LATENCY=0 bench/nfq.sh             skip the latency probes: saturation only, so
+#                                      more, shorter rounds fit (ROUNDS=20 SECS=2)
+#   DUEL=1 bench/nfq.sh                instead: the duel (below) for ROUNDS rounds
+#   RSTWATCH=PATH bench/nfq.sh         measure that rstwatch binary (another build)
 #   PROFILE=rstw bench/nfq.sh          instead: profile one configuration under the
 #                                      saturation flood (perf record -g on the
 #                                      consumer, perf trace -s for its syscalls);
@@ -22,6 +26,8 @@
 #   rstw      rstwatch run, defaults (conntrack lookups, JSON log to a file,
 #             rate limit 20/s per source)
 #   rstwnoct  rstwatch run --no-conntrack
+#   rstwts    rstwatch run --arrival-stamps (only when named in ONLY: the cost
+#             of the kernel stamping every packet)
 # Every consumer: copy range 128, queue 7300, default receive buffer, and
 # fail-open OFF (--no-fail-open), so that what the consumer cannot take is
 # dropped and counted (queue_dropped / user_dropped) rather than waved
@@ -45,6 +51,16 @@
 # Then (SCALING=1) saturation with two queues (--queue 7300-7301, one thread
 # each; the kernel hashes each flow's addresses onto one) against one queue,
 # for nfq_null --batch 8 and rstwatch, consumers not pinned.
+# The duel (DUEL=1): nfq_null -b 8 and rstwatch run at the same time, both
+# pinned to CPU 1, each bound to one of two queues the ruleset spreads flows
+# over (`rstwatch rules install --queue 7300-7301`, both consumers --no-rules;
+# the queues swap between rounds). Both are saturated, so the scheduler gives
+# each half the core, and the packets each one handles measure its cost per
+# packet under the very same conditions at the very same moment: the host's
+# noise, which moves alternating rounds by 10-25%, hits both alike.
+# Handled packets per queue come from /proc/net/netfilter/nfnetlink_queue
+# (id_sequence counts packets handed to the socket and those it had no room
+# for, user_dropped the latter).
 # Medians of the rounds. Prints markdown tables to stdout and bench/out/nfq.md;
 # raw per-round numbers in bench/out/nfq-raw.tsv, commands in bench/out/nfq.log.
 # Not a test: numbers are compared side by side within one run, never against
@@ -60,6 +76,8 @@ BG_RATE=${BG_RATE:-20000}
 FLOWS=${FLOWS:-4096}
 ONLY=${ONLY:-noqueue rules null1 null8 rstw rstwnoct}
 SCALING=${SCALING:-1}
+LATENCY=${LATENCY:-1}
+RSTW=${RSTWATCH:-build/rstwatch}
 OUT=bench/out
 LOG=$OUT/nfq.log
 RAW=$OUT/nfq-raw.tsv
@@ -191,10 +209,12 @@ start_consumer() {
 	null1) set -- build/bench/nfq_null -b 1 --no-fail-open; ready=ready ;;
 	null8) set -- build/bench/nfq_null -b 8 --no-fail-open; ready=ready ;;
 	null8q2) set -- build/bench/nfq_null -q 7300-7301 -b 8 --no-fail-open; ready=ready ;;
-	rstw) set -- build/rstwatch run --no-fail-open --log "$tmp/events.log"; ready=running ;;
-	rstwq2) set -- build/rstwatch run --queue 7300-7301 --no-fail-open --log "$tmp/events.log"
+	rstw) set -- "$RSTW" run --no-fail-open --log "$tmp/events.log"; ready=running ;;
+	rstwq2) set -- "$RSTW" run --queue 7300-7301 --no-fail-open --log "$tmp/events.log"
 		ready=running ;;
-	rstwnoct) set -- build/rstwatch run --no-conntrack --no-fail-open --log "$tmp/events.log"
+	rstwnoct) set -- "$RSTW" run --no-conntrack --no-fail-open --log "$tmp/events.log"
+		ready=running ;;
+	rstwts) set -- "$RSTW" run --arrival-stamps --no-fail-open --log "$tmp/events.log"
 		ready=running ;;
 	*) die "unknown configuration $cfg" ;;
 	esac
@@ -315,7 +335,7 @@ latency() {
 topology_up
 : >"$RAW"
 log "nfq.sh: ROUNDS=$ROUNDS SECS=$SECS PROBES=$PROBES PROBE_RATE=$PROBE_RATE BG_RATE=$BG_RATE FLOWS=$FLOWS"
-log "commit $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src nfq rules 2>/dev/null || echo ' (+ uncommitted changes in src/nfq/rules)')"
+log "commit $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src nfq rules 2>/dev/null || echo ' (+ uncommitted changes in src/nfq/rules)'); rstwatch binary $RSTW"
 log "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 log "kernel $(uname -r), $(nproc) CPUs: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
 
@@ -329,6 +349,7 @@ name() {
 	rstw) echo "rstwatch run" ;;
 	rstwq2) echo "rstwatch run, 2 queues" ;;
 	rstwnoct) echo "rstwatch run --no-conntrack" ;;
+	rstwts) echo "rstwatch run --arrival-stamps" ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -372,8 +393,80 @@ profile() {
 	echo "nfq.sh: profile in $f (perf report -i $OUT/nfq-perf-$cfg.data for more)" >&2
 }
 
+# queue_handled Q: packets queue Q handed to its consumer so far.
+queue_handled() {
+	in_ns "$G" awk -v q="$1" '$1 == q { print $8 - $7 }' /proc/net/netfilter/nfnetlink_queue
+}
+
+# duel ROUND: one line "duel ROUND null_pps rstw_pps null_ns rstw_ns" into $RAW.
+duel() {
+	local round=$1 qn=7301 qr=7300 npid rpid n0 n1 r0 r1 cn0 cn1 cr0 cr1 out p
+	[ $((round % 2)) = 0 ] && { qn=7300; qr=7301; }
+	in_ns "$G" build/rstwatch rules install --queue 7300-7301 >>"$LOG" 2>&1 ||
+		die "rules install --queue 7300-7301 failed"
+	: >"$tmp/duel-null.err"; : >"$tmp/duel-rstw.err"
+	log "[duel r$round] nfq_null on queue $qn, rstwatch on queue $qr, both on CPU 1"
+	ip netns exec "$G" taskset -c 1 build/bench/nfq_null -q "$qn" -b 8 --no-fail-open \
+		--no-rules >/dev/null 2>"$tmp/duel-null.err" &
+	npid=$!
+	ip netns exec "$G" taskset -c 1 "$RSTW" run --queue "$qr" --no-rules --no-fail-open \
+		--log "$tmp/events.log" >/dev/null 2>"$tmp/duel-rstw.err" &
+	rpid=$!
+	pids+=("$npid" "$rpid")
+	wait_for 10 grep -q ready "$tmp/duel-null.err" || die "duel: nfq_null: $(cat "$tmp/duel-null.err")"
+	wait_for 10 grep -q running "$tmp/duel-rstw.err" || die "duel: rstwatch: $(cat "$tmp/duel-rstw.err")"
+	wait_quiet
+	n0=$(queue_handled "$qn") r0=$(queue_handled "$qr") cn0=$(cpu_ticks "$npid") cr0=$(cpu_ticks "$rpid")
+	out=$(in_ns "$S" taskset -c 0 build/bench/rst_flood -i snd0 -d "$GMAC" -t "$SECS" -f "$FLOWS")
+	sleep 0.3
+	n1=$(queue_handled "$qn") r1=$(queue_handled "$qr") cn1=$(cpu_ticks "$npid") cr1=$(cpu_ticks "$rpid")
+	for p in "$npid" "$rpid"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "$npid" "$rpid"; do wait "$p" 2>/dev/null; done
+	cat "$tmp/duel-null.err" "$tmp/duel-rstw.err" >>"$LOG"
+	rm -f "$tmp/events.log"
+	in_ns "$G" build/rstwatch rules remove >>"$LOG" 2>&1
+	log "[duel r$round] flood: $out; handled: nfq_null $((n1 - n0)), rstwatch $((r1 - r0))"
+	echo "$out" | awk -v round="$round" -v n="$((n1 - n0))" -v r="$((r1 - r0))" \
+		-v cn="$((cn1 - cn0))" -v cr="$((cr1 - cr0))" -v hz="$HZ" '
+		{ el = $4 }
+		END {
+			printf "duel\t%s\t%.0f\t%.0f\t%.0f\t%.0f\n", round, n / el, r / el,
+				(n > 0) ? cn / hz * 1e9 / n : 0, (r > 0) ? cr / hz * 1e9 / r : 0
+		}' >>"$RAW"
+}
+
+# duel_median FIELD [DIVISOR]: "median (min-max)" of a column of the duel
+# lines; FIELD 0: rstwatch over nfq_null, in percent.
+duel_median() {
+	awk -F'\t' -v f="$1" -v div="${2:-1}" '
+		$1 == "duel" { v[n++] = f ? $f : $4 / $3 * 100 }
+		END {
+			if (!n) { print "-"; exit }
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (v[j] < v[i]) { s = v[i]; v[i] = v[j]; v[j] = s }
+			m = (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+			printf "%.0f (%.0f-%.0f)\n", m / div, v[0] / div, v[n - 1] / div
+		}' "$RAW"
+}
+
 if [ -n "${PROFILE:-}" ]; then
 	for cfg in $PROFILE; do profile "$cfg"; done
+	exit 0
+fi
+if [ "${DUEL:-0}" = 1 ]; then
+	for round in $(seq "$ROUNDS"); do
+		echo "nfq.sh: duel round $round/$ROUNDS" >&2
+		duel "$round"
+	done
+	{
+		echo "## Duel: nfq_null batch 8 and rstwatch run sharing CPU 1, one queue each"
+		echo
+		echo "$(date -u +%F), $(sed -n 's/^commit /commit /p' "$LOG" | head -1), kernel $(uname -r); $ROUNDS rounds of ${SECS} s floods,"
+		echo "$FLOWS flows spread over the two queues; median (min-max) over the rounds."
+		echo
+		echo "| rstwatch / nfq_null, packets handled, % | nfq_null kpps | rstwatch kpps | nfq_null CPU ns/pkt | rstwatch CPU ns/pkt |"
+		echo "|---:|---:|---:|---:|---:|"
+		echo "| $(duel_median 0)% | $(duel_median 3 1000) | $(duel_median 4 1000) | $(duel_median 5) | $(duel_median 6) |"
+	} | tee "$OUT/nfq-duel.md"
 	exit 0
 fi
 
@@ -382,8 +475,10 @@ for round in $(seq "$ROUNDS"); do
 		echo "nfq.sh: round $round/$ROUNDS: $cfg" >&2
 		start_consumer "$cfg" 1
 		saturation "$cfg" "$round" main
-		latency "$cfg" "$round" light
-		latency "$cfg" "$round" loaded
+		if [ "$LATENCY" = 1 ]; then
+			latency "$cfg" "$round" light
+			latency "$cfg" "$round" loaded
+		fi
 		stop_consumer "$cfg"
 	done
 	if [ "$SCALING" = 1 ]; then
@@ -409,6 +504,21 @@ median() {
 			print (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
 		}' "$RAW"
 }
+# paired CFG: delivered rate over nfq_null b8's in the same round, as
+# "median (min-max)" over the rounds: each pair ran close together in time, so
+# the host's slower drifts cancel out of it.
+paired() {
+	awk -F'\t' -v c="$1" '
+		$1 == "sat" && $2 == "main" && $3 == "null8" { n8[$4] = $7 }
+		$1 == "sat" && $2 == "main" && $3 == c { d[$4] = $7 }
+		END {
+			for (r in d) if (n8[r] > 0) v[n++] = d[r] / n8[r] * 100
+			if (!n) { print "-"; exit }
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (v[j] < v[i]) { s = v[i]; v[i] = v[j]; v[j] = s }
+			m = (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+			printf "%.0f%% (%.0f-%.0f%%)\n", m, v[0], v[n - 1]
+		}' "$RAW"
+}
 k() { awk -v x="$1" 'BEGIN { if (x == "-") print "-"; else printf "%.0f", x / 1000 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.0f%%", a / b * 100 }'; }
 diffus() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%+.1f", a - b }'; }
@@ -420,15 +530,16 @@ report() {
 	echo "$(date -u +%F), $(sed -n 's/^commit /commit /p' "$LOG" | head -1), kernel $(uname -r), $(nproc) vCPUs."
 	echo "Median of $ROUNDS alternating rounds; saturation: ${SECS} s of rst_flood from one sender core"
 	echo "(pinned to CPU 0; the consumer pinned to CPU 1), $FLOWS flows, copy range 128,"
-	echo "fail-open off so the consumer's limit shows as drops. Rates in thousands of packets/s."
+	echo "fail-open off so the consumer's limit shows as drops. Rates in thousands of packets/s;"
+	echo "*same round*: the ratio within each round (the two ran seconds apart), median (min-max)."
 	echo
 	null8=$(median sat main null8 3)
-	echo "| configuration | offered kpps | at gateway kpps | delivered kpps | vs nfq_null b8 | queue_dropped /s | user_dropped /s | consumer CPU ns/pkt | consumer CPU % | machine idle % |"
-	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| configuration | offered kpps | at gateway kpps | delivered kpps | vs nfq_null b8 | same round vs nfq_null b8 | queue_dropped /s | user_dropped /s | consumer CPU ns/pkt | consumer CPU % | machine idle % |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for cfg in $ONLY; do
 		local d
 		d=$(median sat main "$cfg" 3)
-		echo "| $(name "$cfg") | $(k "$(median sat main "$cfg" 1)") | $(k "$(median sat main "$cfg" 2)") | $(k "$d") | $(ratio "$d" "$null8") | $(median sat main "$cfg" 4) | $(median sat main "$cfg" 5) | $(median sat main "$cfg" 6) | $(median sat main "$cfg" 7) | $(median sat main "$cfg" 8) |"
+		echo "| $(name "$cfg") | $(k "$(median sat main "$cfg" 1)") | $(k "$(median sat main "$cfg" 2)") | $(k "$d") | $(ratio "$d" "$null8") | $(paired "$cfg") | $(median sat main "$cfg" 4) | $(median sat main "$cfg" 5) | $(median sat main "$cfg" 6) | $(median sat main "$cfg" 7) | $(median sat main "$cfg" 8) |"
 	done
 	echo
 	echo "Consumer CPU is utime+stime of the consumer process (all threads) over the flood; it"
