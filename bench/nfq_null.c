@@ -64,14 +64,14 @@ static void *run(void *arg)
 	struct qthread *t = arg;
 
 	while (!atomic_load_explicit(&stopping, memory_order_relaxed)) {
-		if (nfqueue_process(t->q, accept_all, NULL, t->busy ? 0 : 200) < 0 &&
+		if (nfqueue_process(t->q, NULL, accept_all, NULL, t->busy ? 0 : 200) < 0 &&
 		    errno != EINTR) {
 			t->error = errno;
 			break;
 		}
 	}
 	/* The rules are gone: answer what is still delivered. */
-	while (!t->error && nfqueue_process(t->q, accept_all, NULL, 50) > 0)
+	while (!t->error && nfqueue_process(t->q, NULL, accept_all, NULL, 50) > 0)
 		;
 	return NULL;
 }

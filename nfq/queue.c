@@ -32,7 +32,11 @@ struct nfqueue {
 	uint32_t portid;
 	uint32_t seq;
 	struct nfqueue_config cfg;
-	uint8_t *buf;
+	/* Two receive buffers, used in turn: the packet held for judging (below)
+	 * points into the one filled last while the next datagram goes into the
+	 * other. */
+	uint8_t *buf[2];
+	unsigned cur;           /* the buffer the next receive fills */
 	size_t buflen;
 
 	/* Accepted packets not yet answered: the batch verdict for pending_id
@@ -40,11 +44,18 @@ struct nfqueue {
 	unsigned pending;
 	uint32_t pending_id;
 
-	/* The caller's callback during nfqueue_process; NULL while opening or
-	 * closing, when every packet is simply accepted. */
+	/* The caller's callbacks during nfqueue_process; cb is NULL while
+	 * opening or closing, when every packet is simply accepted. */
+	nfqueue_peek peek;
 	nfqueue_cb cb;
 	void *cb_arg;
 	int handled;
+
+	/* The packet received last, peeked but not yet judged: it is judged
+	 * when the next one has arrived and been peeked, or when the socket is
+	 * empty, and always before nfqueue_process returns. */
+	struct nfqueue_packet held;
+	bool holding;
 
 	bool cut;               /* the datagram being handled was truncated */
 
@@ -146,6 +157,16 @@ static void give_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v)
 	q->pending_id = id;
 	if (++q->pending >= q->cfg.batch_max)
 		flush_accepts(q);
+}
+
+static void judge_held(struct nfqueue *q)
+{
+	if (!q->holding)
+		return;
+	q->holding = false;
+	q->held.run = (uint32_t)q->handled;
+	q->handled++;
+	give_verdict(q, q->held.id, q->cb(&q->held, q->cb_arg));
 }
 
 struct pkt_attrs {
@@ -252,10 +273,16 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 		 * caller reason on half a packet, let it pass. */
 		bump(&q->st.parse_errors);
 	} else if (q->cb) {
-		p.run = (uint32_t)q->handled;
-		v = q->cb(&p, q->cb_arg);
-		q->handled++;
+		if (q->peek)
+			q->peek(&p, q->cb_arg);
+		/* Judge the one before first: verdicts leave in arrival order, so
+		 * a batch accept never covers a packet still held. */
+		judge_held(q);
+		q->held = p;
+		q->holding = true;
+		return MNL_CB_OK;
 	}
+	judge_held(q);
 	give_verdict(q, p.id, v);
 	return MNL_CB_OK;
 }
@@ -282,12 +309,12 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static void handle_datagram(struct nfqueue *q, size_t n, size_t real_len)
+static void handle_datagram(struct nfqueue *q, uint8_t *buf, size_t n, size_t real_len)
 {
 	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
 		[NLMSG_ERROR] = error_cb,
 	};
-	struct nlmsghdr *nlh = (struct nlmsghdr *)q->buf;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
 
 	/* A datagram larger than the buffer (more attributes than MSG_OVERHEAD
 	 * plans for) is cut. Shorten the message to what arrived: the packet
@@ -298,7 +325,7 @@ static void handle_datagram(struct nfqueue *q, size_t n, size_t real_len)
 		nlh->nlmsg_len = (uint32_t)n;
 	/* seq 0: packets are unsolicited (seq 0) and error_cb matches replies
 	 * to our requests itself. The portid check is real. */
-	mnl_cb_run2(q->buf, n, 0, q->portid, packet_cb, q, ctl, NLMSG_MIN_TYPE);
+	mnl_cb_run2(buf, n, 0, q->portid, packet_cb, q, ctl, NLMSG_MIN_TYPE);
 }
 
 /* Receive once without blocking. 1: handled a datagram, 0: socket empty,
@@ -308,13 +335,14 @@ static void handle_datagram(struct nfqueue *q, size_t n, size_t real_len)
 static int recv_one(struct nfqueue *q)
 {
 	for (;;) {
-		ssize_t n = recv(mnl_socket_get_fd(q->nl), q->buf, q->buflen,
-				 MSG_DONTWAIT | MSG_TRUNC);
+		uint8_t *buf = q->buf[q->cur];
+		ssize_t n = recv(mnl_socket_get_fd(q->nl), buf, q->buflen, MSG_DONTWAIT | MSG_TRUNC);
 
 		if (n >= 0) {
 			size_t got = (size_t)n < q->buflen ? (size_t)n : q->buflen;
 
-			handle_datagram(q, got, (size_t)n);
+			q->cur ^= 1;
+			handle_datagram(q, buf, got, (size_t)n);
 			return 1;
 		}
 		if (errno == EINTR)
@@ -394,9 +422,10 @@ int nfqueue_open(struct nfqueue **out, const struct nfqueue_config *c)
 	if (q->cfg.copy_range > 0xffff)
 		q->cfg.copy_range = 0xffff;
 	q->buflen = q->cfg.copy_range + MSG_OVERHEAD;
-	q->buf = malloc(q->buflen);
-	if (!q->buf)
+	q->buf[0] = malloc(2 * q->buflen);
+	if (!q->buf[0])
 		goto err;
+	q->buf[1] = q->buf[0] + q->buflen;
 	q->seq = (uint32_t)time(NULL);
 
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
@@ -443,13 +472,14 @@ err:
 	/* Closing the socket unbinds whatever it had bound. */
 	if (q->nl)
 		mnl_socket_close(q->nl);
-	free(q->buf);
+	free(q->buf[0]);
 	free(q);
 	errno = saved;
 	return -1;
 }
 
-int nfqueue_process(struct nfqueue *q, nfqueue_cb cb, void *arg, int timeout_ms)
+int nfqueue_process(struct nfqueue *q, nfqueue_peek peek, nfqueue_cb cb, void *arg,
+		    int timeout_ms)
 {
 	struct pollfd pfd = { .fd = mnl_socket_get_fd(q->nl), .events = POLLIN };
 	int r, saved = 0;
@@ -460,6 +490,7 @@ int nfqueue_process(struct nfqueue *q, nfqueue_cb cb, void *arg, int timeout_ms)
 	if (r == 0)
 		return 0;
 
+	q->peek = peek;
 	q->cb = cb;
 	q->cb_arg = arg;
 	q->handled = 0;
@@ -473,6 +504,7 @@ int nfqueue_process(struct nfqueue *q, nfqueue_cb cb, void *arg, int timeout_ms)
 			break;
 		}
 	}
+	judge_held(q);
 	flush_accepts(q);
 	q->cb = NULL;
 	if (r < 0) {
@@ -505,7 +537,7 @@ int nfqueue_close(struct nfqueue *q)
 		saved = errno;
 	}
 	mnl_socket_close(q->nl);
-	free(q->buf);
+	free(q->buf[0]);
 	free(q);
 	if (ret < 0)
 		errno = saved;

@@ -78,6 +78,14 @@ enum nfqueue_verdict {
 
 typedef enum nfqueue_verdict (*nfqueue_cb)(const struct nfqueue_packet *pkt, void *arg);
 
+/* Called for each packet as soon as it is received, before the callback of
+ * the packet received just before it, so that a caller can start on a packet
+ * (decode it, prefetch what it will touch) while the socket is read for the
+ * next one. For every packet: peek (if given), then later cb; between the two
+ * at most one other packet is peeked; cb runs in arrival order. Packets the
+ * transport itself cannot parse are neither peeked nor passed to cb. */
+typedef void (*nfqueue_peek)(const struct nfqueue_packet *pkt, void *arg);
+
 /* Counters since open. Monotonic; written only by the owning thread, readable
  * from any thread through nfqueue_stats. */
 struct nfqueue_stats {
@@ -103,11 +111,14 @@ int nfqueue_fd(const struct nfqueue *q);
 
 /* Wait up to timeout_ms (0: do not wait, -1: forever) for packets, then
  * handle what the socket holds (at most a bounded number of messages, so a
- * flood cannot keep the caller away from its stop flag), calling cb once
- * per packet and sending every verdict before returning.
+ * flood cannot keep the caller away from its stop flag), calling peek (may
+ * be NULL) and cb once per packet and sending every verdict before
+ * returning: a packet is judged one receive after it arrived (see
+ * nfqueue_peek), never held past the call.
  * Returns the number of packets handled (0 on timeout or EINTR), or -1 +
  * errno on a fatal socket error. ENOBUFS is counted, not returned. */
-int nfqueue_process(struct nfqueue *q, nfqueue_cb cb, void *arg, int timeout_ms);
+int nfqueue_process(struct nfqueue *q, nfqueue_peek peek, nfqueue_cb cb, void *arg,
+		    int timeout_ms);
 
 /* Copy the counters; safe from any thread. */
 void nfqueue_stats(const struct nfqueue *q, struct nfqueue_stats *out);

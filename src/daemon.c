@@ -102,6 +102,15 @@ struct worker {
 	uint32_t last_id;
 	atomic_uint_fast64_t unseen;
 	uint64_t shed_until_us;      /* conntrack work shed until then (see SHED_HOLD_US) */
+	/* Packets decoded on arrival (on_peek) and waiting for their verdict
+	 * (on_queued): the transport peeks at most one packet ahead. */
+	struct peeked {
+		uint32_t id;
+		bool valid;
+		enum decode_result dr;
+		struct tcp_packet pkt;
+	} peeked[2];
+	unsigned peek_next;
 	atomic_int error;            /* errno that stopped the thread, 0 if none */
 };
 
@@ -304,18 +313,17 @@ static const char *ifname_of(struct worker *w, uint32_t ifindex)
 	return w->ifnames[i].name;
 }
 
-/* A reset reached us: classify, decide, tag, log. Returns whether to drop. */
-static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uint8_t hook,
-			  uint32_t ifindex_in, uint64_t ts, bool behind)
+/* A decoded packet reached us: if a reset, classify, decide, tag, log.
+ * Returns whether to drop. */
+static bool handle_packet(struct worker *w, enum decode_result dr, const struct tcp_packet *pkt,
+			  uint8_t hook, uint32_t ifindex_in, uint64_t ts, bool behind)
 {
 	struct daemon *d = w->d;
-	struct tcp_packet pkt;
 	struct ct_info ct = { 0 };
 	/* The queue sees resets, handshakes and FINs, not data: a partial view. */
 	struct rst_context ctx = { .hook = HOOK_PREROUTING, .via_log = w->via_log,
 				   .partial_view = true };
 	struct rst_event ev;
-	enum decode_result dr = decode_ip(data, len, &pkt);
 	const char *why = NULL;
 	bool drop, watch;
 
@@ -324,23 +332,23 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 		return false;    /* not ours to judge: let it pass */
 	if (hook == NF_INET_LOCAL_OUT) {
 		ctx.hook = HOOK_OUTPUT;
-		ctx.src_is_local = localaddr_is_local(pkt.family, pkt.src, ts);
+		ctx.src_is_local = localaddr_is_local(pkt->family, pkt->src, ts);
 	}
-	bool shed = (pkt.flags & TCPF_RST) && w->ct && !w->via_log && behind;
+	bool shed = (pkt->flags & TCPF_RST) && w->ct && !w->via_log && behind;
 
 	if (shed) {
 		/* Two netlink round trips a reset are what a flood cannot afford:
 		 * while backed up, classify from the flow alone, and say so. */
 		metrics_inc(&w->m.ct_lookups[CT_SHED]);
-	} else if ((pkt.flags & TCPF_RST) && w->ct && !w->via_log) {
-		if (ct_get(w->ct, &pkt, &ct) == 0) {
+	} else if ((pkt->flags & TCPF_RST) && w->ct && !w->via_log) {
+		if (ct_get(w->ct, pkt, &ct) == 0) {
 			metrics_inc(&w->m.ct_lookups[ct.present ? CT_FOUND : CT_MISSING]);
 			ctx.ct = &ct;
 		} else {
 			metrics_inc(&w->m.ct_lookups[CT_ERROR]);
 		}
 	}
-	if (!pipeline_packet(&w->pl, &pkt, ts, &ctx, &ev))
+	if (!pipeline_packet(&w->pl, pkt, ts, &ctx, &ev))
 		return false;
 	if (shed)
 		rst_evidence_add(&ev.verdict, "ct-shed:backlog");
@@ -354,12 +362,12 @@ static bool handle_packet(struct worker *w, const uint8_t *data, size_t len, uin
 	if (ct.present && w->ct) {
 		uint32_t mark = policy_mark(&d->policy, &ev.verdict, drop, watch);
 
-		if (ct_mark_update(w->ct, &pkt, mark, d->policy.mark_mask) == 0) {
+		if (ct_mark_update(w->ct, pkt, mark, d->policy.mark_mask) == 0) {
 			metrics_inc(&w->m.ct_marks_set);
 			ev.has_ct_mark = 1;
 			ev.ct_mark = (ct.mark & ~d->policy.mark_mask) | mark;
 			if (watch)
-				watch_add(w, &pkt, ts + (uint64_t)d->policy.watch_seconds * 1000000);
+				watch_add(w, pkt, ts + (uint64_t)d->policy.watch_seconds * 1000000);
 		} else {
 			metrics_inc(&w->m.ct_mark_errors);
 		}
@@ -386,9 +394,36 @@ static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg
 	if (qp->run >= BACKLOG_RUN)
 		w->shed_until_us = ts + SHED_HOLD_US;
 
-	return handle_packet(w, qp->payload, qp->len, qp->hook, qp->ifindex_in, ts,
+	struct peeked *pk = &w->peeked[0];
+	struct peeked now;
+
+	if (!(pk->valid && pk->id == qp->id))
+		pk = &w->peeked[1];
+	if (!(pk->valid && pk->id == qp->id)) {
+		/* Not peeked: the transport's contract says this does not happen. */
+		pk = &now;
+		pk->dr = decode_ip(qp->payload, qp->len, &pk->pkt);
+	}
+	pk->valid = false;
+	return handle_packet(w, pk->dr, &pk->pkt, qp->hook, qp->ifindex_in, ts,
 			     ts < w->shed_until_us)
 	       ? NFQUEUE_DROP : NFQUEUE_ACCEPT;
+}
+
+/* A packet just arrived; the one before it is judged next. Decode it now and
+ * start fetching its flow's index slot, a cache miss the kernel's work of
+ * the next receive then hides. */
+static void on_peek(const struct nfqueue_packet *qp, void *arg)
+{
+	struct worker *w = arg;
+	struct peeked *pk = &w->peeked[w->peek_next];
+
+	w->peek_next ^= 1;
+	pk->id = qp->id;
+	pk->valid = true;
+	pk->dr = decode_ip(qp->payload, qp->len, &pk->pkt);
+	if (pk->dr == DECODE_OK)
+		flow_prefetch(w->pl.flows, &pk->pkt);
 }
 
 static int on_logged(const struct nflog_packet *lp, void *arg)
@@ -396,8 +431,12 @@ static int on_logged(const struct nflog_packet *lp, void *arg)
 	struct worker *w = arg;
 
 	metrics_inc(&w->m.nflog_packets);
-	if (lp->payload)
-		handle_packet(w, lp->payload, lp->len, lp->hook, lp->ifindex_in, lp->ts_us, false);
+	if (lp->payload) {
+		struct tcp_packet pkt;
+		enum decode_result dr = decode_ip(lp->payload, lp->len, &pkt);
+
+		handle_packet(w, dr, &pkt, lp->hook, lp->ifindex_in, lp->ts_us, false);
+	}
 	return 0;
 }
 
@@ -426,7 +465,7 @@ static void *worker_main(void *arg)
 
 	while (!atomic_load(&w->d->stopping)) {
 		n = w->via_log ? nflog_process(w->log, on_logged, w, LOOP_TIMEOUT_MS)
-			       : nfqueue_process(w->q, on_queued, w, LOOP_TIMEOUT_MS);
+			       : nfqueue_process(w->q, on_peek, on_queued, w, LOOP_TIMEOUT_MS);
 		if (n < 0 && errno != EINTR) {
 			atomic_store(&w->error, errno);
 			break;
@@ -438,7 +477,7 @@ static void *worker_main(void *arg)
 	if (!w->via_log && !atomic_load(&w->error)) {
 		uint64_t until = clock_realtime_us() + DRAIN_MAX_US;
 
-		while (nfqueue_process(w->q, on_queued, w, 50) > 0 && clock_realtime_us() < until)
+		while (nfqueue_process(w->q, on_peek, on_queued, w, 50) > 0 && clock_realtime_us() < until)
 			;
 	}
 	ratelimit_flush(&w->rl, clock_realtime_us(), true);

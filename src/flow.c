@@ -333,6 +333,11 @@ static bool reopens(const struct flow *f, const struct tcp_packet *p, int dir)
 	return !((d->flags & DF_SYN) && d->isn == p->seq && !(f->dir[!dir].flags & DF_SYN));
 }
 
+void flow_prefetch(const struct flow_table *t, const struct tcp_packet *pkt)
+{
+	__builtin_prefetch(&t->bucket[(uint32_t)hash_pkt(pkt) & (t->nbuckets - 1)]);
+}
+
 struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,
 			 bool create, int *dir)
 {

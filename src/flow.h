@@ -84,6 +84,10 @@ void flow_table_free(struct flow_table *t);
 struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,
 			 bool create, int *dir);
 
+/* Start fetching what flow_lookup for pkt will read first (its index slot):
+ * call it as early as pkt is decoded, with other work before the lookup. */
+void flow_prefetch(const struct flow_table *t, const struct tcp_packet *pkt);
+
 /* Fold pkt (sent in direction dir at ts_us) into f. Call after classifying a reset:
  * the classifier must see the flow as it was before the reset. */
 void flow_update(struct flow *f, int dir, const struct tcp_packet *pkt, uint64_t ts_us);

@@ -9,6 +9,9 @@
  * -t asks for the kernel's arrival stamps (nfqueue_config.timestamps); each
  * line then says stamp=now for a realtime stamp of the last 10 s.
  * -T makes the callback sleep, so a burst overruns the socket (ENOBUFS test).
+ * Every packet is also peeked, and the stats count how often the transport
+ * broke its promise (queue.h, nfqueue_peek): contract_errors, and how many
+ * packets were judged with the next one already peeked: ahead.
  * SIGTERM/SIGINT: close the queues, print "stats ..." and exit 0. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +29,11 @@ struct worker {
 	pthread_t tid;
 	struct nfqueue *q;
 	int err;
+	/* Peeked, not yet judged, oldest first: the transport promises at most
+	 * two, judged in that order. */
+	uint32_t ahead[2];
+	unsigned n_ahead;
+	unsigned long long peeked, contract_errors, ahead_judged;    /* read by main: atomics */
 };
 
 static volatile sig_atomic_t stop;
@@ -70,6 +78,38 @@ static int tcp_view(const uint8_t *p, size_t len, char *src, char *dst, size_t a
 	return 0;
 }
 
+static void bump(unsigned long long *c)
+{
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
+}
+
+static void on_peek(const struct nfqueue_packet *pkt, void *arg)
+{
+	struct worker *w = arg;
+
+	bump(&w->peeked);
+	if (w->n_ahead == 2) {
+		/* A third packet peeked before the first was judged. */
+		bump(&w->contract_errors);
+		w->ahead[0] = w->ahead[1];
+		w->n_ahead = 1;
+	}
+	w->ahead[w->n_ahead++] = pkt->id;
+}
+
+/* The packet judged must be the oldest one peeked. */
+static void check_judged(struct worker *w, uint32_t id)
+{
+	if (w->n_ahead == 0 || w->ahead[0] != id) {
+		bump(&w->contract_errors);
+		return;
+	}
+	if (w->n_ahead == 2)
+		bump(&w->ahead_judged);
+	w->ahead[0] = w->ahead[1];
+	w->n_ahead--;
+}
+
 static enum nfqueue_verdict on_packet(const struct nfqueue_packet *pkt, void *arg)
 {
 	static const char names[] = "FSRPAUEC";
@@ -78,7 +118,7 @@ static enum nfqueue_verdict on_packet(const struct nfqueue_packet *pkt, void *ar
 	enum nfqueue_verdict v = NFQUEUE_ACCEPT;
 	unsigned sport = 0, dport = 0, n = 0;
 
-	(void)arg;
+	check_judged(arg, pkt->id);
 	if (tcp_view(pkt->payload, pkt->len, src, dst, sizeof(src), &th) == 0) {
 		sport = (unsigned)(th[0] << 8 | th[1]);
 		dport = (unsigned)(th[2] << 8 | th[3]);
@@ -120,7 +160,7 @@ static void *run(void *arg)
 	struct worker *w = arg;
 
 	while (!stop) {
-		if (nfqueue_process(w->q, on_packet, NULL, 100) < 0) {
+		if (nfqueue_process(w->q, on_peek, on_packet, w, 100) < 0) {
 			w->err = errno;
 			break;
 		}
@@ -128,12 +168,22 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static void sum_stats(struct worker *ws, int n, struct nfqueue_stats *t)
+struct probe_stats {
+	struct nfqueue_stats q;
+	unsigned long long peeked, contract_errors, ahead_judged;
+};
+
+static void sum_stats(struct worker *ws, int n, struct probe_stats *ps)
 {
-	memset(t, 0, sizeof(*t));
+	struct nfqueue_stats *t = &ps->q;
+
+	memset(ps, 0, sizeof(*ps));
 	for (int i = 0; i < n; i++) {
 		struct nfqueue_stats s;
 
+		ps->peeked += __atomic_load_n(&ws[i].peeked, __ATOMIC_RELAXED);
+		ps->contract_errors += __atomic_load_n(&ws[i].contract_errors, __ATOMIC_RELAXED);
+		ps->ahead_judged += __atomic_load_n(&ws[i].ahead_judged, __ATOMIC_RELAXED);
 		nfqueue_stats(ws[i].q, &s);
 		t->packets += s.packets;
 		t->accepted += s.accepted;
@@ -145,21 +195,24 @@ static void sum_stats(struct worker *ws, int n, struct nfqueue_stats *t)
 	}
 }
 
-static void print_stats(FILE *f, const struct nfqueue_stats *t)
+static void print_stats(FILE *f, const struct probe_stats *ps)
 {
+	const struct nfqueue_stats *t = &ps->q;
+
 	fprintf(f,
 		"stats packets=%llu accepted=%llu dropped=%llu verdict_msgs=%llu enobufs=%llu "
-		"errors=%llu parse_errors=%llu\n",
+		"errors=%llu parse_errors=%llu peeked=%llu contract_errors=%llu ahead=%llu\n",
 		(unsigned long long)t->packets, (unsigned long long)t->accepted,
 		(unsigned long long)t->dropped, (unsigned long long)t->verdict_msgs,
 		(unsigned long long)t->enobufs, (unsigned long long)t->errors,
-		(unsigned long long)t->parse_errors);
+		(unsigned long long)t->parse_errors, ps->peeked, ps->contract_errors,
+		ps->ahead_judged);
 }
 
 static void write_stats(const char *path, struct worker *ws, int n)
 {
 	char tmp[4096];
-	struct nfqueue_stats t;
+	struct probe_stats t;
 	FILE *f;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -178,7 +231,7 @@ int main(int argc, char **argv)
 	unsigned first = 0, last = 0;
 	const char *stats_path = NULL;
 	struct worker ws[16];
-	struct nfqueue_stats t;
+	struct probe_stats t;
 	struct sigaction sa;
 	int opt, n, rc = 0;
 

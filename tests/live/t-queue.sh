@@ -11,6 +11,8 @@
 #     established flow is queued;
 #  C. under a burst, accepted packets are answered in batches: fewer verdict
 #     messages than packets (and exactly one per packet with batch size 1);
+#     every packet is peeked before it is judged, the next one already peeked
+#     while there is a backlog, and judged in arrival order (also in A, B, D);
 #  D. a dropped packet is really dropped, in the middle of batched accepts;
 #  E. overrunning a tiny receive buffer counts ENOBUFS and the consumer keeps
 #     receiving afterwards (no stall);
@@ -44,6 +46,16 @@ start_consumer() { # start_consumer NAME ARGS...: nfq_probe on queues 0-1 in the
 stop_consumer() { # SIGTERM, and wait for its final stats line
 	kill -TERM "$consumer"
 	wait "$consumer" || fail "consumer exited with $?"
+}
+
+# contract_kept NAME: every packet the consumer judged was peeked first, one
+# receive ahead at most, and judged in arrival order (nfqueue_peek).
+contract_kept() {
+	local p k e
+	p=$(stat_of "$tmp/$1.stats" packets) k=$(stat_of "$tmp/$1.stats" peeked)
+	e=$(stat_of "$tmp/$1.stats" contract_errors)
+	[ "$e" = 0 ] || fail "$1: the transport broke the peek contract $e times"
+	[ "$k" = "$p" ] || fail "$1: $k of $p packets peeked"
 }
 
 conn() { # conn HOST PORT [TIMEOUT]: prints refused|timeout|connected|reset
@@ -147,6 +159,7 @@ stop_consumer
 for k in errors parse_errors; do
 	[ "$(stat_of "$tmp/main.stats" "$k")" = 0 ] || fail "main consumer: $k = $(stat_of "$tmp/main.stats" "$k")"
 done
+contract_kept main
 ok "no packet left without a verdict; $(tail -n 1 "$tmp/main.out")"
 
 # --- C: batched verdicts under a burst -------------------------------------
@@ -159,12 +172,17 @@ burst() { # burst NAME BATCH: flood N resets, return when all were handled
 	wait_for 5 none_waiting || fail "$1: packets still wait for a verdict"
 	stop_consumer
 	[ "$(stat_of "$tmp/$1.stats" enobufs)" = 0 ] || fail "$1: overrun, the burst test is void"
+	contract_kept "$1"
 }
 burst batch8 8
 p=$(stat_of "$tmp/batch8.stats" packets) v=$(stat_of "$tmp/batch8.stats" verdict_msgs)
 [ "$v" -lt "$p" ] || fail "batch 8: $v verdict messages for $p packets"
 [ "$v" -ge $((p / 8)) ] || fail "batch 8: $v verdict messages for $p packets, fewer than possible"
-ok "batch 8: $p packets answered with $v verdict messages"
+# The slow consumer (-T) keeps a backlog: the next packet is nearly always
+# there to be peeked before the current one is judged.
+a=$(stat_of "$tmp/batch8.stats" ahead)
+[ "$a" -ge $((p / 2)) ] || fail "batch 8: only $a of $p packets judged with the next one peeked"
+ok "batch 8: $p packets answered with $v verdict messages; each peeked first, judged in order, $a with the next one already peeked"
 burst batch1 1
 p=$(stat_of "$tmp/batch1.stats" packets) v=$(stat_of "$tmp/batch1.stats" verdict_msgs)
 [ "$v" = "$p" ] || fail "batch 1: $v verdict messages for $p packets"
@@ -186,6 +204,7 @@ stop_consumer
 got81=$(($(server_count 7781) - base81))
 [ "$got81" = 0 ] || fail "$got81 dropped resets reached the server"
 [ "$(stat_of "$tmp/drop.stats" enobufs)" = 0 ] || fail "drop: overrun, the test is void"
+contract_kept drop
 d=$(stat_of "$tmp/drop.stats" dropped)
 [ "$d" -ge "$half" ] || fail "consumer dropped $d, want at least $half"
 ok "drop: $d dropped, none reached the server; $half accepted ones did; the SYN to 7781 timed out"
