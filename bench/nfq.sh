@@ -8,6 +8,8 @@
 #   LATENCY=0 bench/nfq.sh             skip the latency probes: saturation only, so
 #                                      more, shorter rounds fit (ROUNDS=20 SECS=2)
 #   DUEL=1 bench/nfq.sh                instead: the duel (below) for ROUNDS rounds
+#   DUEL=1 AGAINST=PATH bench/nfq.sh   the duel against another rstwatch build
+#                                      instead of nfq_null: an A/B test of a change
 #   RSTWATCH=PATH bench/nfq.sh         measure that rstwatch binary (another build)
 #   PROFILE=rstw bench/nfq.sh          instead: profile one configuration under the
 #                                      saturation flood (perf record -g on the
@@ -57,7 +59,11 @@
 # the queues swap between rounds). Both are saturated, so the scheduler gives
 # each half the core, and the packets each one handles measure its cost per
 # packet under the very same conditions at the very same moment: the host's
-# noise, which moves alternating rounds by 10-25%, hits both alike.
+# noise, which moves alternating rounds by 10-25%, hits both alike. What it
+# cannot separate: host-wide costs one consumer causes (--arrival-stamps)
+# land on both, and the two share one core's caches. With AGAINST=PATH the
+# opponent is that rstwatch build (nflog group 7301): an A/B test precise to
+# about a percent.
 # Handled packets per queue come from /proc/net/netfilter/nfnetlink_queue
 # (id_sequence counts packets handed to the socket and those it had no room
 # for, user_dropped the latter).
@@ -400,20 +406,27 @@ queue_handled() {
 
 # duel ROUND: one line "duel ROUND null_pps rstw_pps null_ns rstw_ns" into $RAW.
 duel() {
-	local round=$1 qn=7301 qr=7300 npid rpid n0 n1 r0 r1 cn0 cn1 cr0 cr1 out p
+	local round=$1 qn=7301 qr=7300 npid rpid n0 n1 r0 r1 cn0 cn1 cr0 cr1 out p ready
 	[ $((round % 2)) = 0 ] && { qn=7300; qr=7301; }
 	in_ns "$G" build/rstwatch rules install --queue 7300-7301 >>"$LOG" 2>&1 ||
 		die "rules install --queue 7300-7301 failed"
 	: >"$tmp/duel-null.err"; : >"$tmp/duel-rstw.err"
-	log "[duel r$round] nfq_null on queue $qn, rstwatch on queue $qr, both on CPU 1"
-	ip netns exec "$G" taskset -c 1 build/bench/nfq_null -q "$qn" -b 8 --no-fail-open \
-		--no-rules >/dev/null 2>"$tmp/duel-null.err" &
+	log "[duel r$round] ${AGAINST:-nfq_null} on queue $qn, $RSTW on queue $qr, both on CPU 1"
+	if [ -n "${AGAINST:-}" ]; then
+		set -- "$AGAINST" run --queue "$qn" --nflog-group 7301 --no-rules --no-fail-open \
+			--log "$tmp/events-against.log"
+		ready=running
+	else
+		set -- build/bench/nfq_null -q "$qn" -b 8 --no-fail-open --no-rules
+		ready=ready
+	fi
+	ip netns exec "$G" taskset -c 1 "$@" >/dev/null 2>"$tmp/duel-null.err" &
 	npid=$!
 	ip netns exec "$G" taskset -c 1 "$RSTW" run --queue "$qr" --no-rules --no-fail-open \
 		--log "$tmp/events.log" >/dev/null 2>"$tmp/duel-rstw.err" &
 	rpid=$!
 	pids+=("$npid" "$rpid")
-	wait_for 10 grep -q ready "$tmp/duel-null.err" || die "duel: nfq_null: $(cat "$tmp/duel-null.err")"
+	wait_for 10 grep -q "$ready" "$tmp/duel-null.err" || die "duel: $1: $(cat "$tmp/duel-null.err")"
 	wait_for 10 grep -q running "$tmp/duel-rstw.err" || die "duel: rstwatch: $(cat "$tmp/duel-rstw.err")"
 	wait_quiet
 	n0=$(queue_handled "$qn") r0=$(queue_handled "$qr") cn0=$(cpu_ticks "$npid") cr0=$(cpu_ticks "$rpid")
@@ -423,9 +436,9 @@ duel() {
 	for p in "$npid" "$rpid"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "$npid" "$rpid"; do wait "$p" 2>/dev/null; done
 	cat "$tmp/duel-null.err" "$tmp/duel-rstw.err" >>"$LOG"
-	rm -f "$tmp/events.log"
+	rm -f "$tmp/events.log" "$tmp/events-against.log"
 	in_ns "$G" build/rstwatch rules remove >>"$LOG" 2>&1
-	log "[duel r$round] flood: $out; handled: nfq_null $((n1 - n0)), rstwatch $((r1 - r0))"
+	log "[duel r$round] flood: $out; handled: opponent $((n1 - n0)), rstwatch $((r1 - r0))"
 	echo "$out" | awk -v round="$round" -v n="$((n1 - n0))" -v r="$((r1 - r0))" \
 		-v cn="$((cn1 - cn0))" -v cr="$((cr1 - cr0))" -v hz="$HZ" '
 		{ el = $4 }
@@ -458,12 +471,13 @@ if [ "${DUEL:-0}" = 1 ]; then
 		duel "$round"
 	done
 	{
-		echo "## Duel: nfq_null batch 8 and rstwatch run sharing CPU 1, one queue each"
+		opp=${AGAINST:-nfq_null}
+		echo "## Duel: $opp and $RSTW sharing CPU 1, one queue each"
 		echo
 		echo "$(date -u +%F), $(sed -n 's/^commit /commit /p' "$LOG" | head -1), kernel $(uname -r); $ROUNDS rounds of ${SECS} s floods,"
 		echo "$FLOWS flows spread over the two queues; median (min-max) over the rounds."
 		echo
-		echo "| rstwatch / nfq_null, packets handled, % | nfq_null kpps | rstwatch kpps | nfq_null CPU ns/pkt | rstwatch CPU ns/pkt |"
+		echo "| rstwatch / $opp, packets handled, % | $opp kpps | rstwatch kpps | $opp CPU ns/pkt | rstwatch CPU ns/pkt |"
 		echo "|---:|---:|---:|---:|---:|"
 		echo "| $(duel_median 0)% | $(duel_median 3 1000) | $(duel_median 4 1000) | $(duel_median 5) | $(duel_median 6) |"
 	} | tee "$OUT/nfq-duel.md"
