@@ -2,6 +2,10 @@
 
 #include <string.h>
 
+/* How old a held-back count must be before its summary goes out: one summary
+ * line per source a second at most. */
+#define SUMMARY_AGE_US 1000000
+
 void ratelimit_init(struct ratelimit *rl, uint32_t rate, uint32_t burst, uint32_t total_rate,
 		    ratelimit_report_cb cb, void *arg)
 {
@@ -23,12 +27,12 @@ static unsigned slot_of(int family, const uint8_t *addr)
 	return h % RATELIMIT_SLOTS;
 }
 
-static void report(struct ratelimit *rl, struct ratelimit_slot *s, bool is_total)
+/* Add n held-back events, the oldest held back at since_us, to s's count. */
+static void hold(struct ratelimit_slot *s, uint64_t n, uint64_t since_us)
 {
-	if (s->suppressed && rl->report)
-		rl->report(is_total ? 0 : s->family, is_total ? NULL : s->addr, s->suppressed,
-			   rl->arg);
-	s->suppressed = 0;
+	if (!s->suppressed || since_us < s->first_suppressed_us)
+		s->first_suppressed_us = since_us;
+	s->suppressed += n;
 }
 
 /* Refill by elapsed time, then take a token if there is one. */
@@ -46,14 +50,53 @@ static bool take(struct ratelimit_slot *s, uint32_t rate, uint32_t burst, uint64
 	} else {
 		s->refill_us = now_us;
 	}
-	if (s->tokens_milli < 1000) {
-		if (!s->suppressed)
-			s->first_suppressed_us = now_us;
-		s->suppressed++;
+	if (s->tokens_milli < 1000)
 		return false;
-	}
 	s->tokens_milli -= 1000;
 	return true;
+}
+
+/* A line in the log, event or summary, takes a token of the total bucket
+ * (burst: 2 s worth). */
+static bool take_total(struct ratelimit *rl, uint64_t now_us)
+{
+	if (!rl->total_rate)
+		return true;
+	if (!rl->total.refill_us) {
+		rl->total.tokens_milli = 2 * rl->total_rate * 1000;
+		rl->total.refill_us = now_us;
+	}
+	return take(&rl->total, rl->total_rate, 2 * rl->total_rate, now_us);
+}
+
+/* Report a source's count once it is a second old (any age with all). A
+ * summary is a log line like an event and needs a token of the total bucket:
+ * without one the count joins the total's, so that however many sources
+ * flood, the log stays within the total rate. */
+static void settle(struct ratelimit *rl, struct ratelimit_slot *s, uint64_t now_us, bool all)
+{
+	if (!s->suppressed || (!all && now_us - s->first_suppressed_us < SUMMARY_AGE_US))
+		return;
+	if (take_total(rl, now_us)) {
+		if (rl->report)
+			rl->report(s->family, s->addr, s->suppressed, rl->arg);
+	} else {
+		hold(&rl->total, s->suppressed, s->first_suppressed_us);
+	}
+	s->suppressed = 0;
+}
+
+/* The total's count: one summary a second at most, without a token (it is
+ * what stands for everything the tokens could not cover). */
+static void settle_total(struct ratelimit *rl, uint64_t now_us, bool all)
+{
+	struct ratelimit_slot *t = &rl->total;
+
+	if (!t->suppressed || (!all && now_us - t->first_suppressed_us < SUMMARY_AGE_US))
+		return;
+	if (rl->report)
+		rl->report(0, NULL, t->suppressed, rl->arg);
+	t->suppressed = 0;
 }
 
 bool ratelimit_allow(struct ratelimit *rl, int family, const uint8_t *addr, uint64_t now_us)
@@ -64,27 +107,28 @@ bool ratelimit_allow(struct ratelimit *rl, int family, const uint8_t *addr, uint
 	if (rl->rate) {
 		s = &rl->slot[slot_of(family, addr)];
 		if (s->family != family || memcmp(s->addr, addr, n)) {
-			/* A colliding source takes the slot; the old one's count goes out now. */
-			report(rl, s, false);
+			/* A colliding source takes the slot. The old one's count
+			 * joins the total's: reporting it here would let a flood
+			 * of many sources write a summary for every reset. */
+			if (s->suppressed)
+				hold(&rl->total, s->suppressed, s->first_suppressed_us);
 			memset(s, 0, sizeof(*s));
 			s->family = (uint8_t)family;
 			memcpy(s->addr, addr, n);
 			s->tokens_milli = rl->burst * 1000;
 			s->refill_us = now_us;
 		}
-		if (!take(s, rl->rate, rl->burst, now_us))
+		if (!take(s, rl->rate, rl->burst, now_us)) {
+			hold(s, 1, now_us);
 			return false;
-		report(rl, s, false);
-	}
-	if (rl->total_rate) {
-		if (!rl->total.refill_us) {
-			rl->total.tokens_milli = 2 * rl->total_rate * 1000;
-			rl->total.refill_us = now_us;
 		}
-		if (!take(&rl->total, rl->total_rate, 2 * rl->total_rate, now_us))
-			return false;
-		report(rl, &rl->total, true);
+		settle(rl, s, now_us, false);
 	}
+	if (!take_total(rl, now_us)) {
+		hold(&rl->total, 1, now_us);
+		return false;
+	}
+	settle_total(rl, now_us, false);
 	return true;
 }
 
@@ -92,12 +136,7 @@ void ratelimit_flush(struct ratelimit *rl, uint64_t now_us, bool all)
 {
 	unsigned i;
 
-	for (i = 0; i < RATELIMIT_SLOTS; i++) {
-		struct ratelimit_slot *s = &rl->slot[i];
-
-		if (s->suppressed && (all || now_us - s->first_suppressed_us >= 1000000))
-			report(rl, s, false);
-	}
-	if (rl->total.suppressed && (all || now_us - rl->total.first_suppressed_us >= 1000000))
-		report(rl, &rl->total, true);
+	for (i = 0; i < RATELIMIT_SLOTS; i++)
+		settle(rl, &rl->slot[i], now_us, all);
+	settle_total(rl, now_us, all);
 }

@@ -1,8 +1,13 @@
 /* Token buckets for event logging: one per source address, so one noisy
  * source cannot flood the log, and one for all sources together, so a flood
  * from many addresses cannot either. What is held back is counted and
- * reported as "N events suppressed" once the source is allowed again, or by
- * ratelimit_flush; the metrics count every reset regardless. */
+ * reported as "N events suppressed": per source once the count is a second
+ * old (when the source may log again, or by ratelimit_flush), at most once a
+ * second; each such summary takes a token of the total bucket like an event,
+ * and what finds none, or loses its slot to another source, is reported in
+ * the total's summary instead (one a second at most). So the log holds at
+ * most the total rate of lines plus one a second, and every held-back event
+ * is reported exactly once; the metrics count every reset regardless. */
 #ifndef RSTWATCH_RATELIMIT_H
 #define RSTWATCH_RATELIMIT_H
 
@@ -39,11 +44,11 @@ void ratelimit_init(struct ratelimit *rl, uint32_t rate, uint32_t burst, uint32_
 		    ratelimit_report_cb cb, void *arg);
 
 /* May an event from this source be logged now? Reports the source's earlier
- * suppressed count first when it may. */
+ * suppressed count first when it may and the count is a second old. */
 bool ratelimit_allow(struct ratelimit *rl, int family, const uint8_t *addr, uint64_t now_us);
 
-/* Report sources that have been holding back events for over a second
- * (all of them with all). */
+/* Report counts that are a second old (all of them with all: at exit);
+ * call it every second or more often. */
 void ratelimit_flush(struct ratelimit *rl, uint64_t now_us, bool all);
 
 #endif

@@ -84,18 +84,28 @@ static void test_enforce(void **state)
 }
 
 struct reports {
-	uint64_t total;
+	uint64_t total;          /* events the summaries say were held back */
 	int calls;
+	int source_calls;        /* summaries naming a source (not the total's) */
+	uint64_t now_us;         /* the test's clock, for last_source_us */
+	uint64_t last_source_us;
+	uint64_t min_gap_us;     /* shortest time between two source summaries */
+	bool at_exit;            /* the final flush: summaries of any age */
 };
 
 static void on_report(int family, const uint8_t *addr, uint64_t n, void *arg)
 {
 	struct reports *r = arg;
 
-	(void)family;
 	(void)addr;
 	r->total += n;
 	r->calls++;
+	if (family && !r->at_exit) {
+		if (r->source_calls && r->now_us - r->last_source_us < r->min_gap_us)
+			r->min_gap_us = r->now_us - r->last_source_us;
+		r->source_calls++;
+		r->last_source_us = r->now_us;
+	}
 }
 
 static void test_ratelimit(void **state)
@@ -111,16 +121,15 @@ static void test_ratelimit(void **state)
 		passed += ratelimit_allow(&rl, 4, a, 1000000);
 	assert_int_equal(passed, 5);                      /* the burst */
 	assert_true(ratelimit_allow(&rl, 4, b, 1000000)); /* other sources unaffected */
-	assert_int_equal(rep.calls, 0);
-	/* 0.5 s later: 5 tokens back; the first pass reports the 95 held back. */
+	/* 0.5 s later: 5 tokens back, but the 95 held back are not a second
+	 * old: no summary yet. */
 	assert_true(ratelimit_allow(&rl, 4, a, 1500000));
-	assert_int_equal(rep.total, 95);
 	for (i = 0; i < 10; i++)
-		ratelimit_allow(&rl, 4, a, 1500000);
-	ratelimit_flush(&rl, 1600000, false);             /* not a second old yet */
+		ratelimit_allow(&rl, 4, a, 1500000);      /* 4 pass, 6 held */
+	ratelimit_flush(&rl, 1600000, false);
+	assert_int_equal(rep.calls, 0);
+	ratelimit_flush(&rl, 2000000, false);             /* a second after the first */
 	assert_int_equal(rep.calls, 1);
-	ratelimit_flush(&rl, 2600000, false);
-	assert_int_equal(rep.calls, 2);
 	assert_int_equal(rep.total, 95 + 6);
 	ratelimit_init(&rl, 0, 0, 0, on_report, &rep);    /* 0 = unlimited */
 	for (i = 0; i < 1000; i++)
@@ -149,6 +158,71 @@ static void test_ratelimit_total(void **state)
 	assert_int_equal(rep.calls, 1);
 }
 
+/* offer EVENTS events from SOURCES sources in turn, evenly over SECS
+ * seconds from t = 1 s, flushing every 0.5 s as the daemon does, then flush
+ * all as at exit. Returns the events that passed. */
+static int offer(struct ratelimit *rl, struct reports *rep, int events, int sources, int secs)
+{
+	uint8_t a[16] = { 0 };
+	uint64_t step = (uint64_t)secs * 1000000 / (uint64_t)events, next_flush = 1500000;
+	int i, passed = 0;
+
+	for (i = 0; i < events; i++) {
+		int src = i % sources;
+
+		rep->now_us = 1000000 + (uint64_t)i * step;
+		if (rep->now_us >= next_flush) {
+			ratelimit_flush(rl, rep->now_us, false);
+			next_flush += 500000;
+		}
+		a[0] = 10;        /* 10.x.y.z: sources as numbers, the test never sends */
+		a[1] = (uint8_t)(src >> 16);
+		a[2] = (uint8_t)(src >> 8);
+		a[3] = (uint8_t)src;
+		passed += ratelimit_allow(rl, 4, a, rep->now_us);
+	}
+	rep->now_us = 1000000 + (uint64_t)secs * 1000000;
+	rep->at_exit = true;
+	ratelimit_flush(rl, rep->now_us, true);
+	return passed;
+}
+
+/* One source far over its limit: its summaries come a second apart at
+ * least, not each time it may log again. */
+static void test_ratelimit_summary_per_second(void **state)
+{
+	static struct ratelimit rl;
+	struct reports rep = { .min_gap_us = UINT64_MAX };
+	int passed;
+
+	(void)state;
+	ratelimit_init(&rl, 10, 5, 0, on_report, &rep);
+	passed = offer(&rl, &rep, 5000, 1, 5);            /* 1000/s for 5 s */
+	assert_int_equal(passed, 5 + 10 * 5 - 1);         /* the burst, then 10/s */
+	assert_in_range(rep.source_calls, 3, 5);          /* not counting the exit's */
+	assert_true(rep.min_gap_us >= 1000000);
+	assert_int_equal((uint64_t)passed + rep.total, 5000);  /* nothing lost */
+}
+
+/* A flood from far more sources than slots: every reset a new source for
+ * its slot. The log (events and summaries) stays within the total rate, and
+ * every event is either logged or counted in a summary. */
+static void test_ratelimit_flood_bounded(void **state)
+{
+	static struct ratelimit rl;
+	struct reports rep = { .min_gap_us = UINT64_MAX };
+	int passed, lines;
+
+	(void)state;
+	ratelimit_init(&rl, 10, 5, 100, on_report, &rep);
+	passed = offer(&rl, &rep, 100000, 5000, 3);
+	lines = passed + rep.calls;
+	/* 2 s of burst and 3 s of 100/s of tokens, plus the total's summary once
+	 * a second and at exit. */
+	assert_in_range(lines, 100, 200 + 3 * 100 + 3 + 1);
+	assert_int_equal((uint64_t)passed + rep.total, 100000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +231,8 @@ int main(void)
 		cmocka_unit_test(test_enforce),
 		cmocka_unit_test(test_ratelimit),
 		cmocka_unit_test(test_ratelimit_total),
+		cmocka_unit_test(test_ratelimit_summary_per_second),
+		cmocka_unit_test(test_ratelimit_flood_bounded),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
