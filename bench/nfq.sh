@@ -288,7 +288,7 @@ saturation() {
 	cpu_snap >"$tmp/cpu1"
 	c1=$(rcv_count) r1=$(gw_rx) q1=$(nfq_proc) u1=$(cpu_ticks "$CPID") s1=$(sys_ticks)
 	ct=$(ct_count)
-	log "[$cfg r$round $part] flood: $out; nfq before/after: $q0 / $q1; conntrack entries: $ct; $(cpu_split "$tmp/cpu0" "$tmp/cpu1")"
+	log "[$cfg r$round $part] flood: $out; nfq before/after: $q0 / $q1; conntrack entries: $ct; $(cpu_split "$tmp/cpu0" "$tmp/cpu1")$([ -f "$tmp/events.log" ] && echo "event log: $(wc -l <"$tmp/events.log") lines so far")"
 	# sent elapsed; counters; -> one tab-separated line
 	echo "$out" | awk -v cfg="$cfg" -v round="$round" -v part="$part" -v c0="$c0" -v c1="$c1" \
 		-v r0="$r0" -v r1="$r1" -v q0="$q0" -v q1="$q1" -v u0="$u0" -v u1="$u1" \
