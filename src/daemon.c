@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -95,7 +96,7 @@ struct worker {
 	} ifnames[IFNAME_CACHE];
 	unsigned n_ifnames;
 	struct metrics m;            /* this thread's counters */
-	atomic_uint_fast64_t flows_active, flows_evicted;
+	atomic_uint_fast64_t flows_active, flows_evicted, flows_longest_chain;
 	/* Packet ids the kernel gave out that never reached us: a full socket
 	 * buffer (fail-open: passed unjudged; otherwise dropped, user_dropped).
 	 * The kernel numbers a queue's packets 1, 2, ... from the bind. */
@@ -455,6 +456,7 @@ static void worker_tick(struct worker *w, uint64_t *last)
 	flow_table_stats(w->pl.flows, &fs);
 	atomic_store(&w->flows_active, fs.active);
 	atomic_store(&w->flows_evicted, fs.evicted);
+	atomic_store(&w->flows_longest_chain, fs.longest_chain);
 }
 
 static void *worker_main(void *arg)
@@ -489,6 +491,7 @@ static int worker_init(struct daemon *d, struct worker *w, uint16_t qnum, bool v
 		       char *err, size_t errlen)
 {
 	const struct daemon_config *c = d->c;
+	uint64_t seed;
 
 	memset(w, 0, sizeof(*w));
 	w->d = d;
@@ -503,6 +506,13 @@ static int worker_init(struct daemon *d, struct worker *w, uint16_t qnum, bool v
 	if (pipeline_init(&w->pl, c->max_flows)) {
 		snprintf(err, errlen, "cannot allocate a flow table of %u flows: %s", c->max_flows,
 			 strerror(errno));
+		return -1;
+	}
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		/* Entropy not ready (early boot): weaker, but no reason not to run. */
+		seed = clock_realtime_us() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)w;
+	if (flow_table_seed(w->pl.flows, seed)) {
+		snprintf(err, errlen, "cannot seed the flow table: %s", strerror(errno));
 		return -1;
 	}
 	w->pl.settings.idle_threshold_s = c->idle_threshold_s;
@@ -602,7 +612,7 @@ static void render_metrics(FILE *out, void *arg)
 	struct queue_snapshot *snap = calloc(d->n_workers, sizeof(*snap));
 	const struct queue_metric *qm;
 	unsigned i;
-	uint64_t flows = 0, evicted = 0;
+	uint64_t flows = 0, evicted = 0, chain = 0;
 	struct metrics sum = { 0 };
 
 	metrics_sum(&sum, &d->m);
@@ -633,13 +643,17 @@ static void render_metrics(FILE *out, void *arg)
 	for (i = 0; i < d->n_workers; i++) {
 		flows += atomic_load(&d->workers[i].flows_active);
 		evicted += atomic_load(&d->workers[i].flows_evicted);
+		if (atomic_load(&d->workers[i].flows_longest_chain) > chain)
+			chain = atomic_load(&d->workers[i].flows_longest_chain);
 	}
 	flows += atomic_load(&d->nflog_worker.flows_active);
 	fprintf(out, "# HELP rstwatch_flows_tracked Connections in the flow tables.\n"
 		"# TYPE rstwatch_flows_tracked gauge\nrstwatch_flows_tracked %llu\n"
 		"# HELP rstwatch_flows_evicted_total Flows evicted because a table was full.\n"
-		"# TYPE rstwatch_flows_evicted_total counter\nrstwatch_flows_evicted_total %llu\n",
-		(unsigned long long)flows, (unsigned long long)evicted);
+		"# TYPE rstwatch_flows_evicted_total counter\nrstwatch_flows_evicted_total %llu\n"
+		"# HELP rstwatch_flow_chain_longest Most flows one lookup compared (since start).\n"
+		"# TYPE rstwatch_flow_chain_longest gauge\nrstwatch_flow_chain_longest %llu\n",
+		(unsigned long long)flows, (unsigned long long)evicted, (unsigned long long)chain);
 	if (d->nflog_worker.log) {
 		struct nflog_stats ls;
 

@@ -37,6 +37,7 @@ struct flow_table {
 	uint32_t lru_head;       /* least recently seen */
 	uint32_t lru_tail;
 	uint64_t next_id;
+	uint64_t seed;           /* flow_table_seed */
 	struct flow_stats st;
 };
 
@@ -71,6 +72,16 @@ static int table_map(struct flow_table *t)
 	t->map_len = len;
 	t->bucket = t->map;
 	t->e = (struct flow *)((uint8_t *)t->map + index_len);
+	return 0;
+}
+
+int flow_table_seed(struct flow_table *t, uint64_t seed)
+{
+	if (t->used) {
+		errno = EBUSY;    /* the entries are filed under the old hash */
+		return -1;
+	}
+	t->seed = seed;
 	return 0;
 }
 
@@ -120,9 +131,12 @@ static uint64_t mix64(uint64_t h)
 	return h;
 }
 
-static uint64_t hash_endpoint(const uint8_t *addr, size_t alen, uint16_t port)
+/* The port goes above the address word it is mixed with: XORed onto the
+ * same bits (as it once was), every (address ^ x, port ^ x) would hash alike,
+ * a family of colliding sources anyone could forge resets from. */
+static uint64_t hash_endpoint(uint64_t seed, const uint8_t *addr, size_t alen, uint16_t port)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ port;
+	uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL ^ ((uint64_t)port << 32);
 	size_t i;
 
 	for (i = 0; i < alen; i += 4) {
@@ -135,11 +149,11 @@ static uint64_t hash_endpoint(const uint8_t *addr, size_t alen, uint16_t port)
 }
 
 /* Symmetric: both directions of a connection hash alike. */
-static uint64_t hash_pkt(const struct tcp_packet *p)
+static uint64_t hash_pkt(const struct flow_table *t, const struct tcp_packet *p)
 {
 	size_t alen = addr_len(p->family);
-	uint64_t a = hash_endpoint(p->src, alen, p->sport);
-	uint64_t b = hash_endpoint(p->dst, alen, p->dport);
+	uint64_t a = hash_endpoint(t->seed, p->src, alen, p->sport);
+	uint64_t b = hash_endpoint(t->seed, p->dst, alen, p->dport);
 
 	return mix64((a + b) ^ ((a ^ b) << 1) ^ p->family);
 }
@@ -223,7 +237,7 @@ static uint32_t bucket_of_key(const struct flow_table *t, const struct flow_key 
 	memcpy(p.dst, k->addr[DIR_RESP], sizeof(p.dst));
 	p.sport = k->port[DIR_ORIG];
 	p.dport = k->port[DIR_RESP];
-	return (uint32_t)hash_pkt(&p) & (t->nbuckets - 1);
+	return (uint32_t)hash_pkt(t, &p) & (t->nbuckets - 1);
 }
 
 static void hash_unlink(struct flow_table *t, struct flow *f)
@@ -297,7 +311,7 @@ static void flow_init(struct flow_table *t, struct flow *f, const struct tcp_pac
 	f->key.port[DIR_RESP] = fwd ? p->dport : p->sport;
 	f->orig_guessed = guessed;
 	f->first_ts = f->last_ts = ts_us;
-	f->id = mix64(t->next_id++ ^ hash_pkt(p) ^ ts_us) & 0x7fffffffffffffffULL;
+	f->id = mix64(t->next_id++ ^ hash_pkt(t, p) ^ ts_us) & 0x7fffffffffffffffULL;
 	f->in_use = 1;
 	f->dir[0].wscale = f->dir[1].wscale = 0xff;
 }
@@ -335,24 +349,27 @@ static bool reopens(const struct flow *f, const struct tcp_packet *p, int dir)
 
 void flow_prefetch(const struct flow_table *t, const struct tcp_packet *pkt)
 {
-	__builtin_prefetch(&t->bucket[(uint32_t)hash_pkt(pkt) & (t->nbuckets - 1)]);
+	__builtin_prefetch(&t->bucket[(uint32_t)hash_pkt(t, pkt) & (t->nbuckets - 1)]);
 }
 
 struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,
 			 bool create, int *dir)
 {
-	uint32_t b = (uint32_t)hash_pkt(pkt) & (t->nbuckets - 1);
-	uint32_t r;
+	uint32_t b = (uint32_t)hash_pkt(t, pkt) & (t->nbuckets - 1);
+	uint32_t r, walked = 0;
 	struct flow *f;
 	int d = -1;
 
 	t->st.lookups++;
 	for (r = t->bucket[b]; r; r = f->hnext) {
 		f = entry(t, r);
+		walked++;
 		d = key_dir(&f->key, pkt);
 		if (d >= 0)
 			break;
 	}
+	if (walked > t->st.longest_chain)
+		t->st.longest_chain = walked;
 	if (r) {
 		bool reopen, move;
 

@@ -70,12 +70,24 @@ struct flow {
 struct flow_stats {
 	uint64_t created, evicted, expired, lookups;
 	uint32_t active, capacity;
+	/* Most entries one lookup compared: a few normally; far more means the
+	 * hash is being attacked (or is broken). */
+	uint32_t longest_chain;
 };
 
 struct flow_table;
 
-/* capacity >= 1. NULL + errno (ENOMEM, EINVAL). */
+/* capacity >= 1. NULL + errno (ENOMEM, EINVAL). Seed 0 until
+ * flow_table_seed. */
 struct flow_table *flow_table_new(uint32_t capacity);
+
+/* Key the flow hash, and with it which flows share an index slot and the
+ * flow ids: a live table takes a random seed so that nobody can forge resets
+ * whose flows all land on one chain; offline, seed 0 keeps output
+ * reproducible. Only before the first flow: -1 + EBUSY after. The mix is
+ * not a keyed PRF (SipHash would be, at ~3x the cost per packet); with the
+ * seed unknown, colliding tuples can no longer be computed offline. */
+int flow_table_seed(struct flow_table *t, uint64_t seed);
 void flow_table_free(struct flow_table *t);
 
 /* Find the flow of pkt, creating it (possibly evicting the oldest) if create.

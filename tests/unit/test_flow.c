@@ -1,5 +1,6 @@
 /* Flow table: lookups from both directions, originator inference, reopening
  * a 4-tuple, eviction when full, expiry. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -260,6 +261,59 @@ static void test_bad_capacity(void **state)
 	assert_true(flow_bytes_per_flow() <= 256);
 }
 
+/* Sources that differ in address and port by the same bits once all hashed
+ * alike (the port was XORed onto the address word): 4096 forged resets on
+ * one chain, every lookup walking all of them. */
+static void test_hash_forged_family(void **state)
+{
+	struct flow_table *t = flow_table_new(8192);
+	struct flow_stats st;
+	uint64_t seeds[2] = { 0, 0x5eed5eed5eed5eedULL };
+	int dir;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		flow_table_free(t);
+		t = flow_table_new(8192);
+		assert_int_equal(flow_table_seed(t, seeds[k]), 0);
+		for (uint32_t i = 0; i < 4096; i++) {
+			struct tcp_packet p = seg(1, 1, true, TCPF_RST, 1, 0);
+
+			p.src[0] = (uint8_t)(i & 0xff);
+			p.src[1] = (uint8_t)(i >> 8);
+			p.sport = (uint16_t)(0x9000 ^ i);
+			assert_non_null(flow_lookup(t, &p, 1000000 + i, true, &dir));
+		}
+		flow_table_stats(t, &st);
+		assert_int_equal(st.active, 4096);
+		/* 4096 keys in 8192 slots: the longest chain is a handful. */
+		assert_in_range(st.longest_chain, 1, 12);
+	}
+	flow_table_free(t);
+}
+
+/* The seed keys the hash (flow ids follow it) and is fixed once flows exist. */
+static void test_hash_seed(void **state)
+{
+	struct tcp_packet p = seg(1, 40000, true, TCPF_SYN, 100, 0);
+	uint64_t id[3];
+	int dir;
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		struct flow_table *t = flow_table_new(8);
+
+		assert_int_equal(flow_table_seed(t, k == 2 ? 7 : 0), 0);
+		id[k] = feed(t, &p, 1000, &dir)->id;
+		errno = 0;
+		assert_int_equal(flow_table_seed(t, 1), -1);
+		assert_int_equal(errno, EBUSY);
+		flow_table_free(t);
+	}
+	assert_true(id[0] == id[1]);    /* same seed, same packets: reproducible */
+	assert_true(id[0] != id[2]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +327,8 @@ int main(void)
 		cmocka_unit_test(test_reset_keeps_baselines),
 		cmocka_unit_test(test_keepalive_counted),
 		cmocka_unit_test(test_bad_capacity),
+		cmocka_unit_test(test_hash_forged_family),
+		cmocka_unit_test(test_hash_seed),
 	};
 
 	return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
