@@ -65,7 +65,11 @@ growth=$((rss1 - rss0))
 [ "$growth" -lt $((32 * 1024)) ] || fail "VmRSS grew by $growth KiB ($rss0 -> $rss1) under the flood"
 [ "$tracked" -le 1024 ] || fail "$tracked flows tracked with --max-flows 1024"
 [ "$evicted" -gt 0 ] || fail "no flow evicted after $N resets on 30000 flows"
-ok "B: VmRSS $rss0 -> $rss1 KiB (+$growth); flows tracked $tracked (max 1024), evicted $evicted"
+# 1024 flows over 1024 index slots: chains of a few (a broken or attacked
+# hash piles them up).
+chain=$(metric_sum rstwatch_flow_chain_longest "$m")
+[ "$chain" -ge 1 ] && [ "$chain" -le 16 ] || fail "longest flow chain walked: $chain"
+ok "B: VmRSS $rss0 -> $rss1 KiB (+$growth); flows tracked $tracked (max 1024), evicted $evicted; longest chain $chain"
 
 # --- C, D: the numbers ------------------------------------------------------
 resets=$(metric_sum rstwatch_resets_total "$m")
