@@ -11,6 +11,9 @@
 #   DUEL=1 AGAINST=PATH bench/nfq.sh   the duel against another rstwatch build
 #                                      instead of nfq_null: an A/B test of a change
 #   RSTWATCH=PATH bench/nfq.sh         measure that rstwatch binary (another build)
+#   SHUFFLE=1 bench/nfq.sh             saturation floods visit the flows in a new
+#                                      random order each pass (rst_flood --shuffle),
+#                                      as real traffic does, instead of in order
 #   PROFILE=rstw bench/nfq.sh          instead: profile one configuration under the
 #                                      saturation flood (perf record -g on the
 #                                      consumer, perf trace -s for its syscalls);
@@ -84,6 +87,8 @@ ONLY=${ONLY:-noqueue rules null1 null8 rstw rstwnoct}
 SCALING=${SCALING:-1}
 LATENCY=${LATENCY:-1}
 RSTW=${RSTWATCH:-build/rstwatch}
+SHUFFLE_OPT=""
+[ "${SHUFFLE:-0}" = 1 ] && SHUFFLE_OPT=--shuffle
 OUT=bench/out
 LOG=$OUT/nfq.log
 RAW=$OUT/nfq-raw.tsv
@@ -283,7 +288,7 @@ saturation() {
 	wait_quiet
 	c0=$(rcv_count) r0=$(gw_rx) q0=$(nfq_proc) u0=$(cpu_ticks "$CPID") s0=$(sys_ticks)
 	cpu_snap >"$tmp/cpu0"
-	out=$(in_ns "$S" taskset -c 0 build/bench/rst_flood -i snd0 -d "$GMAC" -t "$SECS" -f "$FLOWS")
+	out=$(in_ns "$S" taskset -c 0 build/bench/rst_flood -i snd0 -d "$GMAC" -t "$SECS" -f "$FLOWS" $SHUFFLE_OPT)
 	sleep 0.3    # what is still queued reaches the receiver
 	cpu_snap >"$tmp/cpu1"
 	c1=$(rcv_count) r1=$(gw_rx) q1=$(nfq_proc) u1=$(cpu_ticks "$CPID") s1=$(sys_ticks)
@@ -340,7 +345,7 @@ latency() {
 # --- run ------------------------------------------------------------------
 topology_up
 : >"$RAW"
-log "nfq.sh: ROUNDS=$ROUNDS SECS=$SECS PROBES=$PROBES PROBE_RATE=$PROBE_RATE BG_RATE=$BG_RATE FLOWS=$FLOWS"
+log "nfq.sh: ROUNDS=$ROUNDS SECS=$SECS PROBES=$PROBES PROBE_RATE=$PROBE_RATE BG_RATE=$BG_RATE FLOWS=$FLOWS SHUFFLE=${SHUFFLE:-0}"
 log "commit $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- src nfq rules 2>/dev/null || echo ' (+ uncommitted changes in src/nfq/rules)'); rstwatch binary $RSTW"
 log "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 log "kernel $(uname -r), $(nproc) CPUs: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
@@ -430,7 +435,7 @@ duel() {
 	wait_for 10 grep -q running "$tmp/duel-rstw.err" || die "duel: rstwatch: $(cat "$tmp/duel-rstw.err")"
 	wait_quiet
 	n0=$(queue_handled "$qn") r0=$(queue_handled "$qr") cn0=$(cpu_ticks "$npid") cr0=$(cpu_ticks "$rpid")
-	out=$(in_ns "$S" taskset -c 0 build/bench/rst_flood -i snd0 -d "$GMAC" -t "$SECS" -f "$FLOWS")
+	out=$(in_ns "$S" taskset -c 0 build/bench/rst_flood -i snd0 -d "$GMAC" -t "$SECS" -f "$FLOWS" $SHUFFLE_OPT)
 	sleep 0.3
 	n1=$(queue_handled "$qn") r1=$(queue_handled "$qr") cn1=$(cpu_ticks "$npid") cr1=$(cpu_ticks "$rpid")
 	for p in "$npid" "$rpid"; do kill -TERM "$p" 2>/dev/null; done

@@ -1,7 +1,7 @@
 /* rst_flood: a TCP reset flooder for the NFQUEUE benchmark (bench/nfq.sh).
  *
  *   rst_flood -i IFNAME -d GATEWAY_MAC [-n COUNT] [-t SECONDS] [-r PPS]
- *             [-f FLOWS] [-b BATCH] [--probe] [-p PROBE_PORT]
+ *             [-f FLOWS] [-b BATCH] [--shuffle] [--probe] [-p PROBE_PORT]
  *
  * Writes IPv4 TCP resets as whole Ethernet frames on IFNAME with an AF_PACKET
  * socket (qdisc bypassed, sendmmsg BATCH frames per call), addressed to
@@ -9,6 +9,10 @@
  * sources 198.51.100.10-249, destinations 203.0.113.10-249; FLOWS distinct
  * (src, dst, sport, dport) tuples are cycled, the addresses varying first so
  * that a queue range (which the kernel hashes by address) spreads them.
+ * --shuffle sends each pass over the flows in a fresh random order: a
+ * consumer then meets them as a gateway meets real flows, scattered over its
+ * flow table, not in the order it created them (which hardware prefetching
+ * follows).
  *
  * Always bounded: stops after COUNT frames (default 100 million) or SECONDS
  * (default 10, at most 600), whichever comes first, or on SIGINT/SIGTERM.
@@ -168,7 +172,8 @@ static int parse_ul(const char *s, unsigned long max, unsigned long *out)
 static void usage(void)
 {
 	fprintf(stderr, "usage: rst_flood -i IFNAME -d GATEWAY_MAC [-n COUNT] [-t SECONDS (<= 600)]\n"
-		"                 [-r PPS] [-f FLOWS] [-b BATCH] [--probe] [-p PROBE_PORT]\n");
+		"                 [-r PPS] [-f FLOWS] [-b BATCH] [--shuffle] [--probe]\n"
+		"                 [-p PROBE_PORT]\n");
 }
 
 int main(int argc, char **argv)
@@ -181,17 +186,19 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "flows", required_argument, NULL, 'f' },
 		{ "batch", required_argument, NULL, 'b' },
+		{ "shuffle", no_argument, NULL, 'S' },
 		{ "probe", no_argument, NULL, 'P' },
 		{ "probe-port", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ifname = NULL;
 	uint8_t dmac[6], smac[6];
-	int have_dmac = 0, probe = 0, fd, opt, one = 1;
+	int have_dmac = 0, probe = 0, shuffle = 0, fd, opt, one = 1;
 	unsigned long count = 100000000, seconds = 10, rate = 0, flows = 4096, batch = 64,
 		      probe_port = 7;
 	uint8_t (*frames)[FRAME_LEN + PROBE_PAYLOAD];
 	size_t *lens;
+	uint32_t *order, rng = 2463534242u;
 	struct mmsghdr msgs[MAX_BATCH];
 	struct iovec iov[MAX_BATCH];
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
@@ -235,6 +242,9 @@ int main(int argc, char **argv)
 		case 'P':
 			probe = 1;
 			break;
+		case 'S':
+			shuffle = 1;
+			break;
 		case 'p':
 			if (parse_ul(optarg, 1023, &probe_port) || probe_port == 0)
 				goto bad;
@@ -275,13 +285,16 @@ int main(int argc, char **argv)
 
 	frames = calloc(flows, sizeof(*frames));
 	lens = calloc(flows, sizeof(*lens));
-	if (!frames || !lens) {
+	order = calloc(flows, sizeof(*order));
+	if (!frames || !lens || !order) {
 		fprintf(stderr, "rst_flood: out of memory\n");
 		return 1;
 	}
 	if (!probe)
 		for (uint32_t i = 0; i < flows; i++)
 			lens[i] = build_frame(frames[i], dmac, smac, i, 0, NULL, 0);
+	for (uint32_t i = 0; i < flows; i++)
+		order[i] = i;
 	memset(msgs, 0, sizeof(msgs));
 
 	t0 = mono_ns();
@@ -324,8 +337,20 @@ int main(int argc, char **argv)
 			msgs[0].msg_hdr.msg_iovlen = 1;
 		} else {
 			for (unsigned k = 0; k < n; k++) {
-				iov[k].iov_base = frames[next];
-				iov[k].iov_len = lens[next];
+				if (next == 0 && shuffle)
+					for (uint32_t i = (uint32_t)flows - 1; i > 0; i--) {
+						uint32_t j, t;
+
+						rng ^= rng << 13;    /* xorshift32 */
+						rng ^= rng >> 17;
+						rng ^= rng << 5;
+						j = rng % (i + 1);
+						t = order[i];
+						order[i] = order[j];
+						order[j] = t;
+					}
+				iov[k].iov_base = frames[order[next]];
+				iov[k].iov_len = lens[order[next]];
 				msgs[k].msg_hdr.msg_iov = &iov[k];
 				msgs[k].msg_hdr.msg_iovlen = 1;
 				if (++next == flows)
