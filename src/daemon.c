@@ -109,6 +109,7 @@ struct worker {
 		uint32_t id;
 		bool valid;
 		enum decode_result dr;
+		uint32_t hash;           /* flow_hash, when dr is DECODE_OK */
 		struct tcp_packet pkt;
 	} peeked[2];
 	unsigned peek_next;
@@ -395,25 +396,34 @@ static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg
 	if (qp->run >= BACKLOG_RUN)
 		w->shed_until_us = ts + SHED_HOLD_US;
 
-	struct peeked *pk = &w->peeked[0];
+	struct peeked *pk = &w->peeked[0], *next = &w->peeked[1];
 	struct peeked now;
+	bool drop;
 
-	if (!(pk->valid && pk->id == qp->id))
+	if (!(pk->valid && pk->id == qp->id)) {
 		pk = &w->peeked[1];
+		next = &w->peeked[0];
+	}
 	if (!(pk->valid && pk->id == qp->id)) {
 		/* Not peeked: the transport's contract says this does not happen. */
 		pk = &now;
 		pk->dr = decode_ip(qp->payload, qp->len, &pk->pkt);
 	}
 	pk->valid = false;
-	return handle_packet(w, pk->dr, &pk->pkt, qp->hook, qp->ifindex_in, ts,
-			     ts < w->shed_until_us)
-	       ? NFQUEUE_DROP : NFQUEUE_ACCEPT;
+	drop = handle_packet(w, pk->dr, &pk->pkt, qp->hook, qp->ifindex_in, ts,
+			     ts < w->shed_until_us);
+	/* The next packet's index slot was prefetched before this one was
+	 * handled and has arrived by now: fetch the entry it names while the
+	 * transport sends this verdict and receives again. */
+	if (next->valid && next->dr == DECODE_OK)
+		flow_prefetch_entry(w->pl.flows, next->hash);
+	return drop ? NFQUEUE_DROP : NFQUEUE_ACCEPT;
 }
 
 /* A packet just arrived; the one before it is judged next. Decode it now and
- * start fetching its flow's index slot, a cache miss the kernel's work of
- * the next receive then hides. */
+ * start fetching its flow's index slot: the judging of the one before hides
+ * that miss, and the entry's (fetched when that is done, see on_queued) the
+ * next receive hides. */
 static void on_peek(const struct nfqueue_packet *qp, void *arg)
 {
 	struct worker *w = arg;
@@ -423,8 +433,10 @@ static void on_peek(const struct nfqueue_packet *qp, void *arg)
 	pk->id = qp->id;
 	pk->valid = true;
 	pk->dr = decode_ip(qp->payload, qp->len, &pk->pkt);
-	if (pk->dr == DECODE_OK)
-		flow_prefetch(w->pl.flows, &pk->pkt);
+	if (pk->dr == DECODE_OK) {
+		pk->hash = flow_hash(w->pl.flows, &pk->pkt);
+		flow_prefetch_slot(w->pl.flows, pk->hash);
+	}
 }
 
 static int on_logged(const struct nflog_packet *lp, void *arg)

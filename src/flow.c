@@ -347,9 +347,29 @@ static bool reopens(const struct flow *f, const struct tcp_packet *p, int dir)
 	return !((d->flags & DF_SYN) && d->isn == p->seq && !(f->dir[!dir].flags & DF_SYN));
 }
 
-void flow_prefetch(const struct flow_table *t, const struct tcp_packet *pkt)
+uint32_t flow_hash(const struct flow_table *t, const struct tcp_packet *pkt)
 {
-	__builtin_prefetch(&t->bucket[(uint32_t)hash_pkt(t, pkt) & (t->nbuckets - 1)]);
+	return (uint32_t)hash_pkt(t, pkt);
+}
+
+void flow_prefetch_slot(const struct flow_table *t, uint32_t hash)
+{
+	__builtin_prefetch(&t->bucket[hash & (t->nbuckets - 1)]);
+}
+
+void flow_prefetch_entry(const struct flow_table *t, uint32_t hash)
+{
+	uint32_t r = t->bucket[hash & (t->nbuckets - 1)];
+	const uint8_t *f;
+
+	if (!r)
+		return;
+	/* The whole entry: the lookup reads its key, the classifier and the
+	 * update the rest, and at 248 bytes it spans four or five lines. */
+	f = (const uint8_t *)&t->e[r - 1];
+	for (size_t off = 0; off < sizeof(struct flow); off += 64)
+		__builtin_prefetch(f + off);
+	__builtin_prefetch(f + sizeof(struct flow) - 1);
 }
 
 struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,

@@ -96,9 +96,15 @@ void flow_table_free(struct flow_table *t);
 struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,
 			 bool create, int *dir);
 
-/* Start fetching what flow_lookup for pkt will read first (its index slot):
- * call it as early as pkt is decoded, with other work before the lookup. */
-void flow_prefetch(const struct flow_table *t, const struct tcp_packet *pkt);
+/* Prefetching for a consumer that sees packets coming (the live daemon sees
+ * the next packet before it judges the current one): flow_hash once, then
+ * flow_prefetch_slot as early as possible, then, once that slot has had time
+ * to arrive, flow_prefetch_entry for the flow it names, each with other work
+ * before the lookup to hide the miss behind. flow_lookup hashes for itself:
+ * no caller can hand it a wrong hash. */
+uint32_t flow_hash(const struct flow_table *t, const struct tcp_packet *pkt);
+void flow_prefetch_slot(const struct flow_table *t, uint32_t hash);
+void flow_prefetch_entry(const struct flow_table *t, uint32_t hash);
 
 /* Fold pkt (sent in direction dir at ts_us) into f. Call after classifying a reset:
  * the classifier must see the flow as it was before the reset. */
