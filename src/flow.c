@@ -227,7 +227,13 @@ static void lru_append(struct flow_table *t, struct flow *f)
 	t->lru_tail = r;
 }
 
-static uint32_t bucket_of_key(const struct flow_table *t, const struct flow_key *k)
+/* The index slot a hash files its flows under. */
+static uint32_t *index_slot(const struct flow_table *t, uint64_t hash)
+{
+	return &t->bucket[(uint32_t)hash & (t->nbuckets - 1)];
+}
+
+static uint32_t *slot_of_key(const struct flow_table *t, const struct flow_key *k)
 {
 	struct tcp_packet p;
 
@@ -237,12 +243,12 @@ static uint32_t bucket_of_key(const struct flow_table *t, const struct flow_key 
 	memcpy(p.dst, k->addr[DIR_RESP], sizeof(p.dst));
 	p.sport = k->port[DIR_ORIG];
 	p.dport = k->port[DIR_RESP];
-	return (uint32_t)hash_pkt(t, &p) & (t->nbuckets - 1);
+	return index_slot(t, hash_pkt(t, &p));
 }
 
 static void hash_unlink(struct flow_table *t, struct flow *f)
 {
-	uint32_t *link = &t->bucket[bucket_of_key(t, &f->key)];
+	uint32_t *link = slot_of_key(t, &f->key);
 	uint32_t r = ref_of(t, f);
 
 	while (*link && *link != r)
@@ -354,12 +360,12 @@ uint32_t flow_hash(const struct flow_table *t, const struct tcp_packet *pkt)
 
 void flow_prefetch_slot(const struct flow_table *t, uint32_t hash)
 {
-	__builtin_prefetch(&t->bucket[hash & (t->nbuckets - 1)]);
+	__builtin_prefetch(index_slot(t, hash));
 }
 
 void flow_prefetch_entry(const struct flow_table *t, uint32_t hash)
 {
-	uint32_t r = t->bucket[hash & (t->nbuckets - 1)];
+	uint32_t r = *index_slot(t, hash);
 	const uint8_t *f;
 
 	if (!r)
@@ -375,13 +381,13 @@ void flow_prefetch_entry(const struct flow_table *t, uint32_t hash)
 struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,
 			 bool create, int *dir)
 {
-	uint32_t b = (uint32_t)hash_pkt(t, pkt) & (t->nbuckets - 1);
+	uint32_t *slot = index_slot(t, hash_pkt(t, pkt));
 	uint32_t r, walked = 0;
 	struct flow *f;
 	int d = -1;
 
 	t->st.lookups++;
-	for (r = t->bucket[b]; r; r = f->hnext) {
+	for (r = *slot; r; r = f->hnext) {
 		f = entry(t, r);
 		walked++;
 		d = key_dir(&f->key, pkt);
@@ -422,8 +428,8 @@ struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uin
 		return NULL;
 	f = alloc_entry(t);
 	flow_init(t, f, pkt, ts_us);
-	f->hnext = t->bucket[b];
-	t->bucket[b] = ref_of(t, f);
+	f->hnext = *slot;
+	*slot = ref_of(t, f);
 	lru_append(t, f);
 	t->st.created++;
 	t->st.active++;
