@@ -411,11 +411,11 @@ queue_handled() {
 
 # duel ROUND: one line "duel ROUND null_pps rstw_pps null_ns rstw_ns" into $RAW.
 duel() {
-	local round=$1 qn=7301 qr=7300 npid rpid n0 n1 r0 r1 cn0 cn1 cr0 cr1 out p ready
+	local round=$1 qn=7301 qr=7300 opid rpid n0 n1 r0 r1 co0 co1 cr0 cr1 out p ready
 	[ $((round % 2)) = 0 ] && { qn=7300; qr=7301; }
 	in_ns "$G" build/rstwatch rules install --queue 7300-7301 >>"$LOG" 2>&1 ||
 		die "rules install --queue 7300-7301 failed"
-	: >"$tmp/duel-null.err"; : >"$tmp/duel-rstw.err"
+	: >"$tmp/duel-opponent.err"; : >"$tmp/duel-rstw.err"
 	log "[duel r$round] ${AGAINST:-nfq_null} on queue $qn, $RSTW on queue $qr, both on CPU 1"
 	if [ -n "${AGAINST:-}" ]; then
 		set -- "$AGAINST" run --queue "$qn" --nflog-group 7301 --no-rules --no-fail-open \
@@ -425,31 +425,31 @@ duel() {
 		set -- build/bench/nfq_null -q "$qn" -b 8 --no-fail-open --no-rules
 		ready=ready
 	fi
-	ip netns exec "$G" taskset -c 1 "$@" >/dev/null 2>"$tmp/duel-null.err" &
-	npid=$!
+	ip netns exec "$G" taskset -c 1 "$@" >/dev/null 2>"$tmp/duel-opponent.err" &
+	opid=$!
 	ip netns exec "$G" taskset -c 1 "$RSTW" run --queue "$qr" --no-rules --no-fail-open \
 		--log "$tmp/events.log" >/dev/null 2>"$tmp/duel-rstw.err" &
 	rpid=$!
-	pids+=("$npid" "$rpid")
-	wait_for 10 grep -q "$ready" "$tmp/duel-null.err" || die "duel: $1: $(cat "$tmp/duel-null.err")"
+	pids+=("$opid" "$rpid")
+	wait_for 10 grep -q "$ready" "$tmp/duel-opponent.err" || die "duel: $1: $(cat "$tmp/duel-opponent.err")"
 	wait_for 10 grep -q running "$tmp/duel-rstw.err" || die "duel: rstwatch: $(cat "$tmp/duel-rstw.err")"
 	wait_quiet
-	n0=$(queue_handled "$qn") r0=$(queue_handled "$qr") cn0=$(cpu_ticks "$npid") cr0=$(cpu_ticks "$rpid")
+	n0=$(queue_handled "$qn") r0=$(queue_handled "$qr") co0=$(cpu_ticks "$opid") cr0=$(cpu_ticks "$rpid")
 	out=$(in_ns "$S" taskset -c 0 build/bench/rst_flood -i snd0 -d "$GMAC" -t "$SECS" -f "$FLOWS" $SHUFFLE_OPT)
 	sleep 0.3
-	n1=$(queue_handled "$qn") r1=$(queue_handled "$qr") cn1=$(cpu_ticks "$npid") cr1=$(cpu_ticks "$rpid")
-	for p in "$npid" "$rpid"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "$npid" "$rpid"; do wait "$p" 2>/dev/null; done
-	cat "$tmp/duel-null.err" "$tmp/duel-rstw.err" >>"$LOG"
+	n1=$(queue_handled "$qn") r1=$(queue_handled "$qr") co1=$(cpu_ticks "$opid") cr1=$(cpu_ticks "$rpid")
+	for p in "$opid" "$rpid"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "$opid" "$rpid"; do wait "$p" 2>/dev/null; done
+	cat "$tmp/duel-opponent.err" "$tmp/duel-rstw.err" >>"$LOG"
 	rm -f "$tmp/events.log" "$tmp/events-against.log"
 	in_ns "$G" build/rstwatch rules remove >>"$LOG" 2>&1
 	log "[duel r$round] flood: $out; handled: opponent $((n1 - n0)), rstwatch $((r1 - r0))"
 	echo "$out" | awk -v round="$round" -v n="$((n1 - n0))" -v r="$((r1 - r0))" \
-		-v cn="$((cn1 - cn0))" -v cr="$((cr1 - cr0))" -v hz="$HZ" '
+		-v co="$((co1 - co0))" -v cr="$((cr1 - cr0))" -v hz="$HZ" '
 		{ el = $4 }
 		END {
 			printf "duel\t%s\t%.0f\t%.0f\t%.0f\t%.0f\n", round, n / el, r / el,
-				(n > 0) ? cn / hz * 1e9 / n : 0, (r > 0) ? cr / hz * 1e9 / r : 0
+				(n > 0) ? co / hz * 1e9 / n : 0, (r > 0) ? cr / hz * 1e9 / r : 0
 		}' >>"$RAW"
 }
 
