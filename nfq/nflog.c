@@ -78,7 +78,7 @@ int nflog_build_config(void *buf, size_t size, const struct nflog_config *cfg, u
 	struct nfgenmsg *nfg;
 	bool fits;
 
-	if (range > NFLOG_MAX_COPY_RANGE) {
+	if (range > NFLOG_MAX_COPY_RANGE || cfg->nlbufsiz > NFLOG_MAX_NLBUFSIZ) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -107,6 +107,8 @@ int nflog_build_config(void *buf, size_t size, const struct nflog_config *cfg, u
 	       mnl_attr_put_u32_check(nlh, size, NFULA_CFG_QTHRESH, htonl(qthresh)) &&
 	       (!cfg->flush_timeout_cs ||
 		mnl_attr_put_u32_check(nlh, size, NFULA_CFG_TIMEOUT, htonl(cfg->flush_timeout_cs))) &&
+	       (!cfg->nlbufsiz ||
+		mnl_attr_put_u32_check(nlh, size, NFULA_CFG_NLBUFSIZ, htonl(cfg->nlbufsiz))) &&
 	       /* Sequence numbers reveal packets lost anywhere on the way. */
 	       mnl_attr_put_u16_check(nlh, size, NFULA_CFG_FLAGS, htons(NFULNL_CFG_F_SEQ));
 	if (!fits) {
@@ -204,7 +206,8 @@ static void track_seq(struct nflog_reader *r, const struct nflog_packet *pkt)
 	/* Unsigned distance copes with wrap-around; a step backwards (which
 	 * one bound instance never makes) is not counted as loss. */
 	if (r->seq_known && pkt->seq - r->next_seq < UINT32_C(0x80000000))
-		r->stats.lost += pkt->seq - r->next_seq;
+		__atomic_store_n(&r->stats.lost, r->stats.lost + (pkt->seq - r->next_seq),
+				 __ATOMIC_RELAXED);
 	r->seq_known = true;
 	r->next_seq = pkt->seq + 1;
 }
@@ -238,7 +241,7 @@ static int packet_msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (!pkt.has_ts)
 		pkt.ts_us = d->received_us;
 
-	d->r->stats.packets++;
+	__atomic_store_n(&d->r->stats.packets, d->r->stats.packets + 1, __ATOMIC_RELAXED);
 	d->delivered++;
 	if (d->cb(&pkt, d->arg) < 0) {
 		d->cb_failed = true;
@@ -301,7 +304,7 @@ int nflog_open(struct nflog_reader **out, const struct nflog_config *cfg)
 	int saved;
 
 	*out = NULL;
-	if (range > NFLOG_MAX_COPY_RANGE) {
+	if (range > NFLOG_MAX_COPY_RANGE || cfg->nlbufsiz > NFLOG_MAX_NLBUFSIZ) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -310,9 +313,11 @@ int nflog_open(struct nflog_reader **out, const struct nflog_config *cfg)
 		return -1;
 
 	/* A datagram holds one packet of up to range bytes plus its headers,
-	 * or several smaller ones gathered into the kernel's buffer (at most
-	 * 8 KiB unless NFULA_CFG_NLBUFSIZ raises it, which we do not). */
+	 * or several smaller ones gathered into the kernel's buffer (a page
+	 * unless NFULA_CFG_NLBUFSIZ raises it). */
 	r->bufsize = range + 4096 > 16384 ? range + 4096 : 16384;
+	if (r->bufsize < cfg->nlbufsiz + 4096)
+		r->bufsize = cfg->nlbufsiz + 4096;
 	r->buf = malloc(r->bufsize);
 	if (!r->buf)
 		goto fail;
@@ -359,11 +364,15 @@ int nflog_process(struct nflog_reader *r, nflog_cb cb, void *arg, int timeout_ms
 	struct dispatch d = { .r = r, .cb = cb, .arg = arg };
 	int ret;
 
-	ret = poll(&pfd, 1, timeout_ms);
-	if (ret < 0)
-		return errno == EINTR ? 0 : -1;
-	if (ret == 0)
-		return 0;
+	/* The socket is non-blocking: without a wait, the first receive says
+	 * whether anything is there, one syscall instead of two. */
+	if (timeout_ms != 0) {
+		ret = poll(&pfd, 1, timeout_ms);
+		if (ret < 0)
+			return errno == EINTR ? 0 : -1;
+		if (ret == 0)
+			return 0;
+	}
 
 	for (int i = 0; i < DATAGRAMS_PER_CALL; i++) {
 		ssize_t n = mnl_socket_recvfrom(r->nl, r->buf, r->bufsize);
@@ -373,7 +382,8 @@ int nflog_process(struct nflog_reader *r, nflog_cb cb, void *arg, int timeout_ms
 				break;
 			if (errno == ENOBUFS) {
 				/* The socket overflowed; it stays usable. */
-				r->stats.enobufs++;
+				__atomic_store_n(&r->stats.enobufs, r->stats.enobufs + 1,
+						 __ATOMIC_RELAXED);
 				continue;
 			}
 			if (errno == ENOSPC) {
@@ -399,9 +409,14 @@ int nflog_process(struct nflog_reader *r, nflog_cb cb, void *arg, int timeout_ms
 	return d.delivered;
 }
 
+/* Only the owning thread writes the counters (relaxed stores of the new
+ * value), so another thread reads each without tearing. */
 void nflog_get_stats(const struct nflog_reader *r, struct nflog_stats *out)
 {
-	*out = r->stats;
+	out->packets = __atomic_load_n(&r->stats.packets, __ATOMIC_RELAXED);
+	out->enobufs = __atomic_load_n(&r->stats.enobufs, __ATOMIC_RELAXED);
+	out->lost = __atomic_load_n(&r->stats.lost, __ATOMIC_RELAXED);
+	out->parse_errors = __atomic_load_n(&r->stats.parse_errors, __ATOMIC_RELAXED);
 }
 
 void nflog_close(struct nflog_reader *r)

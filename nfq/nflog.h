@@ -1,9 +1,9 @@
 /* nfnetlink_log reader: rstwatch's passive input.
  *
  * A `log group N` rule copies a packet to this socket and lets the original go
- * on untouched. rstwatch uses it for the resets this host's own firewall makes
- * for new connections: queueing those would drop them (design §1). Knows
- * nothing about TCP. Library code: returns -1 and sets errno, never exits or
+ * on untouched. rstwatch uses it for everything it only observes (handshakes,
+ * watched flows, the resets this host's own firewall makes for new
+ * connections, which queueing would drop: design §1). Knows nothing about TCP. Library code: returns -1 and sets errno, never exits or
  * prints. A reader belongs to one thread at a time. */
 #ifndef RSTWATCH_NFLOG_H
 #define RSTWATCH_NFLOG_H
@@ -24,7 +24,11 @@ struct nflog_config {
 	uint32_t qthresh;          /* packets the kernel gathers per message; 0: 1, each at once */
 	uint32_t flush_timeout_cs; /* with qthresh > 1, longest hold in 1/100 s; 0: kernel's (1 s) */
 	uint32_t rcvbuf;           /* socket receive buffer, bytes; 0: system default */
+	uint32_t nlbufsiz;         /* bytes the kernel gathers per message (NFULA_CFG_NLBUFSIZ,
+				    * at most NFLOG_MAX_NLBUFSIZ); 0: the kernel's (a page) */
 };
+
+#define NFLOG_MAX_NLBUFSIZ 131072
 
 /* One logged packet. Pointers lead into the reader's buffer: valid only
  * during the callback. */

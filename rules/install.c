@@ -47,6 +47,12 @@
 
 /* ---- the ruleset, described once ---- */
 
+/* The prefix of the copy a queued reset leaves in its log group just before
+ * it is queued (see rules/rstwatch.nft, chain divert): the reader knows the
+ * copy's original is on its way through the queue, and that every copy the
+ * kernel made before it has now been delivered. */
+#define QUEUED_PREFIX RULES_QUEUED_PREFIX
+
 enum match {
 	M_IIF_LO,             /* iif "lo" */
 	M_TCP_RST,            /* tcp flags & rst == rst */
@@ -59,11 +65,17 @@ enum match {
 enum action {
 	A_ACCEPT,
 	A_JUMP_DIVERT,
-	A_LOG_ACCEPT,         /* log group N accept */
+	A_GOTO_COPY,          /* goto copy: batched copy, then the hook's policy (accept) */
+	A_GOTO_COPY_NOW,      /* goto copy_now: a copy sent at once */
+	A_LOG_BATCHED,        /* log group G+k (per worker) */
+	A_LOG_NOW,            /* log group G+k queue-threshold 1 (per worker) */
+	A_LOG_QUEUED,         /* log prefix QUEUED group G+k queue-threshold 1 (per worker) */
+	A_QUEUE,              /* counter queue num Q+k bypass (per worker) */
 };
 
 /* Index into chains[]. */
-enum chain_id { CH_PRE, CH_OUT, CH_PRE_WATCH, CH_OUT_WATCH, CH_DIVERT, N_CHAINS };
+enum chain_id { CH_PRE, CH_OUT, CH_PRE_WATCH, CH_OUT_WATCH, CH_COPY, CH_COPY_NOW, CH_DIVERT,
+		N_CHAINS };
 
 struct chain_spec {
 	const char *name;
@@ -80,6 +92,11 @@ struct rule_spec {
 	enum match m[2];
 	unsigned nm;
 	enum action act;
+	/* One rule per worker (queue k and log group k). With more than one
+	 * worker each is guarded by `symhash mod N == k`: the flow's symmetric
+	 * hash picks its worker, the same for its copies and its queued
+	 * resets, so one thread owns the flow without locks. */
+	bool per_worker;
 	const char *comment;  /* kernel limit: 128 bytes */
 };
 
@@ -90,35 +107,46 @@ static const struct chain_spec chains[N_CHAINS] = {
 	[CH_OUT] = { "output", NF_INET_LOCAL_OUT, NF_IP_PRI_RAW, "raw", RULES_LEVEL_RST,
 		     "packets this host sends, before conntrack" },
 	[CH_PRE_WATCH] = { "prerouting_watch", NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE, "mangle",
-			   RULES_LEVEL_WATCH, "flows on rstwatch's watch list, after conntrack" },
+			   RULES_LEVEL_HANDSHAKE, "flows on rstwatch's watch list, after conntrack" },
 	[CH_OUT_WATCH] = { "output_watch", NF_INET_LOCAL_OUT, NF_IP_PRI_MANGLE, "mangle",
-			   RULES_LEVEL_WATCH, "flows on rstwatch's watch list, after conntrack" },
+			   RULES_LEVEL_HANDSHAKE, "flows on rstwatch's watch list, after conntrack" },
+	[CH_COPY] = { "copy", -1, 0, NULL, RULES_LEVEL_RST,
+		      "copies to rstwatch, batched: observed, never held" },
+	[CH_COPY_NOW] = { "copy_now", -1, 0, NULL, RULES_LEVEL_RST,
+			  "copies to rstwatch, sent at once: observed, never held" },
 	[CH_DIVERT] = { DIVERT_CHAIN, -1, 0, NULL, RULES_LEVEL_RST,
-			"to the rstwatch queue; rstwatch appends the queue rule" },
+			"to the rstwatch queue: what rstwatch may drop" },
 };
 
 /* Why each rule is there is told in rules/rstwatch.nft. */
 static const struct rule_spec rules[] = {
-	{ CH_PRE, RULES_LEVEL_RST, { M_IIF_LO }, 1, A_ACCEPT,
+	{ CH_PRE, RULES_LEVEL_RST, { M_IIF_LO }, 1, A_ACCEPT, false,
 	  "looped back: already seen at output" },
-	{ CH_PRE, RULES_LEVEL_RST, { M_TCP_RST }, 1, A_JUMP_DIVERT,
+	{ CH_PRE, RULES_LEVEL_RST, { M_TCP_RST }, 1, A_JUMP_DIVERT, false,
 	  "reset: crossing or addressed to this host" },
-	{ CH_PRE, RULES_LEVEL_HANDSHAKE, { M_TCP_SYN_FIN }, 1, A_JUMP_DIVERT,
+	{ CH_PRE, RULES_LEVEL_HANDSHAKE, { M_TCP_SYN_FIN }, 1, A_GOTO_COPY, false,
 	  "handshake: SYN, SYN/ACK and FIN give the flow's baseline" },
-	{ CH_OUT, RULES_LEVEL_RST, { M_TCP_RST, M_CT_UNCONFIRMED }, 2, A_LOG_ACCEPT,
+	{ CH_OUT, RULES_LEVEL_RST, { M_TCP_RST, M_CT_UNCONFIRMED }, 2, A_GOTO_COPY_NOW, false,
 	  "reset: this host's firewall refusing a new flow; copy, never queue" },
-	{ CH_OUT, RULES_LEVEL_RST, { M_TCP_RST }, 1, A_JUMP_DIVERT,
+	{ CH_OUT, RULES_LEVEL_RST, { M_TCP_RST }, 1, A_JUMP_DIVERT, false,
 	  "reset: sent by this host" },
-	{ CH_OUT, RULES_LEVEL_HANDSHAKE, { M_TCP_SYN_FIN }, 1, A_JUMP_DIVERT,
+	{ CH_OUT, RULES_LEVEL_HANDSHAKE, { M_TCP_SYN_FIN }, 1, A_GOTO_COPY, false,
 	  "handshake: SYN, SYN/ACK and FIN this host sends" },
-	{ CH_PRE_WATCH, RULES_LEVEL_WATCH, { M_IIF_LO }, 1, A_ACCEPT,
+	{ CH_PRE_WATCH, RULES_LEVEL_HANDSHAKE, { M_IIF_LO }, 1, A_ACCEPT, false,
 	  "looped back: already seen at output" },
-	{ CH_PRE_WATCH, RULES_LEVEL_WATCH, { M_CT_WATCH, M_TCP_NO_HANDSHAKE }, 2,
-	  A_JUMP_DIVERT, "watch: every packet of a flow rstwatch put on its watch list" },
-	{ CH_OUT_WATCH, RULES_LEVEL_WATCH, { M_CT_WATCH, M_TCP_NO_HANDSHAKE }, 2,
-	  A_JUMP_DIVERT, "watch: every packet of a flow rstwatch put on its watch list" },
-	{ CH_DIVERT, RULES_LEVEL_RST, { M_CT_UNCONFIRMED }, 1, A_ACCEPT,
+	{ CH_PRE_WATCH, RULES_LEVEL_HANDSHAKE, { M_CT_WATCH, M_TCP_NO_HANDSHAKE }, 2,
+	  A_GOTO_COPY_NOW, false, "watch: every packet of a flow rstwatch put on its watch list" },
+	{ CH_OUT_WATCH, RULES_LEVEL_HANDSHAKE, { M_CT_WATCH, M_TCP_NO_HANDSHAKE }, 2,
+	  A_GOTO_COPY_NOW, false, "watch: every packet of a flow rstwatch put on its watch list" },
+	{ CH_COPY, RULES_LEVEL_RST, { 0 }, 0, A_LOG_BATCHED, true,
+	  "to rstwatch's log group" },
+	{ CH_COPY_NOW, RULES_LEVEL_RST, { 0 }, 0, A_LOG_NOW, true,
+	  "to rstwatch's log group, flushing what it gathered" },
+	{ CH_DIVERT, RULES_LEVEL_RST, { M_CT_UNCONFIRMED }, 1, A_ACCEPT, false,
 	  "holds an unconfirmed conntrack entry: the queue would drop it" },
+	{ CH_DIVERT, RULES_LEVEL_RST, { 0 }, 0, A_LOG_QUEUED, true,
+	  "a copy first: rstwatch judges the reset after every copy made before it" },
+	{ CH_DIVERT, RULES_LEVEL_RST, { 0 }, 0, A_QUEUE, true, QUEUE_COMMENT },
 };
 
 #define N_RULES (sizeof(rules) / sizeof(rules[0]))
@@ -129,7 +157,20 @@ static bool rule_applies(const struct rule_spec *rs, enum rules_level level)
 	return rs->level <= level && chains[rs->chain].level <= level;
 }
 
-static const char *const level_names[] = { "rst", "handshake", "watch" };
+static unsigned n_workers(const struct rules_config *c)
+{
+	return (unsigned)(c->queue_last - c->queue_first) + 1;
+}
+
+/* How many copies of rs the table holds for c. */
+static unsigned rule_copies(const struct rule_spec *rs, const struct rules_config *c)
+{
+	if (!rule_applies(rs, c->level))
+		return 0;
+	return rs->per_worker ? n_workers(c) : 1;
+}
+
+static const char *const level_names[] = { "rst", "handshake" };
 
 /* ---- configuration ---- */
 
@@ -156,6 +197,10 @@ int rules_level_from_name(const char *name)
 	for (unsigned i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
 		if (strcmp(name, level_names[i]) == 0)
 			return (int)i;
+	/* The old third level: its watch-list chains are part of handshake now,
+	 * as copies. Accepted so that existing configurations keep working. */
+	if (strcmp(name, "watch") == 0)
+		return RULES_LEVEL_HANDSHAKE;
 	return -1;
 }
 
@@ -183,8 +228,12 @@ int rules_config_check(const struct rules_config *c, char *err, size_t errlen)
 		why = "watch bit must be exactly one bit";
 	else if ((c->watch_bit & c->mark_mask) != c->watch_bit)
 		why = "watch bit lies outside the mark mask";
-	else if ((unsigned)c->level > RULES_LEVEL_WATCH)
+	else if ((unsigned)c->level > RULES_LEVEL_HANDSHAKE)
 		why = "unknown context level";
+	else if (n_workers(c) > RULES_MAX_WORKERS)
+		why = "more queues than rstwatch runs threads for (at most " RULES_MAX_WORKERS_STR ")";
+	else if ((unsigned)c->nflog_group + n_workers(c) - 1 > 0xffff)
+		why = "nflog groups (one per queue) run past 65535";
 	else if ((unsigned)c->impl > RULES_QUEUE_XT)
 		why = "unknown queue implementation";
 	if (why) {
@@ -336,9 +385,48 @@ static void put_verdict(struct rb *b, int verdict, const char *chain)
 	add(b, e);
 }
 
-static void put_action(struct rb *b, enum action a, const struct rules_config *c)
+/* symhash mod n == k: the flow's symmetric hash (the same both ways) picks
+ * worker k. The hash lands in a register as a host-order u32. */
+static void put_symhash(struct rb *b, unsigned n, unsigned k)
 {
-	struct nftnl_expr *e;
+	const uint32_t want = k;
+	struct nftnl_expr *e = expr(b, "hash");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_SYM);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, n);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_OFFSET, 0);
+	}
+	add(b, e);
+	put_cmp(b, NFT_CMP_EQ, &want, sizeof(want));
+}
+
+/* log [prefix P] group G [queue-threshold 1]. A rule's threshold overrides
+ * the group's (nfnetlink_log takes the lower): the copy goes out at once,
+ * and with it, in order, every copy the group had gathered. */
+static void put_log(struct rb *b, uint16_t group, bool now, const char *prefix)
+{
+	struct nftnl_expr *e = expr(b, "log");
+
+	if (e) {
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+		if (now)
+			nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD, 1);
+		if (prefix)
+			nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+	}
+	add(b, e);
+}
+
+static void put_queue(struct rb *b, const struct rules_config *c, enum rules_queue_impl impl,
+		      uint16_t num);
+
+/* The action of rule rs for worker k. */
+static void put_action(struct rb *b, enum action a, const struct rules_config *c,
+		       enum rules_queue_impl impl, unsigned k)
+{
+	uint16_t group = (uint16_t)(c->nflog_group + k);
 
 	switch (a) {
 	case A_ACCEPT:
@@ -347,39 +435,51 @@ static void put_action(struct rb *b, enum action a, const struct rules_config *c
 	case A_JUMP_DIVERT:
 		put_verdict(b, NFT_JUMP, DIVERT_CHAIN);
 		break;
-	case A_LOG_ACCEPT:
-		e = expr(b, "log");
-		if (e)
-			nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, c->nflog_group);
-		add(b, e);
-		put_verdict(b, NF_ACCEPT, NULL);
+	case A_GOTO_COPY:
+		put_verdict(b, NFT_GOTO, chains[CH_COPY].name);
+		break;
+	case A_GOTO_COPY_NOW:
+		put_verdict(b, NFT_GOTO, chains[CH_COPY_NOW].name);
+		break;
+	case A_LOG_BATCHED:
+		put_log(b, group, false, NULL);
+		break;
+	case A_LOG_NOW:
+		put_log(b, group, true, NULL);
+		break;
+	case A_LOG_QUEUED:
+		put_log(b, group, true, QUEUED_PREFIX);
+		break;
+	case A_QUEUE:
+		put_queue(b, c, impl, (uint16_t)(c->queue_first + k));
 		break;
 	}
 }
 
-/* The rule that hands packets to the queue. Without CPU fanout the kernel
- * picks the queue of a range by hashing the flow's addresses, so a flow
- * stays on one queue and its thread needs no locks. */
-static void put_queue(struct rb *b, const struct rules_config *c, enum rules_queue_impl impl)
+/* The rule that hands a packet to queue num. One queue per rule: with
+ * several workers, put_symhash has already picked the flow's (the kernel's
+ * own spreading over a range hashes with a seed of its own, and the flow's
+ * copies must reach the same worker as its resets). */
+static void put_queue(struct rb *b, const struct rules_config *c, enum rules_queue_impl impl,
+		      uint16_t num)
 {
-	uint16_t total = (uint16_t)(c->queue_last - c->queue_first + 1);
 	struct nftnl_expr *e;
 
 	add(b, expr(b, "counter"));
 	if (impl == RULES_QUEUE_NATIVE) {
 		e = expr(b, "queue");
 		if (e) {
-			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, c->queue_first);
-			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, total);
+			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, num);
+			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
 			nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS,
 					   c->bypass ? NFT_QUEUE_FLAG_BYPASS : 0);
 		}
 		add(b, e);
 		return;
 	}
-	/* What `iptables-nft -j NFQUEUE --queue-balance A:B --queue-bypass`
-	 * sends: the x_tables target through nft_compat, revision 3. The kernel
-	 * wants the info padded to XT_ALIGN, 8 bytes here, and libnftnl takes
+	/* What `iptables-nft -j NFQUEUE --queue-num N --queue-bypass` sends:
+	 * the x_tables target through nft_compat, revision 3. The kernel wants
+	 * the info padded to XT_ALIGN, 8 bytes here, and libnftnl takes
 	 * ownership of the buffer. */
 	e = expr(b, "target");
 	if (e) {
@@ -391,8 +491,8 @@ static void put_queue(struct rb *b, const struct rules_config *c, enum rules_que
 			nftnl_expr_free(e);
 			return;
 		}
-		info->queuenum = c->queue_first;
-		info->queues_total = total;
+		info->queuenum = num;
+		info->queues_total = 1;
 		info->flags = c->bypass ? NFQ_FLAG_BYPASS : 0;
 		nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
 		nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
@@ -404,7 +504,7 @@ static void put_queue(struct rb *b, const struct rules_config *c, enum rules_que
 /* ---- netlink batch ---- */
 
 /* What each message of a batch was, so an error reply can be named. */
-#define MAX_MSGS 64
+#define MAX_MSGS 128
 
 struct batch {
 	char *buf;
@@ -637,33 +737,25 @@ static int build_ruleset(struct batch *bt, const struct rules_config *c,
 
 	for (unsigned i = 0; i < N_RULES; i++) {
 		const struct rule_spec *rs = &rules[i];
-		struct rb b = { .oom = false };
-		char what[64];
+		unsigned copies = rule_copies(rs, c);
 
-		if (!rule_applies(rs, c->level))
-			continue;
-		snprintf(what, sizeof(what), "rule %u of chain %s", ++idx[rs->chain],
-			 chains[rs->chain].name);
-		b.r = rule_new(RULES_TABLE, chains[rs->chain].name, rs->comment);
-		if (!b.r)
-			return -1;
-		for (unsigned k = 0; k < rs->nm; k++)
-			put_match(&b, rs->m[k], c);
-		put_action(&b, rs->act, c);
-		if (add_rule_msg(bt, &b, what) < 0)
-			return -1;
-	}
+		for (unsigned k = 0; k < copies; k++) {
+			struct rb b = { .oom = false };
+			char what[64];
 
-	{
-		struct rb b = { .oom = false };
-
-		b.r = rule_new(RULES_TABLE, DIVERT_CHAIN, QUEUE_COMMENT);
-		if (!b.r)
-			return -1;
-		put_queue(&b, c, impl);
-		if (add_rule_msg(bt, &b, impl == RULES_QUEUE_NATIVE ? "queue rule (nft queue)"
-								      : "queue rule (xt NFQUEUE)") < 0)
-			return -1;
+			snprintf(what, sizeof(what), "rule %u of chain %s", ++idx[rs->chain],
+				 chains[rs->chain].name);
+			b.r = rule_new(RULES_TABLE, chains[rs->chain].name, rs->comment);
+			if (!b.r)
+				return -1;
+			if (rs->per_worker && n_workers(c) > 1)
+				put_symhash(&b, n_workers(c), k);
+			for (unsigned m = 0; m < rs->nm; m++)
+				put_match(&b, rs->m[m], c);
+			put_action(&b, rs->act, c, impl, k);
+			if (add_rule_msg(bt, &b, what) < 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -873,7 +965,7 @@ int rules_probe(struct rules_probe *out)
 		b.r = rule_new(PROBE_TABLE, "probe", NULL);
 		if (!b.r)
 			goto out;
-		put_queue(&b, &c, (enum rules_queue_impl)impl);
+		put_queue(&b, &c, (enum rules_queue_impl)impl, c.queue_first);
 		if (add_rule_msg(&bt, &b, impl == RULES_QUEUE_NATIVE ? "native" : "xt") < 0)
 			goto out;
 	}
@@ -1023,22 +1115,24 @@ struct check_state {
 	const struct rules_config *c;
 	unsigned count[N_CHAINS];
 	unsigned unknown_chain;
-	unsigned queue_rules;    /* divert rules that queue as c asks */
+	uint32_t queues_seen;    /* bit k: a divert rule queues to queue_first + k as c asks */
+	unsigned queue_rules;    /* divert rules with a queue expression of any kind */
 	unsigned parse_errors;
 };
 
-static bool queue_expr_matches(struct nftnl_expr *e, const struct rules_config *c)
+/* The queue number e hands packets to if it is one of ours as c asks
+ * (single queue, bypass as configured), else -1. */
+static int queue_expr_num(struct nftnl_expr *e, const struct rules_config *c)
 {
 	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-	uint16_t total = (uint16_t)(c->queue_last - c->queue_first + 1);
+	uint16_t flags = c->bypass ? NFT_QUEUE_FLAG_BYPASS : 0;
 
 	if (!name)
-		return false;
+		return -1;
 	if (strcmp(name, "queue") == 0)
-		return nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM) == c->queue_first &&
-		       nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL) == total &&
-		       nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS) ==
-			       (c->bypass ? NFT_QUEUE_FLAG_BYPASS : 0);
+		return nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL) == 1 &&
+		       nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS) == flags
+		       ? nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM) : -2;
 	if (strcmp(name, "target") == 0) {
 		const char *tg = nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME);
 		uint32_t len = 0;
@@ -1046,19 +1140,22 @@ static bool queue_expr_matches(struct nftnl_expr *e, const struct rules_config *
 
 		return tg && strcmp(tg, "NFQUEUE") == 0 &&
 		       nftnl_expr_get_u32(e, NFTNL_EXPR_TG_REV) == 3 && info &&
-		       len >= sizeof(*info) && info->queuenum == c->queue_first &&
-		       info->queues_total == total &&
-		       info->flags == (c->bypass ? NFQ_FLAG_BYPASS : 0);
+		       len >= sizeof(*info) && info->queues_total == 1 &&
+		       info->flags == (c->bypass ? NFQ_FLAG_BYPASS : 0) ? info->queuenum : -2;
 	}
-	return false;
+	return -1;
 }
 
 static int check_expr_cb(struct nftnl_expr *e, void *data)
 {
 	struct check_state *st = data;
+	int num = queue_expr_num(e, st->c);
 
-	if (queue_expr_matches(e, st->c))
-		st->queue_rules++;
+	if (num == -1)
+		return 0;
+	st->queue_rules++;
+	if (num >= st->c->queue_first && num <= st->c->queue_last)
+		st->queues_seen |= 1u << (num - st->c->queue_first);
 	return 0;
 }
 
@@ -1169,12 +1266,14 @@ int rules_check(const struct rules_config *c)
 	}
 
 	ret = RULES_INTACT;
-	if (st.unknown_chain || st.parse_errors || st.queue_rules != 1)
+	if (st.unknown_chain || st.parse_errors || st.queue_rules != n_workers(c) ||
+	    st.queues_seen != (uint32_t)((1ull << n_workers(c)) - 1))
 		ret = RULES_ALTERED;
 	for (unsigned i = 0; i < N_CHAINS; i++) {
-		want = i == CH_DIVERT;   /* the queue rule */
+		want = 0;
 		for (unsigned k = 0; k < N_RULES; k++)
-			want += rules[k].chain == i && rule_applies(&rules[k], c->level);
+			if (rules[k].chain == i)
+				want += rule_copies(&rules[k], c);
 		if (st.count[i] != want)
 			ret = RULES_ALTERED;
 	}
@@ -1215,8 +1314,10 @@ static void print_match(FILE *f, enum match m, const struct rules_config *c)
 	}
 }
 
-static void print_action(FILE *f, enum action a, const struct rules_config *c)
+static void print_action(FILE *f, enum action a, const struct rules_config *c, unsigned k)
 {
+	unsigned group = c->nflog_group + k;
+
 	switch (a) {
 	case A_ACCEPT:
 		fputs("accept", f);
@@ -1224,34 +1325,47 @@ static void print_action(FILE *f, enum action a, const struct rules_config *c)
 	case A_JUMP_DIVERT:
 		fputs("jump " DIVERT_CHAIN, f);
 		break;
-	case A_LOG_ACCEPT:
-		fprintf(f, "log group %u accept", c->nflog_group);
+	case A_GOTO_COPY:
+		fprintf(f, "goto %s", chains[CH_COPY].name);
+		break;
+	case A_GOTO_COPY_NOW:
+		fprintf(f, "goto %s", chains[CH_COPY_NOW].name);
+		break;
+	case A_LOG_BATCHED:
+		fprintf(f, "log group %u", group);
+		break;
+	case A_LOG_NOW:
+		fprintf(f, "log group %u queue-threshold 1", group);
+		break;
+	case A_LOG_QUEUED:
+		fprintf(f, "log prefix \"%s\" group %u queue-threshold 1", QUEUED_PREFIX, group);
+		break;
+	case A_QUEUE:
+		/* nft queue, or the xt NFQUEUE target where the kernel lacks
+		 * nft_queue; nft lists both alike. */
+		fprintf(f, "counter queue num %u%s", c->queue_first + k, c->bypass ? " bypass" : "");
 		break;
 	}
 }
 
-/* As nft writes a queue statement's number(s) and flags. */
-static void print_queue_num(FILE *f, const struct rules_config *c)
-{
-	if (c->queue_first == c->queue_last)
-		fprintf(f, "%u", c->queue_first);
-	else
-		fprintf(f, "%u-%u", c->queue_first, c->queue_last);
-	if (c->bypass)
-		fputs(" bypass", f);
-}
-
 int rules_print(FILE *f, const struct rules_config *c)
 {
+	unsigned n = n_workers(c);
+
 	if (rules_config_check(c, NULL, 0) < 0)
 		return -1;
-	fprintf(f, "# rstwatch ruleset: level %s, queue ", rules_level_name(c->level));
-	print_queue_num(f, c);
+	fprintf(f, "# rstwatch ruleset: level %s, queue %u", rules_level_name(c->level),
+		c->queue_first);
+	if (n > 1)
+		fprintf(f, "-%u", c->queue_last);
+	fprintf(f, ", nflog group %u", c->nflog_group);
+	if (n > 1)
+		fprintf(f, "-%u", c->nflog_group + n - 1);
 	fprintf(f,
-		", nflog group %u, watch bit 0x%08x\n"
+		", watch bit 0x%08x\n"
 		"# (rules/rstwatch.nft explains every rule)\n"
 		"table inet %s {\n\tcomment \"%s\"\n",
-		c->nflog_group, c->watch_bit, RULES_TABLE, TABLE_COMMENT);
+		c->watch_bit, RULES_TABLE, TABLE_COMMENT);
 	for (unsigned i = 0; i < N_CHAINS; i++) {
 		const struct chain_spec *ch = &chains[i];
 
@@ -1262,26 +1376,26 @@ int rules_print(FILE *f, const struct rules_config *c)
 			fprintf(f, "\t\ttype filter hook %s priority %s; policy accept;\n",
 				ch->hook == NF_INET_PRE_ROUTING ? "prerouting" : "output",
 				ch->prio_name);
-		for (unsigned k = 0; k < N_RULES; k++) {
-			const struct rule_spec *rs = &rules[k];
+		for (unsigned r = 0; r < N_RULES; r++) {
+			const struct rule_spec *rs = &rules[r];
+			unsigned copies = rule_copies(rs, c);
 
-			if (rs->chain != i || !rule_applies(rs, c->level))
+			if (rs->chain != i)
 				continue;
-			fputs("\t\t", f);
-			for (unsigned m = 0; m < rs->nm; m++) {
-				print_match(f, rs->m[m], c);
-				fputc(' ', f);
+			for (unsigned k = 0; k < copies; k++) {
+				/* The queue rule needs a kernel that takes it: rstwatch
+				 * adds it with whichever statement the kernel has, so
+				 * this file stays loadable everywhere. */
+				fputs(rs->act == A_QUEUE ? "\t\t# " : "\t\t", f);
+				if (rs->per_worker && n > 1)
+					fprintf(f, "symhash mod %u %u ", n, k);
+				for (unsigned m = 0; m < rs->nm; m++) {
+					print_match(f, rs->m[m], c);
+					fputc(' ', f);
+				}
+				print_action(f, rs->act, c, k);
+				fprintf(f, " comment \"%s\"\n", rs->comment);
 			}
-			print_action(f, rs->act, c);
-			fprintf(f, " comment \"%s\"\n", rs->comment);
-		}
-		if (i == CH_DIVERT) {
-			fputs("\t\t# rstwatch appends at run time (nft queue, or the xt NFQUEUE "
-			      "target where the kernel\n\t\t# lacks nft_queue; nft lists both "
-			      "alike):\n\t\t# counter queue num ",
-			      f);
-			print_queue_num(f, c);
-			fprintf(f, " comment \"%s\"\n", QUEUE_COMMENT);
 		}
 		fputs("\t}\n", f);
 	}

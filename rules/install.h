@@ -24,13 +24,24 @@
 #define RULES_DEFAULT_MARK_MASK 0x00ff0000u
 #define RULES_DEFAULT_WATCH_BIT 0x00800000u
 
-/* What is diverted to the queue besides resets. Each level includes the ones
- * before it. */
+/* What rstwatch sees besides resets. Each level includes the one before it.
+ * Resets are queued (rstwatch may drop them); everything else is copied to
+ * rstwatch's log groups (nfnetlink_log) and never waits for it. */
 enum rules_level {
 	RULES_LEVEL_RST = 0,    /* resets only */
-	RULES_LEVEL_HANDSHAKE,  /* also SYN, SYN/ACK and FIN (default) */
-	RULES_LEVEL_WATCH,      /* also every packet of flows whose ct mark has the watch bit */
+	RULES_LEVEL_HANDSHAKE,  /* also copies of SYN, SYN/ACK and FIN, and of every packet of a
+				 * flow whose ct mark has the watch bit (default). The name
+				 * "watch" (a separate level before) means this one now. */
 };
+
+/* Queues (one worker thread each) at most. */
+#define RULES_MAX_WORKERS 16
+#define RULES_MAX_WORKERS_STR "16"
+
+/* The log prefix of the copy a reset leaves in its log group just before it
+ * is queued. Such a copy is a marker, not a packet to judge: its original
+ * follows through the queue. */
+#define RULES_QUEUED_PREFIX "rstwatch: queued"
 
 /* How the divert rule hands packets to the queue. */
 enum rules_queue_impl {
@@ -40,8 +51,11 @@ enum rules_queue_impl {
 };
 
 struct rules_config {
-	uint16_t queue_first, queue_last;  /* the kernel hashes each flow onto one of them */
-	uint16_t nflog_group;   /* where this host's own new-flow resets are copied */
+	/* Worker k (0 ... last - first) owns queue queue_first + k and nflog
+	 * group nflog_group + k; with several, the ruleset picks a flow's worker
+	 * by its symmetric hash (symhash), for its copies and its resets alike. */
+	uint16_t queue_first, queue_last;
+	uint16_t nflog_group;
 	uint32_t mark_mask;     /* conntrack mark bits rstwatch owns */
 	uint32_t watch_bit;     /* one bit inside mark_mask: flow on the watch list */
 	enum rules_level level;

@@ -1,7 +1,9 @@
-/* `rstwatch run`: the live gateway daemon. One worker thread per queue (each
- * owns its flow table and conntrack socket, so no locks on the hot path), one
- * thread reading the nflog group, and the caller's thread for signals, the
- * ruleset watchdog, metrics and systemd notification. */
+/* `rstwatch run`: the live gateway daemon. One worker thread per queue, each
+ * with the nflog group of the same index (the ruleset hashes a flow onto one
+ * pair: its copies and its queued resets meet in one thread, which owns its
+ * flow table and conntrack socket, so no locks on the hot path), and the
+ * caller's thread for signals, the ruleset watchdog, metrics and systemd
+ * notification. */
 #ifndef RSTWATCH_DAEMON_H
 #define RSTWATCH_DAEMON_H
 
@@ -15,7 +17,7 @@
 
 struct daemon_config {
 	uint16_t queue_first, queue_last;
-	uint16_t nflog_group;
+	uint16_t nflog_group;           /* the first; one per queue */
 	char log_target[4096];          /* "-", "syslog" or a file */
 	bool log_text;                  /* plain-English lines instead of JSON */
 	enum policy_mode mode;

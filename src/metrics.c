@@ -99,8 +99,8 @@ void metrics_render(const struct metrics *m, FILE *out)
 	fprintf(out, "# HELP rstwatch_rules_reinstalled_total Times the ruleset was found missing "
 		"and loaded again.\n# TYPE rstwatch_rules_reinstalled_total counter\n"
 		"rstwatch_rules_reinstalled_total %llu\n"
-		"# HELP rstwatch_nflog_packets_total Resets copied by the log group (new flows "
-		"rejected by this host).\n# TYPE rstwatch_nflog_packets_total counter\n"
+		"# HELP rstwatch_nflog_packets_total Packets copied to the log groups (observed, never held: "
+		"handshakes, watched flows, this host's rejects of new flows).\n# TYPE rstwatch_nflog_packets_total counter\n"
 		"rstwatch_nflog_packets_total %llu\n"
 		"# HELP rstwatch_log_errors_total Event lines that could not be written.\n"
 		"# TYPE rstwatch_log_errors_total counter\nrstwatch_log_errors_total %llu\n",
