@@ -80,12 +80,58 @@ struct rst_verdict {
  * the verdict has no room left: most evidence, no formatting on the hot path. */
 void rst_evidence_add(struct rst_verdict *v, const char *name);
 
+/* Whether a fact starting with prefix is in the verdict ("ttl-mismatch" finds
+ * "ttl-mismatch:63/40"). */
+bool rst_evidence_has(const struct rst_verdict *v, const char *prefix);
+
 /* Classify rst (flags has TCPF_RST), sent in direction dir of flow f, seen at
  * ts_us. f is the flow BEFORE the reset is folded in; it may be NULL or fresh
  * (no history). */
 void rst_classify(const struct tcp_packet *rst, const struct flow *f, int dir, uint64_t ts_us,
 		  const struct rst_context *ctx, const struct classify_settings *s,
 		  struct rst_verdict *v);
+
+/* Design §8: proving a forgery needs what comes after the reset. These three
+ * are shared by the live hold (enforce), the live amendment (observe) and the
+ * offline look-ahead. */
+
+/* The reset may not come from its claimed sender: origin middlebox, class
+ * injected, or evidence that its TTL / hop limit or IP ID is unlike that
+ * sender's. Such a reset is worth holding, amending or looking ahead for. */
+bool rst_suspect(const struct rst_verdict *v);
+
+/* What the reset's claimed sender had said when the reset was seen: enough to
+ * tell, packet by packet afterwards, whether that sender is still talking. */
+struct rst_alive_probe {
+	int dir;               /* the reset's direction in its flow (DIR_ORIG: client) */
+	uint32_t rst_seq;      /* a segment of the sender ending beyond this is new: the
+				* reset's seq, or the sender's snd.nxt before it when
+				* that is further (a retransmission of what was seen
+				* before the reset proves nothing) */
+	bool seq_known;        /* false: an RA seq 0 and no seq seen from the sender */
+	uint32_t ack_before;   /* the highest ack the sender had sent, the reset's own
+				* included */
+	bool ack_known;
+};
+
+/* rst: the reset; f_before: its flow as it was before the reset is folded in
+ * (NULL: nothing known but the reset); dir: the reset's direction. */
+void rst_alive_probe_init(struct rst_alive_probe *p, const struct tcp_packet *rst,
+			  const struct flow *f_before, int dir);
+
+/* pkt, travelling in direction dir of the reset's flow and seen AFTER the
+ * reset, shows its claimed sender alive: same direction, not a reset, not a
+ * SYN (a new connection says nothing of the old), and either a segment that
+ * ends beyond the reset's seq or an ACK beyond what the sender had acked.
+ * Segments sent before the reset and reordered behind it (end <= seq, ack not
+ * moving) are not alive. */
+bool rst_sender_alive(const struct rst_alive_probe *p, const struct tcp_packet *pkt, int dir);
+
+/* The claimed sender was alive after v's reset: v becomes injected, with
+ * evidence sender-alive-after-reset after the evidence it had (ttl-mismatch...).
+ * Origin middlebox, unless v was already injected and placed (a blind
+ * forger's origin stays unknown: its seq said it was not on the path). */
+void rst_mark_injected_alive(struct rst_verdict *v);
 
 const char *rst_class_name(enum rst_class c);
 const char *rst_origin_name(enum rst_origin o);

@@ -39,12 +39,8 @@ static void summarize(const struct flow *f, const struct ct_info *ct, uint64_t t
 /* Append a fact unless the verdict already has it (or has no room left). */
 static void add_evidence(struct rst_verdict *v, const char *fact)
 {
-	unsigned i;
-
-	for (i = 0; i < v->n_evidence; i++)
-		if (!strcmp(v->evidence[i], fact))
-			return;
-	rst_evidence_add(v, fact);
+	if (!rst_evidence_has(v, fact))
+		rst_evidence_add(v, fact);
 }
 
 bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t ts_us,
@@ -64,6 +60,7 @@ bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t
 		ev->ctx = ctx;
 		ev->action_reason = NULL;
 		ev->has_ct_mark = 0;
+		ev->amends_ts_us = 0;
 		ev->ct_mark = 0;
 		rst_classify(pkt, f, dir, ts_us, ctx, &pl->settings, &ev->verdict);
 		if (!f->dir[DIR_ORIG].pkts && !f->dir[DIR_RESP].pkts) {

@@ -366,16 +366,198 @@ static void test_names_round_trip(void **state)
 	assert_int_equal(rst_class_from_name("nonsense"), -1);
 }
 
-int main(void)
+/* rst_suspect: the verdicts worth holding or looking ahead for. */
+static const struct {
+	enum rst_class cls;
+	enum rst_origin origin;
+	const char *evidence;     /* one fact, or NULL */
+	bool suspect;
+} suspects[] = {
+	{ RST_FIREWALL, ORIGIN_MIDDLEBOX, "seq-unverified", true },
+	{ RST_IDLE_TIMEOUT, ORIGIN_MIDDLEBOX, "ttl-mismatch:63/40", true },
+	{ RST_INJECTED, ORIGIN_UNKNOWN, "seq-outside-window", true },
+	{ RST_UNKNOWN, ORIGIN_UNKNOWN, "ipid-jump", true },
+	{ RST_ABORT, ORIGIN_ENDPOINT, "ttl-mismatch:64/50", true },
+	{ RST_ABORT, ORIGIN_ENDPOINT, "socket-reset", false },
+	{ RST_FIREWALL, ORIGIN_LOCAL_FIREWALL, "made-by-this-host", false },
+	{ RST_UNKNOWN, ORIGIN_UNKNOWN, "no-flow-history", false },
+	{ RST_HALF_OPEN, ORIGIN_ENDPOINT, NULL, false },
+};
+
+static void test_suspect(void **state)
 {
-	struct CMUnitTest tests[sizeof(scenarios) / sizeof(scenarios[0]) + 1];
 	size_t i;
 
-	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+	(void)state;
+	for (i = 0; i < sizeof(suspects) / sizeof(suspects[0]); i++) {
+		struct rst_verdict v = { .cls = suspects[i].cls, .origin = suspects[i].origin };
+
+		if (suspects[i].evidence)
+			rst_evidence_add(&v, suspects[i].evidence);
+		if (rst_suspect(&v) != suspects[i].suspect) {
+			print_error("row %zu (%s %s %s): suspect %d\n", i, rst_class_name(v.cls),
+				    rst_origin_name(v.origin), suspects[i].evidence ?: "-",
+				    !suspects[i].suspect);
+			fail();
+		}
+	}
+}
+
+/* rst_alive_probe_init + rst_sender_alive. The reset's sender is the server
+ * (DIR_RESP); before the reset it had sent up to snd_nxt and acked ack (each
+ * when its flag is set). Then one packet after the reset. */
+#define SEQ DF_SEQ
+#define ACK DF_ACK
+static const struct {
+	const char *name;
+	uint8_t known;                /* SEQ | ACK: what the flow had seen of the sender */
+	uint32_t snd_nxt, ack;
+	uint8_t rst_flags;
+	uint32_t rst_seq, rst_ack;
+	int dir;                      /* the later packet's direction */
+	uint8_t flags;
+	uint32_t seq, ack_after;
+	uint16_t len;
+	bool alive;
+} alive_rows[] = {
+	{ "data-beyond", SEQ | ACK, 5101, 1101, RA, 5101, 1101, DIR_RESP, PA, 5101, 1101, 100, true },
+	{ "ack-moves", SEQ | ACK, 5101, 1101, R, 5101, 0, DIR_RESP, A, 5101, 1201, 0, true },
+	{ "empty-past-seq", SEQ | ACK, 5101, 1101, R, 5101, 0, DIR_RESP, A, 5201, 1101, 0, true },
+	{ "fin-after", SEQ | ACK, 5101, 1101, R, 5101, 0, DIR_RESP, FA, 5101, 1101, 0, true },
+	/* sent before the reset, seen after it: ends at the reset's seq */
+	{ "reordered", SEQ | ACK, 5001, 1101, RA, 5101, 1101, DIR_RESP, PA, 5001, 1101, 100, false },
+	{ "reordered-old-ack", SEQ | ACK, 5101, 1101, RA, 5101, 1101, DIR_RESP, A, 5101, 1001, 0,
+	  false },
+	{ "pure-ack-at-seq", SEQ | ACK, 5101, 1101, R, 5101, 0, DIR_RESP, A, 5101, 1101, 0, false },
+	/* a socket's RA acks what it had: a reordered earlier segment acks no more */
+	{ "ra-ack-bound", SEQ | ACK, 5101, 1001, RA, 5101, 1101, DIR_RESP, A, 5101, 1101, 0, false },
+	/* a retransmission of what was seen before a reset with a lower seq */
+	{ "retransmit-below-snd-nxt", SEQ | ACK, 6101, 1101, R, 5101, 0, DIR_RESP, PA, 5101, 1101,
+	  1000, false },
+	{ "new-beyond-snd-nxt", SEQ | ACK, 6101, 1101, R, 5101, 0, DIR_RESP, PA, 6101, 1101, 100,
+	  true },
+	/* the forger's seq ahead of the sender: only data beyond it counts */
+	{ "forged-ahead-short", SEQ | ACK, 5101, 1101, R, 6101, 0, DIR_RESP, PA, 5101, 1101, 1000,
+	  false },
+	{ "forged-ahead-long", SEQ | ACK, 5101, 1101, R, 6101, 0, DIR_RESP, PA, 5101, 1101, 1448,
+	  true },
+	/* sequence space wraps 2^32 */
+	{ "wrap-alive", SEQ | ACK, 0xffffff00u, 1101, RA, 0xffffff00u, 1101, DIR_RESP, PA,
+	  0xffffff00u, 1101, 0x200, true },
+	{ "wrap-reordered", SEQ | ACK, 0x100, 1101, RA, 0x100, 1101, DIR_RESP, PA, 0xfffffff0u,
+	  1101, 0x110, false },
+	{ "wrap-ack-moves", SEQ | ACK, 5101, 0xfffffff0u, R, 5101, 0, DIR_RESP, A, 5101, 0x10, 0,
+	  true },
+	/* excluded whatever their numbers say */
+	{ "rst-excluded", SEQ | ACK, 5101, 1101, R, 5101, 0, DIR_RESP, RA, 9101, 2101, 0, false },
+	{ "syn-excluded", SEQ | ACK, 5101, 1101, R, 5101, 0, DIR_RESP, S_, 9101, 0, 0, false },
+	{ "other-direction", SEQ | ACK, 5101, 1101, R, 5101, 0, DIR_ORIG, PA, 9101, 9101, 100,
+	  false },
+	/* RA seq 0 answered a segment without ACK: the seq is nobody's position */
+	{ "ra-seq0-no-history", 0, 0, 0, RA, 0, 1001, DIR_RESP, PA, 0x80000000u, 1001, 10,
+	  false },
+	{ "ra-seq0-snd-nxt", SEQ, 5101, 0, RA, 0, 1001, DIR_RESP, PA, 5101, 1001, 10, true },
+	{ "ra-seq0-ack-moves", 0, 0, 0, RA, 0, 1001, DIR_RESP, A, 77, 1101, 0, true },
+	/* nothing known of the sender's acks, and the reset has none */
+	{ "ack-unknown", SEQ, 5101, 0, R, 5101, 0, DIR_RESP, A, 5101, 0x7fffffffu, 0, false },
+};
+#undef SEQ
+#undef ACK
+
+static void test_sender_alive(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(alive_rows) / sizeof(alive_rows[0]); i++) {
+		struct flow f;
+		struct tcp_packet rst = { .family = 4 }, pkt = { .family = 4 };
+		struct rst_alive_probe probe;
+
+		memset(&f, 0, sizeof(f));
+		f.dir[DIR_RESP].flags = alive_rows[i].known | DF_SEEN;
+		f.dir[DIR_RESP].snd_nxt = alive_rows[i].snd_nxt;
+		f.dir[DIR_RESP].ack = alive_rows[i].ack;
+		rst.flags = alive_rows[i].rst_flags;
+		rst.seq = alive_rows[i].rst_seq;
+		rst.ack = alive_rows[i].rst_ack;
+		pkt.flags = alive_rows[i].flags;
+		pkt.seq = alive_rows[i].seq;
+		pkt.ack = alive_rows[i].ack_after;
+		pkt.payload_len = alive_rows[i].len;
+		rst_alive_probe_init(&probe, &rst, &f, DIR_RESP);
+		assert_int_equal(probe.dir, DIR_RESP);
+		if (rst_sender_alive(&probe, &pkt, alive_rows[i].dir) != alive_rows[i].alive) {
+			print_error("%s: alive %d, want %d\n", alive_rows[i].name,
+				    !alive_rows[i].alive, alive_rows[i].alive);
+			fail();
+		}
+	}
+}
+
+/* rst_mark_injected_alive: the class, origin, confidence and evidence after. */
+static const struct {
+	enum rst_class cls;
+	enum rst_origin origin;
+	unsigned n_before;            /* evidence facts before ("e0", "e1"... after the first) */
+	const char *first;
+	enum rst_origin origin_after;
+} marks[] = {
+	{ RST_FIREWALL, ORIGIN_MIDDLEBOX, 2, "ttl-mismatch:63/40", ORIGIN_MIDDLEBOX },
+	{ RST_INJECTED, ORIGIN_MIDDLEBOX, 2, "ttl-mismatch:63/52", ORIGIN_MIDDLEBOX },
+	/* a blind forger's seq placed it off the path: still unknown */
+	{ RST_INJECTED, ORIGIN_UNKNOWN, 1, "seq-outside-window", ORIGIN_UNKNOWN },
+	{ RST_ABORT, ORIGIN_ENDPOINT, 1, "ttl-mismatch:64/50", ORIGIN_MIDDLEBOX },
+	{ RST_UNKNOWN, ORIGIN_UNKNOWN, 1, "ipid-jump", ORIGIN_MIDDLEBOX },
+	/* evidence full: the deciding fact takes the last slot */
+	{ RST_FIREWALL, ORIGIN_MIDDLEBOX, RST_EVIDENCE_MAX, "ttl-mismatch:63/40", ORIGIN_MIDDLEBOX },
+};
+
+static void test_mark_injected_alive(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		struct rst_verdict v = { .cls = marks[i].cls, .origin = marks[i].origin,
+					 .confidence = 0.6f };
+		unsigned k, n_after;
+
+		rst_evidence_add(&v, marks[i].first);
+		for (k = 1; k < marks[i].n_before; k++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "e%u", k);
+			rst_evidence_add(&v, name);
+		}
+		rst_mark_injected_alive(&v);
+		rst_mark_injected_alive(&v);    /* once is enough: no second fact */
+		n_after = marks[i].n_before < RST_EVIDENCE_MAX ? marks[i].n_before + 1
+							       : RST_EVIDENCE_MAX;
+		assert_int_equal(v.cls, RST_INJECTED);
+		assert_int_equal(v.origin, marks[i].origin_after);
+		assert_true(v.confidence > 0.85f && v.confidence < 0.95f);
+		assert_int_equal(v.n_evidence, n_after);
+		assert_string_equal(v.evidence[0], marks[i].first);
+		assert_string_equal(v.evidence[n_after - 1], "sender-alive-after-reset");
+		assert_true(rst_suspect(&v));
+	}
+}
+
+int main(void)
+{
+	enum { N = sizeof(scenarios) / sizeof(scenarios[0]) };
+	struct CMUnitTest tests[N + 4];
+	size_t i;
+
+	for (i = 0; i < N; i++) {
 		tests[i] = (struct CMUnitTest)cmocka_unit_test(test_scenario);
 		tests[i].name = scenarios[i].name;
 		tests[i].initial_state = (void *)&scenarios[i];
 	}
-	tests[i] = (struct CMUnitTest)cmocka_unit_test(test_names_round_trip);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_names_round_trip);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_suspect);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_sender_alive);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_mark_injected_alive);
 	return cmocka_run_group_tests_name("classify", tests, NULL, NULL);
 }
