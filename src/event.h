@@ -36,6 +36,11 @@ struct rst_event {
 	const char *action_reason;    /* why dropped, NULL if accepted */
 	int has_ct_mark;
 	uint32_t ct_mark;             /* mark after tagging */
+	/* An amendment (live, observe mode: what the flow did after the reset
+	 * changed the verdict): the timestamp of the event it corrects, 0 for
+	 * a first event, and the class that event gave. */
+	uint64_t amends_ts_us;
+	enum rst_class amends_class;
 };
 
 /* Format ev as one JSON line (with trailing '\n', NUL-terminated) into buf.

@@ -167,6 +167,11 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 	}
 	if (ev->has_ct_mark)
 		put(&o, ",\"ct_mark\":\"0x%08x\"", ev->ct_mark);
+	if (ev->amends_ts_us) {
+		put(&o, ",\"amends\":{\"timestamp\":");
+		put_time(&o, ev->amends_ts_us);
+		put(&o, ",\"class\":\"%s\"}", rst_class_name(ev->amends_class));
+	}
 	put(&o, "}\n");
 	return o.full ? -1 : (int)o.len;
 }

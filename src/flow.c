@@ -512,6 +512,14 @@ void flow_update(struct flow *f, int dir, const struct tcp_packet *p, uint64_t t
 		d->isn = p->seq;
 		d->flags |= DF_SYN;
 		d->wscale = p->opt.has_wscale ? p->opt.wscale : 0xff;
+		/* The first SYN/ACK answering the SYN that opened the flow: the
+		 * round trip from here to the responder and back. */
+		if (dir == DIR_RESP && (p->flags & TCPF_ACK) && !f->handshake_rtt_us &&
+		    (f->dir[DIR_ORIG].flags & DF_SYN) && ts_us >= f->first_ts) {
+			uint64_t rtt = ts_us - f->first_ts;
+
+			f->handshake_rtt_us = rtt == 0 ? 1 : rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
+		}
 	}
 	if (is_keepalive(d, p)) {
 		d->keepalives = sat_inc16(d->keepalives);

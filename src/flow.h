@@ -65,6 +65,7 @@ struct flow {
 	uint8_t in_use;
 	uint8_t rst_class;         /* class code + 1 of the last reset classified, 0: none */
 	uint8_t incarnation;       /* bumps when a SYN reopens a closed or reset 4-tuple */
+	uint32_t handshake_rtt_us; /* SYN to SYN/ACK as seen here (0: not seen) */
 };
 
 struct flow_stats {
