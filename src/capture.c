@@ -52,10 +52,20 @@ const char *capture_linktype_name(int linktype)
 
 struct feed {
 	struct pipeline *pl;
+	struct lookahead *la;
 	capture_event_cb cb;
 	void *arg;
 	struct capture_stats *st;
 };
+
+/* A decided event to the caller. */
+static int emit(const struct rst_event *ev, void *arg)
+{
+	const struct feed *f = arg;
+
+	f->st->resets++;
+	return f->cb(ev, f->arg);
+}
 
 static void count_unknown_linktype(struct capture_stats *st, int linktype)
 {
@@ -80,7 +90,6 @@ static int feed_frame(const struct feed *f, int linktype, const uint8_t *data, s
 		      uint64_t ts_us)
 {
 	struct tcp_packet pkt;
-	struct rst_event ev;
 	enum decode_result dr;
 
 	f->st->frames++;
@@ -90,12 +99,7 @@ static int feed_frame(const struct feed *f, int linktype, const uint8_t *data, s
 		count_unknown_linktype(f->st, linktype);
 	if (dr != DECODE_OK)
 		return 0;
-	if (pipeline_packet(f->pl, &pkt, ts_us, NULL, &ev)) {
-		f->st->resets++;
-		if (f->cb(&ev, f->arg))
-			return -1;
-	}
-	return 0;
+	return pipeline_packet_lookahead(f->pl, f->la, &pkt, ts_us, emit, (void *)f) ? -1 : 0;
 }
 
 /* ---- classic pcap: libpcap ---------------------------------------------- */
@@ -295,15 +299,14 @@ static enum capture_result read_pcapng(FILE *fp, const uint8_t *head, size_t n,
 	return res;
 }
 
-enum capture_result capture_explain(const char *path, struct pipeline *pl, capture_event_cb cb,
-				    void *arg, struct capture_stats *st, char *err, size_t errlen)
+/* Opens path and reads it with the reader its first bytes call for. */
+static enum capture_result read_capture(const char *path, const struct feed *f, char *err,
+					size_t errlen)
 {
-	struct feed f = { .pl = pl, .cb = cb, .arg = arg, .st = st };
 	uint8_t head[MAGIC_LEN];
 	FILE *fp, *pfp;
 	size_t n;
 
-	memset(st, 0, sizeof(*st));
 	fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	if (!fp) {
 		snprintf(err, errlen, "%s", strerror(errno));
@@ -311,7 +314,7 @@ enum capture_result capture_explain(const char *path, struct pipeline *pl, captu
 	}
 	n = fread(head, 1, sizeof(head), fp);
 	if (n == sizeof(head) && memcmp(head, pcapng_magic, sizeof(head)) == 0)
-		return read_pcapng(fp, head, n, &f, err, errlen);
+		return read_pcapng(fp, head, n, f, err, errlen);
 	/* Classic pcap, or not a capture at all: libpcap says which. */
 	pfp = rewound(fp, head, n);
 	if (!pfp) {
@@ -320,5 +323,23 @@ enum capture_result capture_explain(const char *path, struct pipeline *pl, captu
 			fclose(fp);
 		return CAPTURE_UNREADABLE;
 	}
-	return read_pcap(pfp, &f, err, errlen);
+	return read_pcap(pfp, f, err, errlen);
+}
+
+enum capture_result capture_explain(const char *path, struct pipeline *pl, capture_event_cb cb,
+				    void *arg, struct capture_stats *st, char *err, size_t errlen)
+{
+	struct lookahead la;
+	struct feed f = { .pl = pl, .la = &la, .cb = cb, .arg = arg, .st = st };
+	enum capture_result res;
+
+	memset(st, 0, sizeof(*st));
+	lookahead_init(&la, LOOKAHEAD_MAX, LOOKAHEAD_WINDOW_US);
+	res = read_capture(path, &f, err, errlen);
+	/* The file's end (or the damage that ends it) closes every window. */
+	if ((res == CAPTURE_OK || res == CAPTURE_TRUNCATED) && lookahead_flush(&la, emit, &f))
+		res = CAPTURE_CALLBACK;
+	st->lookahead = la.st;
+	lookahead_free(&la);
+	return res;
 }

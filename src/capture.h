@@ -24,6 +24,7 @@ struct capture_stats {
 	uint64_t frames;
 	uint64_t by_result[DECODE_RESULT_COUNT];  /* DECODE_OK = TCP segments processed */
 	uint64_t resets;
+	struct lookahead_stats lookahead;  /* suspect resets decided by what followed them */
 	bool truncated;         /* the file ended (or failed) in the middle of a record */
 	/* The frames of by_result[DECODE_LINKTYPE], by link type: the first
 	 * CAPTURE_LINKTYPES_MAX types met; frames of any further one are only
@@ -41,8 +42,10 @@ enum capture_result {
 	CAPTURE_CALLBACK = -2,  /* the callback returned non-zero (e.g. stdout closed) */
 };
 
-/* Every reset found calls cb. Errors are described in err. path "-" is
- * standard input. */
+/* Every reset found calls cb, in capture order; a suspect one only once the
+ * packets after it have been seen (pipeline_packet_lookahead), so cb may come
+ * up to LOOKAHEAD_WINDOW_US of capture time late. Errors are described in err.
+ * path "-" is standard input. */
 enum capture_result capture_explain(const char *path, struct pipeline *pl, capture_event_cb cb,
 				    void *arg, struct capture_stats *st, char *err,
 				    size_t errlen);

@@ -66,6 +66,12 @@ static const char usage_explain[] =
 "Classes: refused, syn-conflict, accept-overflow, half-open, firewall,\n"
 "time-wait, abort, idle-timeout, unread-data, injected, unknown.\n"
 "\n"
+"A reset that may be forged (its TTL, hop limit or IP ID unlike its claimed\n"
+"sender's; origin 'middlebox') is decided only after the 2 s of the capture\n"
+"that follow it (or its end): if the claimed sender then sends what a host that\n"
+"reset would not (data past the reset, an ACK that moves), the reset is\n"
+"'injected', evidence sender-alive-after-reset. Events stay in capture order.\n"
+"\n"
 "Options:\n"
 "  -j, --json               JSON lines instead of text\n"
 "  -q, --quiet              no summary\n"
@@ -143,6 +149,16 @@ static void print_summary(FILE *f, const struct explain_out *o, const struct cap
 		if (o->by_class[c])
 			fprintf(f, "  %-16s %llu\n", rst_class_name((enum rst_class)c),
 				(unsigned long long)o->by_class[c]);
+	if (t->lookahead.held)
+		fprintf(f, "look-ahead: %llu suspect reset%s, %llu injected (claimed sender alive "
+			"within %llu s after)\n",
+			(unsigned long long)t->lookahead.held, t->lookahead.held == 1 ? "" : "s",
+			(unsigned long long)t->lookahead.alive, LOOKAHEAD_WINDOW_US / 1000000);
+	if (t->lookahead.cut)
+		fprintf(f, "look-ahead: %llu suspect reset%s decided before %s window ended "
+			"(%u events were waiting)\n", (unsigned long long)t->lookahead.cut,
+			t->lookahead.cut == 1 ? "" : "s", t->lookahead.cut == 1 ? "its" : "their",
+			LOOKAHEAD_MAX);
 }
 
 /* Frames skipped for their link type make the answer partial: say so. */
@@ -251,6 +267,9 @@ static int cmd_explain(int argc, char **argv)
 		total.frames += st.frames;
 		for (c = 0; c < DECODE_RESULT_COUNT; c++)
 			total.by_result[c] += st.by_result[c];
+		total.lookahead.held += st.lookahead.held;
+		total.lookahead.alive += st.lookahead.alive;
+		total.lookahead.cut += st.lookahead.cut;
 		if (r != CAPTURE_UNREADABLE && warn_linktypes(argv[i], &st) && status == EXIT_OKAY)
 			status = EXIT_PARTIAL;
 		switch (r) {

@@ -1,5 +1,6 @@
 #include "pipeline.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int pipeline_init(struct pipeline *pl, uint32_t max_flows)
@@ -43,15 +44,15 @@ static void add_evidence(struct rst_verdict *v, const char *fact)
 		rst_evidence_add(v, fact);
 }
 
-bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t ts_us,
-		     const struct rst_context *ctx, struct rst_event *ev)
+/* Find pkt's flow and, for a reset, fill ev against the flow as it was:
+ * everything but folding pkt into the flow. */
+static struct flow *judge(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t ts_us,
+			  const struct rst_context *ctx, struct rst_event *ev, int *dir)
 {
-	int dir = DIR_ORIG;
-	struct flow *f = flow_lookup(pl->flows, pkt, ts_us, true, &dir);
-	bool is_rst = pkt->flags & TCPF_RST;
+	struct flow *f = flow_lookup(pl->flows, pkt, ts_us, true, dir);
 
 	pl->st.packets++;
-	if (is_rst) {
+	if (pkt->flags & TCPF_RST) {
 		/* Field by field: the verdict (most of the event) is rst_classify's
 		 * to fill, the flow summary summarize's. */
 		ev->ts_us = ts_us;
@@ -62,7 +63,7 @@ bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t
 		ev->has_ct_mark = 0;
 		ev->amends_ts_us = 0;
 		ev->ct_mark = 0;
-		rst_classify(pkt, f, dir, ts_us, ctx, &pl->settings, &ev->verdict);
+		rst_classify(pkt, f, *dir, ts_us, ctx, &pl->settings, &ev->verdict);
 		if (!f->dir[DIR_ORIG].pkts && !f->dir[DIR_RESP].pkts) {
 			/* This reset opened its flow: whatever the verdict rests on
 			 * (conntrack's state at most), it is not the flow's history,
@@ -81,6 +82,202 @@ bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t
 		pl->st.by_origin[ev->verdict.origin]++;
 		f->rst_class = (uint8_t)(ev->verdict.cls + 1);
 	}
+	return f;
+}
+
+bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t ts_us,
+		     const struct rst_context *ctx, struct rst_event *ev)
+{
+	int dir = DIR_ORIG;
+	struct flow *f = judge(pl, pkt, ts_us, ctx, ev, &dir);
+
 	flow_update(f, dir, pkt, ts_us);
-	return is_rst;
+	return pkt->flags & TCPF_RST;
+}
+
+/* ---- offline look-ahead -------------------------------------------------- */
+
+struct pending_event {
+	struct rst_event ev;        /* ev.pkt points at pkt: the ring never moves */
+	struct tcp_packet pkt;      /* without its payload (no writer reads it) */
+	struct rst_alive_probe probe;
+	uint64_t flow_id;
+	uint64_t deadline_us;
+	uint32_t next;              /* the bucket's chain of waiting events, slot + 1 */
+	bool waiting;
+};
+
+void lookahead_init(struct lookahead *la, uint32_t max, uint64_t window_us)
+{
+	memset(la, 0, sizeof(*la));
+	la->max = max ? max : 1;
+	la->window_us = window_us;
+}
+
+void lookahead_free(struct lookahead *la)
+{
+	free(la->q);
+	free(la->bucket);
+	la->q = NULL;
+	la->bucket = NULL;
+	la->n = la->waiting = 0;
+}
+
+/* Most captures hold no suspect reset: the ring costs nothing until one. */
+static int ring_alloc(struct lookahead *la)
+{
+	uint32_t nb = 1;
+
+	if (la->q)
+		return 0;
+	while (nb < la->max)
+		nb <<= 1;
+	la->q = calloc(la->max, sizeof(*la->q));
+	la->bucket = calloc(nb, sizeof(*la->bucket));
+	if (!la->q || !la->bucket) {
+		lookahead_free(la);
+		return -1;
+	}
+	la->nbuckets = nb;
+	return 0;
+}
+
+/* Flow ids are already the output of a 64-bit mix: their low bits spread. */
+static uint32_t *chain_of(const struct lookahead *la, uint64_t flow_id)
+{
+	return &la->bucket[(uint32_t)flow_id & (la->nbuckets - 1)];
+}
+
+/* pe stops looking ahead: its verdict is final. */
+static void settle(struct lookahead *la, struct pending_event *pe)
+{
+	uint32_t *link = chain_of(la, pe->flow_id);
+	uint32_t ref = (uint32_t)(pe - la->q) + 1;
+
+	if (!pe->waiting)
+		return;
+	while (*link != ref)
+		link = &la->q[*link - 1].next;
+	*link = pe->next;
+	pe->waiting = false;
+	la->waiting--;
+}
+
+/* pkt, of flow flow_id travelling in dir, against the resets of that flow
+ * still within their window. */
+static void watch(struct pipeline *pl, struct lookahead *la, uint64_t flow_id,
+		  const struct tcp_packet *pkt, int dir, uint64_t ts_us)
+{
+	uint32_t r, next;
+
+	for (r = *chain_of(la, flow_id); r; r = next) {
+		struct pending_event *pe = &la->q[r - 1];
+		struct rst_verdict *v = &pe->ev.verdict;
+
+		next = pe->next;
+		if (pe->flow_id != flow_id || ts_us > pe->deadline_us ||
+		    !rst_sender_alive(&pe->probe, pkt, dir))
+			continue;
+		/* Counted once, under its final class. */
+		pl->st.by_class[v->cls]--;
+		pl->st.by_origin[v->origin]--;
+		rst_mark_injected_alive(v);
+		pl->st.by_class[v->cls]++;
+		pl->st.by_origin[v->origin]++;
+		la->st.alive++;
+		settle(la, pe);
+	}
+}
+
+/* The oldest event out, decided as it is. */
+static int pop(struct lookahead *la, pipeline_emit_cb emit, void *arg)
+{
+	struct pending_event *pe = &la->q[la->head];
+
+	settle(la, pe);
+	la->head = (la->head + 1) % la->max;
+	la->n--;
+	return emit(&pe->ev, arg);    /* the slot is reused only by a later push */
+}
+
+/* Emit, in order, the oldest events whose verdict is final at ts_us. */
+static int release(struct lookahead *la, uint64_t ts_us, pipeline_emit_cb emit, void *arg)
+{
+	while (la->n) {
+		struct pending_event *pe = &la->q[la->head];
+		int rc;
+
+		if (pe->waiting && ts_us <= pe->deadline_us)
+			break;
+		if ((rc = pop(la, emit, arg)))
+			return rc;
+	}
+	return 0;
+}
+
+/* ev (of pkt, in direction dir of f, before pkt is folded in) joins the
+ * queue: to wait for what f does next if suspect, else behind those waiting. */
+static int push(struct lookahead *la, const struct rst_event *ev, const struct tcp_packet *pkt,
+		const struct flow *f, int dir, bool suspect, uint64_t ts_us,
+		pipeline_emit_cb emit, void *arg)
+{
+	struct pending_event *pe;
+	uint32_t *link;
+	int rc;
+
+	if (ring_alloc(la)) {
+		/* Nothing waits (no ring, so n is 0): decided at once, in order. */
+		la->st.cut += suspect;
+		return emit(ev, arg);
+	}
+	if (la->n == la->max) {
+		la->st.cut += la->q[la->head].waiting;
+		if ((rc = pop(la, emit, arg)))
+			return rc;
+	}
+	pe = &la->q[(la->head + la->n) % la->max];
+	la->n++;
+	pe->ev = *ev;
+	pe->pkt = *pkt;
+	pe->pkt.payload = NULL;
+	pe->pkt.payload_caplen = 0;
+	pe->ev.pkt = &pe->pkt;
+	pe->waiting = suspect;
+	if (!suspect)
+		return 0;
+	rst_alive_probe_init(&pe->probe, pkt, f, dir);
+	pe->flow_id = f->id;
+	pe->deadline_us = ts_us + la->window_us;
+	link = chain_of(la, pe->flow_id);
+	pe->next = *link;
+	*link = (uint32_t)(pe - la->q) + 1;
+	la->waiting++;
+	la->st.held++;
+	return 0;
+}
+
+int pipeline_packet_lookahead(struct pipeline *pl, struct lookahead *la,
+			      const struct tcp_packet *pkt, uint64_t ts_us,
+			      pipeline_emit_cb emit, void *arg)
+{
+	struct rst_event ev;
+	int dir = DIR_ORIG, rc = 0;
+	struct flow *f = judge(pl, pkt, ts_us, NULL, &ev, &dir);
+
+	if (la->waiting)
+		watch(pl, la, f->id, pkt, dir, ts_us);
+	if (pkt->flags & TCPF_RST) {
+		bool suspect = rst_suspect(&ev.verdict);
+
+		/* The common case, no reset waiting: out at once, no copy. */
+		rc = !la->n && !suspect ? emit(&ev, arg)
+					: push(la, &ev, pkt, f, dir, suspect, ts_us, emit, arg);
+	}
+	flow_update(f, dir, pkt, ts_us);
+	return rc ? rc : release(la, ts_us, emit, arg);
+}
+
+int lookahead_flush(struct lookahead *la, pipeline_emit_cb emit, void *arg)
+{
+	return release(la, UINT64_MAX, emit, arg);
 }

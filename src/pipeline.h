@@ -33,4 +33,51 @@ void pipeline_free(struct pipeline *pl);
 bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t ts_us,
 		     const struct rst_context *ctx, struct rst_event *ev);
 
+/* Offline look-ahead (design §8): a capture holds what came after each reset,
+ * so a suspect reset (rst_suspect) is decided only after its flow's next
+ * packets, up to LOOKAHEAD_WINDOW_US of capture time or the end of the file.
+ * If its claimed sender is alive after it (rst_sender_alive) the reset is
+ * injected (rst_mark_injected_alive). Events still come out in capture order:
+ * those behind a waiting one wait too. At most max events wait; past that the
+ * oldest is decided at once (counted in cut). */
+#define LOOKAHEAD_WINDOW_US 2000000ULL
+#define LOOKAHEAD_MAX 4096
+
+struct lookahead_stats {
+	uint64_t held;             /* suspect resets looked ahead for */
+	uint64_t alive;            /* of them, whose claimed sender spoke after it: injected */
+	uint64_t cut;              /* decided before their window ended: max events waited */
+};
+
+struct pending_event;
+
+struct lookahead {
+	struct pending_event *q;   /* ring of max events, in capture order; allocated at the
+				    * first suspect reset */
+	uint32_t *bucket;          /* flow id -> chain of its waiting events (slot + 1) */
+	uint32_t nbuckets;         /* power of two */
+	uint32_t max, head, n;
+	uint32_t waiting;          /* events in q still looking ahead */
+	uint64_t window_us;
+	struct lookahead_stats st;
+};
+
+/* Called with each event once decided; non-zero stops the capture. */
+typedef int (*pipeline_emit_cb)(const struct rst_event *ev, void *arg);
+
+/* max >= 1 events may wait (LOOKAHEAD_MAX), each for window_us. */
+void lookahead_init(struct lookahead *la, uint32_t max, uint64_t window_us);
+/* Drops what still waits (after lookahead_flush, nothing does). */
+void lookahead_free(struct lookahead *la);
+
+/* pipeline_packet for a capture: ctx is the capture's, events go to emit
+ * once decided. Returns 0, or emit's non-zero value. Memory for the waiting
+ * events that cannot be had makes them decided at once (counted in cut). */
+int pipeline_packet_lookahead(struct pipeline *pl, struct lookahead *la,
+			      const struct tcp_packet *pkt, uint64_t ts_us,
+			      pipeline_emit_cb emit, void *arg);
+
+/* The end of the capture: every waiting event decided as it is, all emitted. */
+int lookahead_flush(struct lookahead *la, pipeline_emit_cb emit, void *arg);
+
 #endif

@@ -597,7 +597,8 @@ def sc_injected(fam):
         first.update(r)
         cap.expect(r["frame"], "injected", "server", "middlebox",
                    "forged R: TTL 52 vs server 63, IP ID 0x7b3e off the server's counter, no "
-                   "DF, seq=snd.nxt+1000 (in window, not exact); the server keeps sending. "
+                   "DF, seq=snd.nxt+1000 (in window, not exact); the server keeps sending "
+                   "(sender-alive-after-reset). "
                    "Origin middlebox: a seq inside the window means the forger saw the "
                    "connection, so it sits on the path")
         b.push(tm + CLIENT_TURN, "call", challenge)
@@ -613,7 +614,8 @@ def sc_injected(fam):
         cap.expect(r["frame"], "injected", "server", "middlebox",
                    "second forged R 200 us later, seq jumped +20000 from the first "
                    "(RST_SEQ_CHANGE), data from the real server before and after it; the "
-                   "client's challenge ACK is rate-limited (one per 500 ms)")
+                   "client's challenge ACK is rate-limited (one per 500 ms); the server's data "
+                   "after it ends beyond its seq (sender-alive-after-reset)")
 
     bulk.push(t + 4 * 12 + 5, "call", forged1)
     bulk.push(t + 4 * 12 + 205, "call", forged2)
@@ -730,6 +732,124 @@ def sc_nearmiss(fam):
     cap.expect(r["frame"], "abort", "server", "endpoint",
                "near-miss for time-wait: server RA after only the client's FIN (server never "
                "sent FIN), all data read")
+    out.append(cap)
+    return out
+
+
+def sc_lookahead(fam):
+    """Resets that may be forged, decided by what their claimed sender does after them
+    (design §8, issue 10: rstwatch explain looks 2 s ahead in the capture)."""
+    out = []
+    mss = MSS[fam] - TSOPT
+
+    def download(cap, port, tag, t0=0):
+        c = Conn(cap, fam, port, 443, cap.name + tag)
+        t = c.handshake(t0)
+        c.data(t + 60, "c", b"\x16\x03\x01\x02\x00" + blob(cap.name + tag + "/ch", 512))
+        t += 60 + RTT
+        c.ack(t, "s")
+        t += APP
+        _, t = c.send_stream(t, "s", blob(cap.name + tag + "/1", 4 * mss))
+        t += CLIENT_TURN
+        c.ack(t, "c")
+        return c, t
+
+    def forge(c, t, seq, ttl=40, flags="RA"):
+        """A box on the path resets in the server's name: TTL unlike the server's 63,
+        IP ID 0, no DF, window 0, no options."""
+        return c.seg(t, "s", flags, seq=seq, ack=c.s.rcv_nxt if "A" in flags else 0,
+                     opts=None, win=0, ipid=0, ttl=ttl, df=False, label=0, deliver=False)
+
+    def close(c, t):
+        c.fin(t, "c")
+        c.fin(t + RTT, "s")
+        c.ack(t + RTT + CLIENT_TURN, "c")
+
+    # the classic race: exact seq, foreign TTL, and the genuine server goes on sending.
+    # Seen as it arrives at the gateway, which (rstwatch in enforce mode) held and dropped
+    # it: the client never saw it, ACKs every byte and the connection closes normally.
+    cap = Capture(fam_name("lookahead-forged-alive", fam))
+    c, t = download(cap, 42000, "")
+    r = forge(c, t + 100, c.s.snd_nxt)
+    cap.expect(r["frame"], "injected", "server", "middlebox",
+               "RA claiming the server, TTL 40 vs 63, seq=server snd.nxt exactly (a firewall "
+               "by itself); the server sends 4 more segments 30 us later: its sender is alive "
+               "after its 'reset' (sender-alive-after-reset)")
+    _, t = c.send_stream(t + 130, "s", blob(cap.name + "/2", 4 * mss))
+    t += CLIENT_TURN
+    c.ack(t, "c")
+    close(c, t + 5 * MS)
+    out.append(cap)
+
+    # the same forgery, and nothing from the server afterwards: an IPS that blocks the rest
+    cap = Capture(fam_name("lookahead-forged-silent", fam))
+    c, t = download(cap, 42100, "")
+    r = forge(c, t + 100, c.s.snd_nxt)
+    cap.expect(r["frame"], "firewall", "server", "middlebox",
+               "the forgery of lookahead-forged-alive, but the server is silent afterwards "
+               "(end of capture 5 s later): stays firewall, origin middlebox")
+    cap.add(t + 5 * SEC, bytes(ip_hdr(fam, ADDR[fam][0], ADDR[fam][1], TTL_C, 0x4242)
+                               / TCP(sport=42101, dport=443, seq=rnd(cap.name + "/syn"),
+                                     flags="S", window=SYNWIN[fam][0])), "c")
+    out.append(cap)
+
+    # segments sent before a reset and seen after it are not the sender talking on
+    cap = Capture(fam_name("lookahead-reordered", fam))
+    c = Conn(cap, fam, 42200, 80, cap.name + "/endpoint")
+    t = c.handshake(0)
+    t = c.request_response(t + 60, http_req("/"), http_resp(1500, "la-ro1"))
+    t += 2 * MS
+    d = c.data(t, "c", b"POST /upload HTTP/1.1\r\nHost: www.example.test\r\n"
+               b"Content-Length: 180\r\n\r\n" + blob("la-ro", 90).hex().encode())
+    t += RTT
+    # the server ACKs the request and closes with it unread at once: the RA leaves 15 us
+    # after the ACK and overtakes it (two transmit queues)
+    ack_seq, ack_ack, ack_id = c.s.snd_nxt, d["end"], c.s.next_ipid()
+    r = c.seg(t + 15, "s", "RA", ack=d["end"])
+    cap.expect(r["frame"], "unread-data", "server", "endpoint",
+               "genuine RA seq=snd.nxt ack covering the unread request; the server's own pure "
+               "ACK, sent 15 us before it, is seen 25 us after it: not the server alive")
+    c.seg(t + 40, "s", "A", seq=ack_seq, ack=ack_ack, ipid=ack_id)
+    # an IPS forwards the server's segment, then resets with the seq just past it; its
+    # reset overtakes the segment. In the window but not at the client's rcv.nxt (the
+    # segment is still on its way): the client answers with a challenge ACK (RFC 5961)
+    # and takes the segment. The server is silent afterwards (the IPS drops the rest).
+    c2, t = download(cap, 42201, "/ips", t + 10 * MS)
+    dseg = dict(seq=c2.s.snd_nxt, payload=blob(cap.name + "/last", mss))
+    r = forge(c2, t + 100, (dseg["seq"] + mss) & M32, ttl=40, flags="R")
+    cap.expect(r["frame"], "injected", "server", "middlebox",
+               "IPS reset, TTL 40, seq = end of the server segment it forwarded just before, "
+               "which is seen 20 us after the reset (end = the reset's seq: not alive); "
+               "server silent afterwards: injected (seq-not-next) without "
+               "sender-alive-after-reset")
+    c2.data(t + 120, "s", dseg["payload"], seq=dseg["seq"])
+    c2.ack(t + 100 + CLIENT_TURN, "c", ack=dseg["seq"])    # the challenge ACK
+    c2.ack(t + 120 + CLIENT_TURN, "c")
+    out.append(cap)
+
+    # the window is 2 s of capture time: a sender heard from 1 s after the reset proves it
+    # forged, one heard only 3 s after does not. Both resets in the window (not exact): the
+    # client answers each with a challenge ACK and carries on. The later-decided reset comes
+    # first in the capture, and stays first in the output.
+    cap = Capture(fam_name("lookahead-window", fam))
+    late, t = download(cap, 42300, "/late")
+    soon, t = download(cap, 42301, "/soon", t + 100)
+    t0 = t + 100
+    r = forge(late, t0, (late.s.snd_nxt + 3000) & M32, ttl=52, flags="R")
+    cap.expect(r["frame"], "injected", "server", "middlebox",
+               "forged R (TTL 52, seq snd.nxt+3000, in window); the server's next data comes "
+               "3 s later, past the 2 s look-ahead: injected (seq-not-next), no "
+               "sender-alive-after-reset")
+    late.ack(t0 + CLIENT_TURN, "c")
+    r = forge(soon, t0 + 200, (soon.s.snd_nxt + 3000) & M32, ttl=52, flags="R")
+    cap.expect(r["frame"], "injected", "server", "middlebox",
+               "the same forgery on a second connection; its server sends again 1 s later "
+               "(3 segments, beyond the reset's seq): sender-alive-after-reset")
+    soon.ack(t0 + 200 + CLIENT_TURN, "c")
+    _, t = soon.send_stream(t0 + 200 + SEC, "s", blob(cap.name + "/soon/2", 3 * mss))
+    soon.ack(t + CLIENT_TURN, "c")
+    _, t = late.send_stream(t0 + 3 * SEC, "s", blob(cap.name + "/late/2", 3 * mss))
+    late.ack(t + CLIENT_TURN, "c")
     out.append(cap)
     return out
 
@@ -1000,7 +1120,8 @@ def main():
 
     caps = []
     for sc in (sc_refused, sc_syn_conflict, sc_accept_overflow, sc_half_open, sc_firewall,
-               sc_time_wait, sc_abort, sc_idle, sc_unread, sc_injected, sc_unknown, sc_nearmiss):
+               sc_time_wait, sc_abort, sc_idle, sc_unread, sc_injected, sc_unknown, sc_nearmiss,
+               sc_lookahead):
         for fam in (4, 6):
             caps.extend(sc(fam))
     for cap in caps:

@@ -544,10 +544,138 @@ static void test_mark_injected_alive(void **state)
 	}
 }
 
+/* The offline look-ahead through the pipeline: events in capture order, a
+ * suspect one decided by its sender's next packets within the window, at
+ * most max waiting (the oldest decided early past that, counted). */
+struct emitted {
+	unsigned n;
+	uint16_t port[8];            /* the client port of each event's flow */
+	enum rst_class cls[8];
+	int stop_at;                 /* return non-zero at this event (1-based), 0 never */
+};
+
+static int collect(const struct rst_event *ev, void *arg)
+{
+	struct emitted *e = arg;
+
+	assert_true(e->n < 8);
+	e->port[e->n] = ev->pkt->sport == 80 ? ev->pkt->dport : ev->pkt->sport;
+	e->cls[e->n] = ev->verdict.cls;
+	e->n++;
+	return e->stop_at && (int)e->n == e->stop_at ? 7 : 0;
+}
+
+/* One IPv4 segment between 198.51.100.10:port and 203.0.113.20:80 ('C' or 'S'). */
+static struct tcp_packet la_seg(char who, uint16_t port, uint8_t flags, uint32_t seq,
+				uint32_t ack, uint16_t len, uint8_t ttl)
+{
+	static const uint8_t c[4] = { 198, 51, 100, 10 }, s[4] = { 203, 0, 113, 20 };
+	struct tcp_packet p;
+
+	memset(&p, 0, sizeof(p));
+	p.family = 4;
+	memcpy(p.src, who == 'C' ? c : s, 4);
+	memcpy(p.dst, who == 'C' ? s : c, 4);
+	p.sport = who == 'C' ? port : 80;
+	p.dport = who == 'C' ? 80 : port;
+	p.flags = flags;
+	p.seq = seq;
+	p.ack = ack;
+	p.payload_len = len;
+	p.window = (flags & TCPF_RST) ? 0 : 502;
+	p.ttl = ttl ? ttl : who == 'C' ? 64 : 63;
+	return p;
+}
+
+static int la_feed(struct pipeline *pl, struct lookahead *la, struct emitted *e,
+		   struct tcp_packet p, uint64_t *ts, uint32_t dt_ms)
+{
+	*ts += (uint64_t)dt_ms * 1000;
+	return pipeline_packet_lookahead(pl, la, &p, *ts, collect, e);
+}
+
+/* The ESTABLISHED exchange of the scenarios on client port port. */
+static void la_establish(struct pipeline *pl, struct lookahead *la, struct emitted *e,
+			 uint16_t port, uint64_t *ts)
+{
+	assert_int_equal(la_feed(pl, la, e, la_seg('C', port, S_, 1000, 0, 0, 0), ts, 1), 0);
+	assert_int_equal(la_feed(pl, la, e, la_seg('S', port, SA, 5000, 1001, 0, 0), ts, 1), 0);
+	assert_int_equal(la_feed(pl, la, e, la_seg('C', port, A, 1001, 5001, 0, 0), ts, 1), 0);
+	assert_int_equal(la_feed(pl, la, e, la_seg('C', port, PA, 1001, 5001, 100, 0), ts, 1), 0);
+	assert_int_equal(la_feed(pl, la, e, la_seg('S', port, PA, 5001, 1101, 100, 0), ts, 1), 0);
+	assert_int_equal(la_feed(pl, la, e, la_seg('C', port, A, 1101, 5101, 0, 0), ts, 1), 0);
+}
+
+static void test_lookahead(void **state)
+{
+	struct pipeline pl;
+	struct lookahead la;
+	struct emitted e = { 0 };
+	uint64_t ts = 1700000000ULL * 1000000;
+
+	(void)state;
+	assert_int_equal(pipeline_init(&pl, 16), 0);
+	lookahead_init(&la, 2, LOOKAHEAD_WINDOW_US);
+	la_establish(&pl, &la, &e, 40001, &ts);
+	la_establish(&pl, &la, &e, 40002, &ts);
+	la_establish(&pl, &la, &e, 40003, &ts);
+	la_establish(&pl, &la, &e, 40004, &ts);
+	/* forged on 40001 (exact seq, TTL 40): waits */
+	assert_int_equal(la_feed(&pl, &la, &e, la_seg('S', 40001, RA, 5101, 1101, 0, 40), &ts, 5), 0);
+	/* a genuine abort on 40002 waits behind it */
+	assert_int_equal(la_feed(&pl, &la, &e, la_seg('C', 40002, RA, 1101, 5101, 0, 0), &ts, 1), 0);
+	assert_int_equal(e.n, 0);
+	/* 40001's server talks on: injected; both events out, in order */
+	assert_int_equal(la_feed(&pl, &la, &e, la_seg('S', 40001, PA, 5101, 1101, 50, 0), &ts, 1), 0);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.port[0], 40001);
+	assert_int_equal(e.cls[0], RST_INJECTED);
+	assert_int_equal(e.port[1], 40002);
+	assert_int_equal(e.cls[1], RST_ABORT);
+	assert_int_equal(pl.st.by_class[RST_INJECTED], 1);
+	assert_int_equal(pl.st.by_class[RST_FIREWALL], 0);
+	/* two forged resets and a genuine one: a third event with two waiting
+	 * decides the oldest early (counted); the newer one times out */
+	assert_int_equal(la_feed(&pl, &la, &e, la_seg('S', 40003, RA, 5101, 1101, 0, 40), &ts, 1), 0);
+	assert_int_equal(la_feed(&pl, &la, &e, la_seg('S', 40004, RA, 5101, 1101, 0, 40), &ts, 1), 0);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(la_feed(&pl, &la, &e, la_seg('C', 40002, RA, 1101, 5101, 0, 0), &ts, 1), 0);
+	assert_int_equal(e.n, 3);
+	assert_int_equal(e.port[2], 40003);
+	assert_int_equal(e.cls[2], RST_FIREWALL);
+	assert_int_equal(la.st.cut, 1);
+	/* 40003's server is alive, too late: its event is out already */
+	assert_int_equal(la_feed(&pl, &la, &e, la_seg('S', 40003, PA, 5101, 1101, 50, 0), &ts, 1), 0);
+	/* 40004's server speaks 2.5 s after its reset: past the window */
+	assert_int_equal(la_feed(&pl, &la, &e, la_seg('S', 40004, PA, 5101, 1101, 50, 0), &ts,
+				 2500), 0);
+	assert_int_equal(e.n, 5);
+	assert_int_equal(e.port[3], 40004);
+	assert_int_equal(e.cls[3], RST_FIREWALL);
+	assert_int_equal(e.port[4], 40002);
+	assert_int_equal(lookahead_flush(&la, collect, &e), 0);
+	assert_int_equal(e.n, 5);
+	assert_int_equal(la.st.held, 3);
+	assert_int_equal(la.st.alive, 1);
+	assert_int_equal(pl.st.by_class[RST_FIREWALL], 2);
+
+	/* a reset still waiting at the end is decided by the flush; an emit
+	 * that asks to stop is obeyed and its value returned */
+	memset(&e, 0, sizeof(e));
+	e.stop_at = 1;
+	assert_int_equal(la_feed(&pl, &la, &e, la_seg('S', 40001, RA, 5151, 1101, 0, 40), &ts, 1), 0);
+	assert_int_equal(la_feed(&pl, &la, &e, la_seg('S', 40003, RA, 5151, 1101, 0, 40), &ts, 1), 0);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(lookahead_flush(&la, collect, &e), 7);
+	assert_int_equal(e.n, 1);
+	lookahead_free(&la);
+	pipeline_free(&pl);
+}
+
 int main(void)
 {
 	enum { N = sizeof(scenarios) / sizeof(scenarios[0]) };
-	struct CMUnitTest tests[N + 4];
+	struct CMUnitTest tests[N + 5];
 	size_t i;
 
 	for (i = 0; i < N; i++) {
@@ -559,5 +687,6 @@ int main(void)
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_suspect);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_sender_alive);
 	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_mark_injected_alive);
+	tests[i++] = (struct CMUnitTest)cmocka_unit_test(test_lookahead);
 	return cmocka_run_group_tests_name("classify", tests, NULL, NULL);
 }
