@@ -5,7 +5,9 @@
 #  - install lists exactly as tests/live/expected/rules.nft;
 #  - rules/rstwatch.nft, loaded with `nft -f`, lists the same (queue rule
 #    aside: rstwatch adds that one itself), and so does `rules print` at
-#    every level, so the file people read is the ruleset that runs;
+#    every level with three queues, so the file people read is the ruleset
+#    that runs; the levels differ as they should (rst: resets only;
+#    handshake: SYN/FIN copied, never queued, and the watch chains);
 #  - a second install replaces the table; a failed install changes nothing;
 #  - check tells intact / missing (nft flush ruleset) / altered;
 #  - remove leaves no table; a foreign table is untouched throughout.
@@ -101,39 +103,58 @@ same "rules/rstwatch.nft lists as the installed table" "$tmp/installed.noq" "$tm
 grep -q 'queue num' "$tmp/installed" || fail "the installed table has no queue rule"
 in_ns "$NS_B" nft delete table inet rstwatch
 
-# The parts of the file that are comments must not drift either: the queue
-# rule it shows is the one rstwatch adds, and its commented-out watch chains,
-# uncommented, give the watch level.
+# The part of the file that is a comment must not drift either: the queue
+# rule it shows is the one rstwatch adds.
 want=$(sed -n 's/^[[:space:]]*# \(counter queue num .*\)$/\1/p' rules/rstwatch.nft)
 got=$(grep 'queue num' "$tmp/installed" | sed 's/^[[:space:]]*//')
 [ -n "$want" ] && [ "$want" = "$got" ] ||
 	fail "rules/rstwatch.nft shows the queue rule as '$want', installed: '$got'"
 echo "ok: the queue rule rules/rstwatch.nft shows is the installed one"
-sed -e '/^\t# chain prerouting_watch {$/,/^\t# }$/s/^\t#/\t/' \
-    -e '/^\t# chain output_watch {$/,/^\t# }$/s/^\t#/\t/' rules/rstwatch.nft >"$tmp/watch.nft"
-grep -q '^	 chain output_watch {' "$tmp/watch.nft" || fail "could not uncomment the watch chains"
-in_ns "$NS_B" nft -f "$tmp/watch.nft" || fail "nft -f (rules/rstwatch.nft, watch chains uncommented)"
-list_table "$NS_B" >"$tmp/file.watch"
-in_ns "$NS_B" nft delete table inet rstwatch
-in_ns "$NS_C" "$TOOL" -l watch install || fail "install -l watch"
-list_table "$NS_C" | without_queue >"$tmp/inst.watch0"
-same "rules/rstwatch.nft with its watch chains uncommented lists as install -l watch" \
-	"$tmp/inst.watch0" "$tmp/file.watch"
 
 # --- rules print, at every level, loads and lists as install -------------
+# Three queues: every per-worker rule three times, behind symhash mod 3.
+# "watch", the old third level, is still taken and means handshake.
 for level in rst handshake watch; do
 	in_ns "$NS_C" "$TOOL" -l "$level" -q 3-5 -g 42 install || fail "install -l $level"
 	list_table "$NS_C" | without_queue >"$tmp/inst.$level"
+	list_table "$NS_C" | grep 'queue num' >"$tmp/queue.$level"
 	"$TOOL" -l "$level" -q 3-5 -g 42 print >"$tmp/print.$level" || fail "print -l $level"
 	in_ns "$NS_B" nft -f "$tmp/print.$level" || fail "nft -f (rules print -l $level)"
 	list_table "$NS_B" >"$tmp/loaded.$level"
 	in_ns "$NS_B" nft delete table inet rstwatch
 	same "rules print -l $level lists as install -l $level" "$tmp/inst.$level" "$tmp/loaded.$level"
 done
-grep -q 'chain prerouting_watch' "$tmp/inst.watch" || fail "level watch has no prerouting_watch chain"
-grep -q 'chain prerouting_watch' "$tmp/inst.handshake" && fail "level handshake has a watch chain"
-grep -q 'fin,syn' "$tmp/inst.rst" && fail "level rst diverts SYN/FIN"
-grep -q 'queue num 3-5 bypass' <(list_table "$NS_C") || fail "queue range 3-5 not installed"
+same "level watch is level handshake" "$tmp/inst.handshake" "$tmp/inst.watch"
+cmp -s "$tmp/print.handshake" "$tmp/print.watch" || fail "rules print -l watch differs from -l handshake"
+head -n 1 "$tmp/print.watch" | grep -q 'level handshake' || fail "print -l watch: $(head -n 1 "$tmp/print.watch")"
+
+# rst: resets only. No copy of SYN/FIN, no watch chain, nothing goes to the
+# batched copy chain; the new-flow reject reset is still copied at once.
+grep -q 'fin,syn' "$tmp/inst.rst" && fail "level rst copies or diverts SYN/FIN"
+grep -q '_watch' "$tmp/inst.rst" && fail "level rst has a watch chain"
+grep -q 'goto copy ' "$tmp/inst.rst" && fail "level rst sends something to chain copy"
+grep -q 'ct status ! confirmed goto copy_now' "$tmp/inst.rst" ||
+	fail "level rst does not copy the new-flow reject reset"
+# handshake: both watch chains, SYN/FIN copied (goto copy) on both hooks and
+# never handed to divert; only resets jump to divert.
+grep -q 'chain prerouting_watch {' "$tmp/inst.handshake" || fail "level handshake has no prerouting_watch chain"
+grep -q 'chain output_watch {' "$tmp/inst.handshake" || fail "level handshake has no output_watch chain"
+[ "$(grep -c 'tcp flags fin,syn goto copy comment' "$tmp/inst.handshake")" = 2 ] ||
+	fail "level handshake does not copy SYN/FIN on both hooks"
+grep 'jump divert' "$tmp/inst.handshake" | grep -qv 'tcp flags & rst == rst jump divert' &&
+	fail "level handshake diverts something other than resets: $(grep 'jump divert' "$tmp/inst.handshake")"
+# Every level: one queue rule per queue, each for one queue, behind symhash;
+# one log group per queue, in copy, copy_now and the markers alike.
+for level in rst handshake; do
+	for k in 0 1 2; do
+		grep -q "symhash mod 3 $k counter queue num $((3 + k)) bypass" "$tmp/queue.$level" ||
+			fail "level $level: no queue rule for queue $((3 + k)): $(cat "$tmp/queue.$level")"
+		[ "$(grep -c "symhash mod 3 $k log .*group $((42 + k))[ ]" "$tmp/inst.$level")" = 3 ] ||
+			fail "level $level: log group $((42 + k)) not in copy, copy_now and divert"
+	done
+	[ "$(wc -l <"$tmp/queue.$level")" = 3 ] || fail "level $level: $(wc -l <"$tmp/queue.$level") queue rules"
+	grep -q 'queue num [0-9]*-' "$tmp/queue.$level" && fail "level $level queues to a range"
+done
 echo "ok: levels differ as they should"
 
 # --- a second install replaces, never duplicates --------------------------
@@ -152,7 +173,7 @@ case $probe in
 *) bad=native ;;
 esac
 if [ -n "${bad:-}" ]; then
-	in_ns "$NS_A" "$TOOL" -i "$bad" -q 9 -l watch install 2>"$tmp/err" && fail "install -i $bad succeeded"
+	in_ns "$NS_A" "$TOOL" -i "$bad" -q 9 -l rst install 2>"$tmp/err" && fail "install -i $bad succeeded"
 	echo "refused as expected: $(cat "$tmp/err")"
 	list_table "$NS_A" >"$tmp/after-failure"
 	same "a failed install leaves the table as it was" "$EXPECTED" "$tmp/after-failure"
@@ -163,8 +184,12 @@ out=$(in_ns "$NS_A" "$TOOL" check); rc=$?
 [ "$rc" = 0 ] && [ "$out" = intact ] || fail "check after install: $out (rc $rc)"
 out=$(in_ns "$NS_A" "$TOOL" -q 1 check); rc=$?
 [ "$rc" = 4 ] || fail "check with another queue number: $out (rc $rc), want altered"
-out=$(in_ns "$NS_A" "$TOOL" -l watch check); rc=$?
+out=$(in_ns "$NS_A" "$TOOL" -l rst check); rc=$?
 [ "$rc" = 4 ] || fail "check at another level: $out (rc $rc), want altered"
+out=$(in_ns "$NS_A" "$TOOL" -l watch check); rc=$?
+[ "$rc" = 0 ] || fail "check at level watch (= handshake): $out (rc $rc), want intact"
+out=$(in_ns "$NS_A" "$TOOL" -q 7300-7301 check); rc=$?
+[ "$rc" = 4 ] || fail "check for two queues against one: $out (rc $rc), want altered"
 handle=$(in_ns "$NS_A" nft -a list chain inet rstwatch divert 2>/dev/null |
 	sed -n 's/.*queue num.*# handle \([0-9]*\)$/\1/p')
 [ -n "$handle" ] || fail "no handle for the queue rule"

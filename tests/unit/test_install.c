@@ -4,7 +4,9 @@
  *
  * The expected expressions below are what `nft --debug=netlink -f
  * rules/rstwatch.nft` prints for the same rules (nft 1.0.6, libnftnl 1.2.4),
- * so they pin the installer to the bytecode nft itself makes from the file.
+ * so they pin the installer to the bytecode nft itself makes from the file;
+ * the symhash guards of several queues are what it prints for `rules print
+ * --queue 7300-7301` with the queue rules uncommented.
  * If a libnftnl update changes how it prints expressions, regenerate them
  * from that command, not from the installer. */
 #include <arpa/inet.h>
@@ -30,11 +32,11 @@
 
 #include "install.h"
 
-#define MAX_RULES 32
+#define MAX_RULES 96
 
 struct parsed {
 	int n_msgs;
-	uint16_t types[64];
+	uint16_t types[128];
 	int n_chains;
 	char chain_names[8][32];
 	uint32_t chain_hook[8];
@@ -99,7 +101,7 @@ static void parse_batch(const struct rules_config *c, enum rules_queue_impl impl
 	while (mnl_nlmsg_ok(nlh, rem)) {
 		uint16_t type = nlh->nlmsg_type;
 
-		assert_true(p->n_msgs < 64);
+		assert_true(p->n_msgs < 128);
 		p->types[p->n_msgs++] = type;
 		/* One transaction: consecutive sequence numbers from the first. */
 		assert_int_equal(nlh->nlmsg_seq, seq++);
@@ -132,6 +134,7 @@ static void parse_batch(const struct rules_config *c, enum rules_queue_impl impl
 			struct nftnl_chain *ch = nftnl_chain_alloc();
 			int i = p->n_chains++;
 
+			assert_true(i < 8);
 			assert_int_equal(nftnl_chain_nlmsg_parse(nlh, ch), 0);
 			assert_string_equal(nftnl_chain_get_str(ch, NFTNL_CHAIN_TABLE), RULES_TABLE);
 			snprintf(p->chain_names[i], sizeof(p->chain_names[i]), "%s",
@@ -205,12 +208,27 @@ static int count_rules(const struct parsed *p, const char *chain)
 		"  [ cmp eq reg 1 0x00000004 ]\n"
 #define TCP_SYN_FIN TCP_DEP "  [ bitwise reg 1 = ( reg 1 & 0x00000003 ) ^ 0x00000000 ]\n" \
 		"  [ cmp neq reg 1 0x00000000 ]\n"
+#define TCP_NO_HANDSHAKE TCP_DEP \
+		"  [ bitwise reg 1 = ( reg 1 & 0x00000007 ) ^ 0x00000000 ]\n" \
+		"  [ cmp eq reg 1 0x00000000 ]\n"
 #define CT_UNCONFIRMED "  [ ct load status => reg 1 ]\n" \
 		"  [ bitwise reg 1 = ( reg 1 & 0x00000008 ) ^ 0x00000000 ]\n" \
 		"  [ cmp eq reg 1 0x00000000 ]\n"
+#define CT_WATCH(bit) "  [ ct load mark => reg 1 ]\n" \
+		"  [ bitwise reg 1 = ( reg 1 & " bit " ) ^ 0x00000000 ]\n" \
+		"  [ cmp eq reg 1 " bit " ]\n"
 #define IIF_LO "  [ meta load iif => reg 1 ]\n  [ cmp eq reg 1 0x00000001 ]\n"
 #define JUMP_DIVERT "  [ immediate reg 0 jump -> divert ]\n"
+#define GOTO_COPY "  [ immediate reg 0 goto -> copy ]\n"
+#define GOTO_COPY_NOW "  [ immediate reg 0 goto -> copy_now ]\n"
 #define ACCEPT "  [ immediate reg 0 accept ]\n"
+/* symhash mod n == k, as libnftnl prints it (n and k as decimal / hex). */
+#define SYMHASH(n, k) "  [ hash reg 1 = symhash() % mod " n " ]\n" \
+		"  [ cmp eq reg 1 " k " ]\n"
+#define LOG_BATCHED(g) "  [ log group " g " snaplen 0 qthreshold 0 ]\n"
+#define LOG_NOW(g) "  [ log group " g " snaplen 0 qthreshold 1 ]\n"
+#define LOG_QUEUED(g) "  [ log prefix rstwatch: queued group " g " snaplen 0 qthreshold 1 ]\n"
+#define QUEUE(q) "  [ counter pkts 0 bytes 0 ]\n  [ queue num " q " bypass ]\n"
 
 /* Message order: BEGIN, add/delete/add table, chains, rules, END. */
 static void test_batch_order(void **state)
@@ -234,10 +252,12 @@ static void test_batch_order(void **state)
 	free_parsed(&p);
 }
 
+/* Level rst: the two raw base chains and the three regular chains; level
+ * handshake (the default) adds the two watch chains at mangle priority. */
 static void test_chains_by_level(void **state)
 {
 	static const char *const names[] = { "prerouting", "output", "prerouting_watch",
-					     "output_watch", "divert" };
+					     "output_watch", "copy", "copy_now", "divert" };
 	static const uint32_t hooks[] = { NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT,
 					  NF_INET_PRE_ROUTING, NF_INET_LOCAL_OUT };
 	static const int32_t prios[] = { -300, -300, -150, -150 };
@@ -246,14 +266,14 @@ static void test_chains_by_level(void **state)
 
 	(void)state;
 	rules_config_default(&c);
-	for (int level = RULES_LEVEL_RST; level <= RULES_LEVEL_WATCH; level++) {
+	for (int level = RULES_LEVEL_RST; level <= RULES_LEVEL_HANDSHAKE; level++) {
 		int k = 0;
 
 		c.level = (enum rules_level)level;
 		parse_batch(&c, RULES_QUEUE_NATIVE, &p);
-		assert_int_equal(p.n_chains, level == RULES_LEVEL_WATCH ? 5 : 3);
-		for (int i = 0; i < 5; i++) {
-			if (i >= 2 && i <= 3 && level != RULES_LEVEL_WATCH)
+		assert_int_equal(p.n_chains, level == RULES_LEVEL_HANDSHAKE ? 7 : 5);
+		for (int i = 0; i < 7; i++) {
+			if (i >= 2 && i <= 3 && level != RULES_LEVEL_HANDSHAKE)
 				continue;
 			assert_string_equal(p.chain_names[k], names[i]);
 			assert_int_equal(p.chain_base[k], i < 4);
@@ -263,12 +283,13 @@ static void test_chains_by_level(void **state)
 			}
 			k++;
 		}
+		assert_int_equal(k, p.n_chains);
 		free_parsed(&p);
 	}
 }
 
-/* Default level (handshake): the rules of rules/rstwatch.nft, expression by
- * expression. */
+/* Default level (handshake), one queue: the rules of rules/rstwatch.nft,
+ * expression by expression. */
 static void test_rules_handshake(void **state)
 {
 	struct rules_config c;
@@ -280,54 +301,63 @@ static void test_rules_handshake(void **state)
 	parse_batch(&c, RULES_QUEUE_NATIVE, &p);
 	assert_int_equal(count_rules(&p, "prerouting"), 3);
 	assert_int_equal(count_rules(&p, "output"), 3);
-	assert_int_equal(count_rules(&p, "divert"), 2);
-	assert_int_equal(p.n_rules, 8);
+	assert_int_equal(count_rules(&p, "prerouting_watch"), 2);
+	assert_int_equal(count_rules(&p, "output_watch"), 1);
+	assert_int_equal(count_rules(&p, "copy"), 1);
+	assert_int_equal(count_rules(&p, "copy_now"), 1);
+	assert_int_equal(count_rules(&p, "divert"), 3);
+	assert_int_equal(p.n_rules, 14);
 
 	i = find_rule(&p, "prerouting", 0);
 	assert_string_equal(p.rule_text[i], IIF_LO ACCEPT);
 	i = find_rule(&p, "prerouting", 1);
 	assert_string_equal(p.rule_text[i], TCP_RST JUMP_DIVERT);
+	/* Handshakes are copied (goto: the copy chain ends in the hook's
+	 * policy, accept), never queued. */
 	i = find_rule(&p, "prerouting", 2);
-	assert_string_equal(p.rule_text[i], TCP_SYN_FIN JUMP_DIVERT);
+	assert_string_equal(p.rule_text[i], TCP_SYN_FIN GOTO_COPY);
 
-	/* The new-flow firewall reset: copied to nflog, never queued. */
+	/* The new-flow firewall reset: copied at once, never queued. */
 	i = find_rule(&p, "output", 0);
-	assert_string_equal(p.rule_text[i], TCP_RST CT_UNCONFIRMED
-			    "  [ log group 7300 snaplen 0 qthreshold 0 ]\n" ACCEPT);
+	assert_string_equal(p.rule_text[i], TCP_RST CT_UNCONFIRMED GOTO_COPY_NOW);
+	assert_string_equal(p.rule_comment[i],
+			    "reset: this host's firewall refusing a new flow; copy, never queue");
 	i = find_rule(&p, "output", 1);
 	assert_string_equal(p.rule_text[i], TCP_RST JUMP_DIVERT);
 	i = find_rule(&p, "output", 2);
-	assert_string_equal(p.rule_text[i], TCP_SYN_FIN JUMP_DIVERT);
+	assert_string_equal(p.rule_text[i], TCP_SYN_FIN GOTO_COPY);
+
+	i = find_rule(&p, "prerouting_watch", 0);
+	assert_string_equal(p.rule_text[i], IIF_LO ACCEPT);
+	i = find_rule(&p, "prerouting_watch", 1);
+	assert_string_equal(p.rule_text[i], CT_WATCH("0x00800000") TCP_NO_HANDSHAKE GOTO_COPY_NOW);
+	i = find_rule(&p, "output_watch", 0);
+	assert_string_equal(p.rule_text[i], CT_WATCH("0x00800000") TCP_NO_HANDSHAKE GOTO_COPY_NOW);
+
+	/* One worker: no symhash guard anywhere. */
+	i = find_rule(&p, "copy", 0);
+	assert_string_equal(p.rule_text[i], LOG_BATCHED("7300"));
+	i = find_rule(&p, "copy_now", 0);
+	assert_string_equal(p.rule_text[i], LOG_NOW("7300"));
 
 	i = find_rule(&p, "divert", 0);
 	assert_string_equal(p.rule_text[i], CT_UNCONFIRMED ACCEPT);
 	assert_string_equal(p.rule_comment[i],
 			    "holds an unconfirmed conntrack entry: the queue would drop it");
-	/* The queue rule comes last in divert, after the guard. */
+	/* The marker copy, then the queue rule, last in divert. */
 	i = find_rule(&p, "divert", 1);
-	assert_string_equal(p.rule_text[i], "  [ counter pkts 0 bytes 0 ]\n"
-					    "  [ queue num 7300 bypass ]\n");
+	assert_string_equal(p.rule_text[i], LOG_QUEUED("7300"));
+	i = find_rule(&p, "divert", 2);
+	assert_string_equal(p.rule_text[i], QUEUE("7300"));
+	assert_string_equal(p.rule_comment[i], "to the rstwatch daemon");
+	for (i = 0; i < p.n_rules; i++)
+		assert_null(strstr(p.rule_text[i], "symhash"));
 	free_parsed(&p);
 }
 
+/* Level rst: resets only. No SYN/FIN match, no watch chain, nothing goes
+ * to the batched copy chain (it stays, empty of users). */
 static void test_rules_rst_level(void **state)
-{
-	struct rules_config c;
-	struct parsed p;
-
-	(void)state;
-	rules_config_default(&c);
-	c.level = RULES_LEVEL_RST;
-	parse_batch(&c, RULES_QUEUE_NATIVE, &p);
-	assert_int_equal(count_rules(&p, "prerouting"), 2);
-	assert_int_equal(count_rules(&p, "output"), 2);
-	assert_int_equal(count_rules(&p, "divert"), 2);
-	for (int i = 0; i < p.n_rules; i++)
-		assert_null(strstr(p.rule_text[i], "0x00000003"));   /* no SYN/FIN match */
-	free_parsed(&p);
-}
-
-static void test_rules_watch_level(void **state)
 {
 	struct rules_config c;
 	struct parsed p;
@@ -335,22 +365,145 @@ static void test_rules_watch_level(void **state)
 
 	(void)state;
 	rules_config_default(&c);
-	c.level = RULES_LEVEL_WATCH;
+	c.level = RULES_LEVEL_RST;
+	parse_batch(&c, RULES_QUEUE_NATIVE, &p);
+	assert_int_equal(count_rules(&p, "prerouting"), 2);
+	assert_int_equal(count_rules(&p, "output"), 2);
+	assert_int_equal(count_rules(&p, "prerouting_watch"), 0);
+	assert_int_equal(count_rules(&p, "output_watch"), 0);
+	assert_int_equal(count_rules(&p, "copy"), 1);
+	assert_int_equal(count_rules(&p, "copy_now"), 1);
+	assert_int_equal(count_rules(&p, "divert"), 3);
+	assert_int_equal(p.n_rules, 9);
+	for (i = 0; i < p.n_rules; i++) {
+		assert_null(strstr(p.rule_text[i], "0x00000003"));   /* no SYN/FIN match */
+		assert_null(strstr(p.rule_text[i], "ct load mark"));
+		assert_null(strstr(p.rule_text[i], GOTO_COPY));
+	}
+	i = find_rule(&p, "prerouting", 1);
+	assert_string_equal(p.rule_text[i], TCP_RST JUMP_DIVERT);
+	i = find_rule(&p, "output", 0);
+	assert_string_equal(p.rule_text[i], TCP_RST CT_UNCONFIRMED GOTO_COPY_NOW);
+	i = find_rule(&p, "output", 1);
+	assert_string_equal(p.rule_text[i], TCP_RST JUMP_DIVERT);
+	i = find_rule(&p, "divert", 1);
+	assert_string_equal(p.rule_text[i], LOG_QUEUED("7300"));
+	i = find_rule(&p, "divert", 2);
+	assert_string_equal(p.rule_text[i], QUEUE("7300"));
+	free_parsed(&p);
+}
+
+/* The watch chains (part of handshake, the old level "watch"): the
+ * configured watch bit, matched after conntrack, copied at once. */
+static void test_watch_chains(void **state)
+{
+	struct rules_config c;
+	struct parsed p;
+	int i;
+
+	(void)state;
+	rules_config_default(&c);
+	c.level = (enum rules_level)rules_level_from_name("watch");
+	assert_int_equal(c.level, RULES_LEVEL_HANDSHAKE);
 	c.mark_mask = 0x0000ff00;
 	c.watch_bit = 0x00000100;
 	parse_batch(&c, RULES_QUEUE_NATIVE, &p);
-	assert_int_equal(p.n_rules, 11);
+	assert_int_equal(p.n_rules, 14);
 	assert_int_equal(count_rules(&p, "prerouting_watch"), 2);
 	assert_int_equal(count_rules(&p, "output_watch"), 1);
+	i = find_rule(&p, "prerouting_watch", 0);
+	assert_string_equal(p.rule_text[i], IIF_LO ACCEPT);
 	i = find_rule(&p, "prerouting_watch", 1);
-	assert_string_equal(p.rule_text[i],
-			    "  [ ct load mark => reg 1 ]\n"
-			    "  [ bitwise reg 1 = ( reg 1 & 0x00000100 ) ^ 0x00000000 ]\n"
-			    "  [ cmp eq reg 1 0x00000100 ]\n" TCP_DEP
-			    "  [ bitwise reg 1 = ( reg 1 & 0x00000007 ) ^ 0x00000000 ]\n"
-			    "  [ cmp eq reg 1 0x00000000 ]\n" JUMP_DIVERT);
+	assert_string_equal(p.rule_text[i], CT_WATCH("0x00000100") TCP_NO_HANDSHAKE GOTO_COPY_NOW);
+	assert_string_equal(p.rule_comment[i],
+			    "watch: every packet of a flow rstwatch put on its watch list");
 	i = find_rule(&p, "output_watch", 0);
-	assert_non_null(strstr(p.rule_text[i], "ct load mark"));
+	assert_string_equal(p.rule_text[i], CT_WATCH("0x00000100") TCP_NO_HANDSHAKE GOTO_COPY_NOW);
+	/* Watched packets are never queued: nothing in the ruleset but the
+	 * two reset rules jumps to divert. */
+	for (i = 0; i < p.n_rules; i++)
+		if (strstr(p.rule_text[i], JUMP_DIVERT))
+			assert_non_null(strstr(p.rule_text[i], TCP_RST JUMP_DIVERT));
+	free_parsed(&p);
+}
+
+/* Two queues (two workers): every per-worker rule exists twice, guarded by
+ * symhash mod 2 == k, with log group G+k and queue Q+k, one queue each. The
+ * rules before them (matches, guards) are not duplicated. */
+static void test_two_queues(void **state)
+{
+	struct rules_config c;
+	struct parsed p;
+	int i;
+
+	(void)state;
+	rules_config_default(&c);
+	c.queue_first = 7300;
+	c.queue_last = 7301;
+	c.nflog_group = 500;
+	parse_batch(&c, RULES_QUEUE_NATIVE, &p);
+	assert_int_equal(count_rules(&p, "prerouting"), 3);
+	assert_int_equal(count_rules(&p, "output"), 3);
+	assert_int_equal(count_rules(&p, "prerouting_watch"), 2);
+	assert_int_equal(count_rules(&p, "output_watch"), 1);
+	assert_int_equal(count_rules(&p, "copy"), 2);
+	assert_int_equal(count_rules(&p, "copy_now"), 2);
+	assert_int_equal(count_rules(&p, "divert"), 5);
+	assert_int_equal(p.n_rules, 18);
+
+	i = find_rule(&p, "prerouting", 2);
+	assert_string_equal(p.rule_text[i], TCP_SYN_FIN GOTO_COPY);
+	i = find_rule(&p, "copy", 0);
+	assert_string_equal(p.rule_text[i], SYMHASH("2", "0x00000000") LOG_BATCHED("500"));
+	i = find_rule(&p, "copy", 1);
+	assert_string_equal(p.rule_text[i], SYMHASH("2", "0x00000001") LOG_BATCHED("501"));
+	i = find_rule(&p, "copy_now", 0);
+	assert_string_equal(p.rule_text[i], SYMHASH("2", "0x00000000") LOG_NOW("500"));
+	i = find_rule(&p, "copy_now", 1);
+	assert_string_equal(p.rule_text[i], SYMHASH("2", "0x00000001") LOG_NOW("501"));
+
+	i = find_rule(&p, "divert", 0);
+	assert_string_equal(p.rule_text[i], CT_UNCONFIRMED ACCEPT);
+	/* Both markers before both queue rules: whichever worker a reset
+	 * belongs to, its marker is sent before it is queued. */
+	i = find_rule(&p, "divert", 1);
+	assert_string_equal(p.rule_text[i], SYMHASH("2", "0x00000000") LOG_QUEUED("500"));
+	i = find_rule(&p, "divert", 2);
+	assert_string_equal(p.rule_text[i], SYMHASH("2", "0x00000001") LOG_QUEUED("501"));
+	i = find_rule(&p, "divert", 3);
+	assert_string_equal(p.rule_text[i], SYMHASH("2", "0x00000000") QUEUE("7300"));
+	i = find_rule(&p, "divert", 4);
+	assert_string_equal(p.rule_text[i], SYMHASH("2", "0x00000001") QUEUE("7301"));
+
+	/* The guard is a symmetric hash (the same both ways of a flow) with
+	 * offset 0, so k runs 0 ... n-1. */
+	for (int k = 0; k < 2; k++) {
+		struct nftnl_expr_iter *it = nftnl_expr_iter_create(p.rule[find_rule(&p, "divert",
+										      3 + k)]);
+		struct nftnl_expr *e = nftnl_expr_iter_next(it);
+
+		assert_string_equal(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "hash");
+		assert_int_equal(nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_TYPE), NFT_HASH_SYM);
+		assert_int_equal(nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_MODULUS), 2);
+		assert_int_equal(nftnl_expr_get_u32(e, NFTNL_EXPR_HASH_OFFSET), 0);
+		while ((e = nftnl_expr_iter_next(it)))
+			if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "queue") == 0)
+				break;
+		assert_non_null(e);
+		assert_int_equal(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM), 7300 + k);
+		assert_int_equal(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL), 1);
+		nftnl_expr_iter_destroy(it);
+	}
+
+	/* Only per-worker rules carry the guard. */
+	for (i = 0; i < p.n_rules; i++) {
+		bool per_worker = strcmp(p.rule_chain[i], "copy") == 0 ||
+				  strcmp(p.rule_chain[i], "copy_now") == 0 ||
+				  (strcmp(p.rule_chain[i], "divert") == 0 &&
+				   i != find_rule(&p, "divert", 0));
+
+		assert_int_equal(strstr(p.rule_text[i], "symhash") != NULL, per_worker);
+	}
 	free_parsed(&p);
 }
 
@@ -365,7 +518,8 @@ static const struct nftnl_expr *last_expr(struct nftnl_rule *r)
 	return last;
 }
 
-/* Native queue: a range is hashed per flow; CPU fanout is never set. */
+/* Native queue, four queues: one rule per queue, each for one queue (total
+ * 1, the kernel's own range spreading is not used), CPU fanout never set. */
 static void test_queue_native(void **state)
 {
 	struct rules_config c;
@@ -377,45 +531,83 @@ static void test_queue_native(void **state)
 	c.queue_first = 4;
 	c.queue_last = 7;
 	parse_batch(&c, RULES_QUEUE_NATIVE, &p);
-	e = last_expr(p.rule[find_rule(&p, "divert", 1)]);
-	assert_string_equal(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "queue");
-	assert_int_equal(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM), 4);
-	assert_int_equal(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL), 4);
-	assert_int_equal(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS), NFT_QUEUE_FLAG_BYPASS);
+	assert_int_equal(count_rules(&p, "divert"), 1 + 4 + 4);
+	for (int k = 0; k < 4; k++) {
+		int i = find_rule(&p, "divert", 5 + k);
+		char want[256];
+
+		snprintf(want, sizeof(want),
+			 "  [ hash reg 1 = symhash() %% mod 4 ]\n  [ cmp eq reg 1 0x%08x ]\n"
+			 "  [ counter pkts 0 bytes 0 ]\n  [ queue num %d bypass ]\n", k, 4 + k);
+		assert_string_equal(p.rule_text[i], want);
+		e = last_expr(p.rule[i]);
+		assert_string_equal(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "queue");
+		assert_int_equal(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_NUM), 4 + k);
+		assert_int_equal(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_TOTAL), 1);
+		assert_int_equal(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS),
+				 NFT_QUEUE_FLAG_BYPASS);
+	}
 	free_parsed(&p);
 
 	c.bypass = false;
 	parse_batch(&c, RULES_QUEUE_NATIVE, &p);
-	e = last_expr(p.rule[find_rule(&p, "divert", 1)]);
-	assert_int_equal(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS), 0);
+	for (int k = 0; k < 4; k++) {
+		e = last_expr(p.rule[find_rule(&p, "divert", 5 + k)]);
+		assert_int_equal(nftnl_expr_get_u16(e, NFTNL_EXPR_QUEUE_FLAGS), 0);
+	}
 	free_parsed(&p);
 }
 
-/* xt: exactly the payload `iptables-nft -j NFQUEUE --queue-balance 4:7
- * --queue-bypass` sends: NFQUEUE rev 3, struct xt_NFQ_info_v3 padded to 8. */
+/* xt: per queue exactly the payload `iptables-nft -j NFQUEUE --queue-num N
+ * --queue-bypass` sends: NFQUEUE rev 3, struct xt_NFQ_info_v3 padded to 8,
+ * one queue (queues_total 1). */
 static void test_queue_xt(void **state)
 {
-	static const uint8_t want[8] = { 4, 0, 4, 0, NFQ_FLAG_BYPASS, 0, 0, 0 };
 	struct rules_config c;
 	struct parsed p;
 	const struct nftnl_expr *e;
-	uint32_t len = 0;
-	const void *info;
 
 	(void)state;
 	rules_config_default(&c);
 	c.queue_first = 4;
 	c.queue_last = 7;
 	parse_batch(&c, RULES_QUEUE_XT, &p);
-	e = last_expr(p.rule[find_rule(&p, "divert", 1)]);
-	assert_string_equal(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "target");
-	assert_string_equal(nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME), "NFQUEUE");
-	assert_int_equal(nftnl_expr_get_u32(e, NFTNL_EXPR_TG_REV), 3);
-	info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len);
-	assert_int_equal(len, 8);
-	/* Host byte order, as x_tables wants (little-endian here). */
-	assert_memory_equal(info, want, sizeof(want));
-	assert_int_equal(((const struct xt_NFQ_info_v3 *)info)->flags & NFQ_FLAG_CPU_FANOUT, 0);
+	for (int k = 0; k < 4; k++) {
+		const uint8_t want[8] = { (uint8_t)(4 + k), 0, 1, 0, NFQ_FLAG_BYPASS, 0, 0, 0 };
+		uint32_t len = 0;
+		const void *info;
+
+		e = last_expr(p.rule[find_rule(&p, "divert", 5 + k)]);
+		assert_string_equal(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "target");
+		assert_string_equal(nftnl_expr_get_str(e, NFTNL_EXPR_TG_NAME), "NFQUEUE");
+		assert_int_equal(nftnl_expr_get_u32(e, NFTNL_EXPR_TG_REV), 3);
+		info = nftnl_expr_get(e, NFTNL_EXPR_TG_INFO, &len);
+		assert_int_equal(len, 8);
+		/* Host byte order, as x_tables wants (little-endian here). */
+		assert_memory_equal(info, want, sizeof(want));
+		assert_int_equal(((const struct xt_NFQ_info_v3 *)info)->flags & NFQ_FLAG_CPU_FANOUT,
+				 0);
+	}
+	free_parsed(&p);
+}
+
+/* The most workers rstwatch runs still fit one batch. */
+static void test_max_workers(void **state)
+{
+	struct rules_config c;
+	struct parsed p;
+
+	(void)state;
+	rules_config_default(&c);
+	c.queue_first = 100;
+	c.queue_last = 100 + RULES_MAX_WORKERS - 1;
+	parse_batch(&c, RULES_QUEUE_XT, &p);
+	assert_int_equal(count_rules(&p, "divert"), 1 + 2 * RULES_MAX_WORKERS);
+	assert_int_equal(count_rules(&p, "copy"), RULES_MAX_WORKERS);
+	assert_int_equal(p.n_rules, 10 + 4 * RULES_MAX_WORKERS);
+	assert_non_null(strstr(p.rule_text[find_rule(&p, "copy", RULES_MAX_WORKERS - 1)],
+			       "symhash() % mod 16 ]\n  [ cmp eq reg 1 0x0000000f ]\n"
+			       LOG_BATCHED("7315")));
 	free_parsed(&p);
 }
 
@@ -442,13 +634,52 @@ static void test_config_check(void **state)
 	assert_int_equal(rules_config_check(&c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "outside"));
 
+	/* One worker thread per queue, RULES_MAX_WORKERS at most. */
+	rules_config_default(&c);
+	c.queue_first = 10;
+	c.queue_last = 10 + RULES_MAX_WORKERS - 1;
+	assert_int_equal(rules_config_check(&c, err, sizeof(err)), 0);
+	c.queue_last++;
+	err[0] = '\0';
+	assert_int_equal(rules_config_check(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "more queues"));
+	assert_non_null(strstr(err, RULES_MAX_WORKERS_STR));
+	c.queue_first = 0;
+	c.queue_last = 65535;
+	assert_int_equal(rules_config_check(&c, err, sizeof(err)), -1);
+	assert_int_equal(rules_build_batch(&c, RULES_QUEUE_XT, 1, &(void *){ NULL },
+					   &(size_t){ 0 }), -1);
+
+	/* One log group per queue: the last must still be a group number. */
+	rules_config_default(&c);
+	c.queue_first = 1;
+	c.queue_last = 2;
+	c.nflog_group = 65534;      /* groups 65534, 65535 */
+	assert_int_equal(rules_config_check(&c, err, sizeof(err)), 0);
+	c.nflog_group = 65535;      /* groups 65535, 65536 */
+	err[0] = '\0';
+	assert_int_equal(rules_config_check(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "65535"));
+	c.queue_last = 1;           /* one queue: group 65535 alone is fine */
+	assert_int_equal(rules_config_check(&c, err, sizeof(err)), 0);
+
+	rules_config_default(&c);
+	c.level = (enum rules_level)(RULES_LEVEL_HANDSHAKE + 1);
+	assert_int_equal(rules_config_check(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "level"));
+
 	rules_config_default(&c);
 	assert_int_equal(rules_build_batch(&c, RULES_QUEUE_AUTO, 1, &(void *){ NULL },
 					   &(size_t){ 0 }), -1);
 
-	assert_int_equal(rules_level_from_name("watch"), RULES_LEVEL_WATCH);
+	assert_int_equal(rules_level_from_name("rst"), RULES_LEVEL_RST);
+	assert_int_equal(rules_level_from_name("handshake"), RULES_LEVEL_HANDSHAKE);
+	/* The old third level: its watch chains are part of handshake now. */
+	assert_int_equal(rules_level_from_name("watch"), RULES_LEVEL_HANDSHAKE);
 	assert_int_equal(rules_level_from_name("nope"), -1);
 	assert_string_equal(rules_level_name(RULES_LEVEL_RST), "rst");
+	assert_string_equal(rules_level_name(RULES_LEVEL_HANDSHAKE), "handshake");
+	assert_string_equal(rules_level_name((enum rules_level)2), "?");
 }
 
 static void test_print(void **state)
@@ -460,23 +691,41 @@ static void test_print(void **state)
 
 	(void)state;
 	rules_config_default(&c);
-	c.level = RULES_LEVEL_WATCH;
 	c.queue_first = 10;
 	c.queue_last = 11;
 	c.nflog_group = 12;
 	f = open_memstream(&text, &len);
 	assert_int_equal(rules_print(f, &c), 0);
 	fclose(f);
+	assert_non_null(strstr(text, "level handshake, queue 10-11, nflog group 12-13,"));
 	assert_non_null(strstr(text, "table inet rstwatch {"));
 	assert_non_null(strstr(text, "type filter hook prerouting priority raw; policy accept;"));
 	assert_non_null(strstr(text, "chain output_watch {"));
 	assert_non_null(strstr(text, "type filter hook output priority mangle; policy accept;"));
+	assert_non_null(strstr(text, "\t\ttcp flags & (syn | fin) != 0 goto copy comment"));
 	assert_non_null(strstr(text, "tcp flags & rst == rst ct status & confirmed == 0 "
-				     "log group 12 accept comment"));
+				     "goto copy_now comment"));
 	assert_non_null(strstr(text, "ct mark & 0x00800000 == 0x00800000 "
-				     "tcp flags & (fin | syn | rst) == 0 jump divert"));
-	/* The queue rule is shown, as a comment: the text loads anywhere. */
-	assert_non_null(strstr(text, "# counter queue num 10-11 bypass comment"));
+				     "tcp flags & (fin | syn | rst) == 0 goto copy_now comment"));
+	assert_non_null(strstr(text, "\t\tsymhash mod 2 0 log group 12 comment"));
+	assert_non_null(strstr(text, "\t\tsymhash mod 2 1 log group 13 queue-threshold 1 comment"));
+	assert_non_null(strstr(text, "\t\tsymhash mod 2 1 log prefix \"" RULES_QUEUED_PREFIX
+				     "\" group 13 queue-threshold 1 comment"));
+	/* The queue rules are shown, as comments: the text loads anywhere. */
+	assert_non_null(strstr(text, "\t\t# symhash mod 2 0 counter queue num 10 bypass comment"));
+	assert_non_null(strstr(text, "\t\t# symhash mod 2 1 counter queue num 11 bypass comment"));
+	assert_null(strstr(text, "jump divert comment \"handshake"));
+	assert_null(strstr(text, "10-11 bypass"));
+	free(text);
+
+	/* One queue: no hash at all. */
+	rules_config_default(&c);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	assert_int_equal(rules_print(f, &c), 0);
+	fclose(f);
+	assert_null(strstr(text, "symhash"));
+	assert_non_null(strstr(text, "\t\t# counter queue num 7300 bypass comment"));
 	free(text);
 }
 
@@ -487,9 +736,11 @@ int main(void)
 		cmocka_unit_test(test_chains_by_level),
 		cmocka_unit_test(test_rules_handshake),
 		cmocka_unit_test(test_rules_rst_level),
-		cmocka_unit_test(test_rules_watch_level),
+		cmocka_unit_test(test_watch_chains),
+		cmocka_unit_test(test_two_queues),
 		cmocka_unit_test(test_queue_native),
 		cmocka_unit_test(test_queue_xt),
+		cmocka_unit_test(test_max_workers),
 		cmocka_unit_test(test_config_check),
 		cmocka_unit_test(test_print),
 	};
