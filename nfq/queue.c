@@ -27,22 +27,43 @@
 /* A configuration request: header and four small attributes. */
 #define CFG_MSG_SIZE 256
 
+/* One verdict message: header, nfgenmsg, NFQA_VERDICT_HDR. */
+#define VERDICT_MSG_SIZE                                                                  \
+	(MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)) + MNL_ATTR_HDRLEN +        \
+	 MNL_ALIGN(sizeof(struct nfqnl_msg_verdict_hdr)))
+
+/* Verdict messages packed into one send: nfnetlink handles every message of
+ * a datagram in turn, so n single verdicts cost one syscall. 2 KiB of stack. */
+#define VERDICTS_PER_SEND 64
+
 struct nfqueue {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
 	struct nfqueue_config cfg;
-	/* Two receive buffers, used in turn: the packet held for judging (below)
-	 * points into the one filled last while the next datagram goes into the
-	 * other. */
+	/* Two receive buffers, used in turn: the packet peeked and waiting to
+	 * be judged (below) points into the one filled last while the next
+	 * datagram goes into the other. */
 	uint8_t *buf[2];
 	unsigned cur;           /* the buffer the next receive fills */
 	size_t buflen;
 
 	/* Accepted packets not yet answered: the batch verdict for pending_id
-	 * answers every queued id up to and including it. */
+	 * answers every queued id up to and including it. Every id it covers
+	 * is accepted: no held id is ever at or below pending_id. */
 	unsigned pending;
 	uint32_t pending_id;
+
+	/* Packets held by the caller (NFQUEUE_HOLD), oldest first, n_held of
+	 * hold_cap. Packets are judged in id order, so every packet accepted
+	 * while one is held has a higher id than all held ones: a batch for it
+	 * would answer them too. Those accepts wait here instead, to be sent
+	 * as single verdicts (n_single of batch_max). Invariant: n_held == 0
+	 * implies n_single == 0. */
+	uint32_t *hold;
+	unsigned n_held, hold_cap;
+	uint32_t *single;
+	unsigned n_single;
 
 	/* The caller's callbacks during nfqueue_process; cb is NULL while
 	 * opening or closing, when every packet is simply accepted. */
@@ -54,8 +75,8 @@ struct nfqueue {
 	/* The packet received last, peeked but not yet judged: it is judged
 	 * when the next one has arrived and been peeked, or when the socket is
 	 * empty, and always before nfqueue_process returns. */
-	struct nfqueue_packet held;
-	bool holding;
+	struct nfqueue_packet next;
+	bool have_next;
 
 	bool cut;               /* the datagram being handled was truncated */
 
@@ -87,6 +108,7 @@ void nfqueue_config_default(struct nfqueue_config *c, uint16_t queue_num)
 	c->rcvbuf = 0;
 	c->batch_max = 8;
 	c->timestamps = false;
+	c->hold_max = 64;
 }
 
 int nfqueue_fd(const struct nfqueue *q)
@@ -103,6 +125,38 @@ void nfqueue_stats(const struct nfqueue *q, struct nfqueue_stats *out)
 	out->enobufs = __atomic_load_n(&q->st.enobufs, __ATOMIC_RELAXED);
 	out->errors = __atomic_load_n(&q->st.errors, __ATOMIC_RELAXED);
 	out->parse_errors = __atomic_load_n(&q->st.parse_errors, __ATOMIC_RELAXED);
+	out->verdict_sends = __atomic_load_n(&q->st.verdict_sends, __ATOMIC_RELAXED);
+	out->held = __atomic_load_n(&q->st.held, __ATOMIC_RELAXED);
+	out->hold_refused = __atomic_load_n(&q->st.hold_refused, __ATOMIC_RELAXED);
+	out->released_accept = __atomic_load_n(&q->st.released_accept, __ATOMIC_RELAXED);
+	out->released_drop = __atomic_load_n(&q->st.released_drop, __ATOMIC_RELAXED);
+}
+
+bool nfqueue_can_hold(const struct nfqueue *q)
+{
+	return q->n_held < q->hold_cap;
+}
+
+unsigned nfqueue_held_count(const struct nfqueue *q)
+{
+	return __atomic_load_n(&q->n_held, __ATOMIC_RELAXED);
+}
+
+/* n_held is read from other threads (nfqueue_held_count); see bump. */
+static void set_held(struct nfqueue *q, unsigned n)
+{
+	__atomic_store_n(&q->n_held, n, __ATOMIC_RELAXED);
+}
+
+/* Append one verdict message at buf + off; returns its length. */
+static size_t put_verdict(struct nfqueue *q, char *buf, size_t off, int type, uint32_t id,
+			  int verdict)
+{
+	struct nlmsghdr *nlh = nfq_nlmsg_put(buf + off, type, q->cfg.queue_num);
+
+	nlh->nlmsg_seq = ++q->seq;
+	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
+	return nlh->nlmsg_len;
 }
 
 /* A verdict goes to the kernel synchronously; sendto fails only when the
@@ -110,17 +164,13 @@ void nfqueue_stats(const struct nfqueue *q, struct nfqueue_stats *out)
  * failures are retried a few times because the packet has no other way out:
  * a packet left without a verdict stays queued until the queue is unbound
  * and is then dropped. */
-static int send_verdict(struct nfqueue *q, int type, uint32_t id, int verdict)
+static int send_msgs(struct nfqueue *q, const char *buf, size_t len, unsigned msgs)
 {
-	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)) + 64]
-		__attribute__((aligned(4)));
-	struct nlmsghdr *nlh = nfq_nlmsg_put(buf, type, q->cfg.queue_num);
-
-	nlh->nlmsg_seq = ++q->seq;
-	nfq_nlmsg_verdict_put(nlh, (int)id, verdict);
 	for (int tries = 0;; tries++) {
-		if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) >= 0) {
-			bump(&q->st.verdict_msgs);
+		if (mnl_socket_sendto(q->nl, buf, len) >= 0) {
+			bump(&q->st.verdict_sends);
+			__atomic_store_n(&q->st.verdict_msgs, q->st.verdict_msgs + msgs,
+					 __ATOMIC_RELAXED);
 			return 0;
 		}
 		if (errno == EINTR || ((errno == ENOBUFS || errno == EAGAIN || errno == ENOMEM) &&
@@ -131,8 +181,41 @@ static int send_verdict(struct nfqueue *q, int type, uint32_t id, int verdict)
 	}
 }
 
+static int send_verdict(struct nfqueue *q, int type, uint32_t id, int verdict)
+{
+	char buf[VERDICT_MSG_SIZE] __attribute__((aligned(4)));
+
+	return send_msgs(q, buf, put_verdict(q, buf, 0, type, id, verdict), 1);
+}
+
+/* Single verdicts for ids[0..n), VERDICTS_PER_SEND per send. Returns how
+ * many were sent, all of them unless a send failed (errno set). */
+static unsigned send_singles(struct nfqueue *q, const uint32_t *ids, unsigned n, int verdict)
+{
+	char buf[VERDICTS_PER_SEND * VERDICT_MSG_SIZE] __attribute__((aligned(4)));
+	unsigned done = 0;
+
+	while (done < n) {
+		unsigned k = n - done < VERDICTS_PER_SEND ? n - done : VERDICTS_PER_SEND;
+		size_t len = 0;
+
+		for (unsigned i = 0; i < k; i++)
+			len += put_verdict(q, buf, len, NFQNL_MSG_VERDICT, ids[done + i], verdict);
+		if (send_msgs(q, buf, len, k) < 0)
+			break;
+		done += k;
+	}
+	return done;
+}
+
 static void flush_accepts(struct nfqueue *q)
 {
+	if (q->n_single) {
+		/* A failed send leaves its packets queued; the next batch, once
+		 * nothing is held, answers them (it covers every lower id). */
+		send_singles(q, q->single, q->n_single, NF_ACCEPT);
+		q->n_single = 0;
+	}
 	if (q->pending == 0)
 		return;
 	/* A batch of one is the same single message either way; the plain
@@ -142,31 +225,139 @@ static void flush_accepts(struct nfqueue *q)
 	q->pending = 0;
 }
 
+/* Add id to the hold set; false when it is full (or holding is off). */
+static bool hold_add(struct nfqueue *q, uint32_t id)
+{
+	if (q->n_held >= q->hold_cap) {
+		bump(&q->st.hold_refused);
+		return false;
+	}
+	/* Ids arrive in increasing order, so appending keeps the set oldest
+	 * first. The accepts already pending have lower ids: their batch
+	 * stays valid and needs no flush. */
+	q->hold[q->n_held] = id;
+	set_held(q, q->n_held + 1);
+	bump(&q->st.held);
+	return true;
+}
+
+/* Remove hold[i..i+n): answered. When the last held packet goes, the
+ * single accepts waiting join the batch: nothing is held below them any
+ * more, and they are the newest ids judged, so a batch up to the last one
+ * answers exactly the packets owed (every lower id is answered or pending). */
+static void hold_remove(struct nfqueue *q, unsigned i, unsigned n)
+{
+	memmove(q->hold + i, q->hold + i + n, (q->n_held - i - n) * sizeof(q->hold[0]));
+	set_held(q, q->n_held - n);
+	if (q->n_held == 0 && q->n_single) {
+		q->pending += q->n_single;
+		q->pending_id = q->single[q->n_single - 1];
+		q->n_single = 0;
+	}
+}
+
 static void give_verdict(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v)
 {
-	if (v == NFQUEUE_DROP) {
-		/* A batch verdict covers every id up to its own, so the accepts
-		 * owed for earlier packets must leave first, or this drop would be
-		 * swallowed by (or would swallow) the batch. */
-		flush_accepts(q);
-		if (send_verdict(q, NFQNL_MSG_VERDICT, id, NF_DROP) == 0)
-			bump(&q->st.dropped);
-		return;
+	if (v != NFQUEUE_ACCEPT) {
+		if (v == NFQUEUE_DROP) {
+			/* A batch verdict covers every id up to its own, so the
+			 * accepts owed for earlier packets must leave first, or this
+			 * drop would be swallowed by (or would swallow) the batch. */
+			flush_accepts(q);
+			if (send_verdict(q, NFQNL_MSG_VERDICT, id, NF_DROP) == 0)
+				bump(&q->st.dropped);
+			return;
+		}
+		if (v == NFQUEUE_HOLD && hold_add(q, id))
+			return;
+		/* A refused hold, or a value we do not know: let it pass. */
 	}
 	bump(&q->st.accepted);
-	q->pending_id = id;
-	if (++q->pending >= q->cfg.batch_max)
+	if (q->n_held == 0) {
+		q->pending_id = id;
+		if (++q->pending >= q->cfg.batch_max)
+			flush_accepts(q);
+		return;
+	}
+	q->single[q->n_single] = id;
+	if (++q->n_single >= q->cfg.batch_max)
 		flush_accepts(q);
 }
 
-static void judge_held(struct nfqueue *q)
+static void judge_next(struct nfqueue *q)
 {
-	if (!q->holding)
+	if (!q->have_next)
 		return;
-	q->holding = false;
-	q->held.run = (uint32_t)q->handled;
+	q->have_next = false;
+	q->next.run = (uint32_t)q->handled;
 	q->handled++;
-	give_verdict(q, q->held.id, q->cb(&q->held, q->cb_arg));
+	give_verdict(q, q->next.id, q->cb(&q->next, q->cb_arg));
+}
+
+static int verdict_of(enum nfqueue_verdict v)
+{
+	if (v == NFQUEUE_ACCEPT)
+		return NF_ACCEPT;
+	if (v == NFQUEUE_DROP)
+		return NF_DROP;
+	return -1;
+}
+
+static void count_released(struct nfqueue *q, enum nfqueue_verdict v, unsigned n)
+{
+	uint64_t *all = v == NFQUEUE_DROP ? &q->st.dropped : &q->st.accepted;
+	uint64_t *rel = v == NFQUEUE_DROP ? &q->st.released_drop : &q->st.released_accept;
+
+	__atomic_store_n(all, *all + n, __ATOMIC_RELAXED);
+	__atomic_store_n(rel, *rel + n, __ATOMIC_RELAXED);
+}
+
+int nfqueue_release(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v)
+{
+	int verdict = verdict_of(v);
+	unsigned i;
+
+	if (verdict < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < q->n_held && q->hold[i] != id; i++)
+		;
+	if (i == q->n_held) {
+		errno = ENOENT;
+		return -1;
+	}
+	/* No batch can cover a held id (pending_id is below every one), so
+	 * this single verdict may leave before or after any pending accepts. */
+	if (send_verdict(q, NFQNL_MSG_VERDICT, id, verdict) < 0)
+		return -1;
+	count_released(q, v, 1);
+	hold_remove(q, i, 1);
+	return 0;
+}
+
+int nfqueue_release_all(struct nfqueue *q, enum nfqueue_verdict v)
+{
+	int verdict = verdict_of(v);
+	unsigned sent;
+
+	if (verdict < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (q->n_held == 0)
+		return 0;
+	sent = send_singles(q, q->hold, q->n_held, verdict);
+	count_released(q, v, sent);
+	if (sent < q->n_held) {
+		int saved = errno;
+
+		hold_remove(q, 0, sent);
+		errno = saved;
+		return -1;
+	}
+	hold_remove(q, 0, sent);
+	return 0;
 }
 
 struct pkt_attrs {
@@ -275,14 +466,14 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 	} else if (q->cb) {
 		if (q->peek)
 			q->peek(&p, q->cb_arg);
-		/* Judge the one before first: verdicts leave in arrival order, so
-		 * a batch accept never covers a packet still held. */
-		judge_held(q);
-		q->held = p;
-		q->holding = true;
+		/* Judge the one before first: verdicts are decided in arrival
+		 * order, so a batch accept never covers a packet not yet judged. */
+		judge_next(q);
+		q->next = p;
+		q->have_next = true;
 		return MNL_CB_OK;
 	}
-	judge_held(q);
+	judge_next(q);
 	give_verdict(q, p.id, v);
 	return MNL_CB_OK;
 }
@@ -427,6 +618,12 @@ int nfqueue_open(struct nfqueue **out, const struct nfqueue_config *c)
 		goto err;
 	q->buf[1] = q->buf[0] + q->buflen;
 	q->seq = (uint32_t)time(NULL);
+	/* More than maxlen packets cannot be queued, so none can be held. */
+	q->hold_cap = q->cfg.hold_max < q->cfg.maxlen ? q->cfg.hold_max : q->cfg.maxlen;
+	q->hold = calloc(q->hold_cap ? q->hold_cap : 1, sizeof(q->hold[0]));
+	q->single = calloc(q->cfg.batch_max, sizeof(q->single[0]));
+	if (!q->hold || !q->single)
+		goto err;
 
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!q->nl)
@@ -472,6 +669,8 @@ err:
 	/* Closing the socket unbinds whatever it had bound. */
 	if (q->nl)
 		mnl_socket_close(q->nl);
+	free(q->hold);
+	free(q->single);
 	free(q->buf[0]);
 	free(q);
 	errno = saved;
@@ -504,7 +703,7 @@ int nfqueue_process(struct nfqueue *q, nfqueue_peek peek, nfqueue_cb cb, void *a
 			break;
 		}
 	}
-	judge_held(q);
+	judge_next(q);
 	flush_accepts(q);
 	q->cb = NULL;
 	if (r < 0) {
@@ -522,9 +721,14 @@ int nfqueue_close(struct nfqueue *q)
 
 	if (!q)
 		return 0;
-	/* Packets already in the socket would be dropped by the unbind: accept
-	 * them first. Bounded, in case the divert rule still feeds us. */
+	/* Held packets and packets already in the socket would be dropped by
+	 * the unbind: accept them first. The held ones go first, so what
+	 * follows is batched again. A failed send is retried once: the unbind
+	 * would drop what stays. Bounded, in case the divert rule still feeds
+	 * us. */
 	q->cb = NULL;
+	if (nfqueue_release_all(q, NFQUEUE_ACCEPT) < 0)
+		nfqueue_release_all(q, NFQUEUE_ACCEPT);
 	for (uint32_t n = 0; n < q->cfg.maxlen + RECV_BUDGET; n++)
 		if (recv_one(q) <= 0)
 			break;
@@ -537,6 +741,8 @@ int nfqueue_close(struct nfqueue *q)
 		saved = errno;
 	}
 	mnl_socket_close(q->nl);
+	free(q->hold);
+	free(q->single);
 	free(q->buf[0]);
 	free(q);
 	if (ret < 0)

@@ -9,7 +9,17 @@
  * Every packet handed to the callback gets exactly one verdict, on every
  * path: accepted packets are answered in batches (NFQNL_MSG_VERDICT_BATCH),
  * and nfqueue_process never returns with a verdict still owed, so no packet
- * waits in the kernel for the caller's next call.
+ * waits in the kernel for the caller's next call, except the packets the
+ * caller chose to hold (NFQUEUE_HOLD): those wait until nfqueue_release
+ * answers them, or nfqueue_close accepts them.
+ *
+ * Held verdicts. A batch verdict answers every queued packet whose id is at
+ * most its own, held or not, and the kernel has no other range verdict. So
+ * while a packet is held, the packets after it cannot be batched: each gets
+ * its own verdict message, and up to batch_max of those leave in one send
+ * (one syscall, as a batch would; the kernel's work per packet is a list
+ * walk past the held packets, short while few are held). When nothing is
+ * held the batches are as they always were.
  *
  * The names use the prefix nfqueue_ because libnetfilter_queue, which we link
  * for its nfq_nlmsg_* helpers, already exports nfq_open, nfq_close, nfq_fd...
@@ -46,6 +56,12 @@ struct nfqueue_config {
 	 * the consumer more (two stamps per forwarded packet, ~50 ns, in the
 	 * verdict's reinjection) than reading the clock itself (~23 ns). */
 	bool timestamps;
+	/* Packets held at most at once (NFQUEUE_HOLD); 0 disables holding.
+	 * Default 64. A held packet takes a place in the kernel's queue
+	 * (maxlen), so keep this well under maxlen: a queue full of held
+	 * packets accepts (fail_open) or drops everything else. Values above
+	 * maxlen act as maxlen, since no more can be queued. */
+	unsigned hold_max;
 };
 
 /* Fill c with the defaults above for queue_num. */
@@ -74,6 +90,11 @@ struct nfqueue_packet {
 enum nfqueue_verdict {
 	NFQUEUE_ACCEPT = 0,
 	NFQUEUE_DROP,
+	/* Returned by the callback only: answer later, with nfqueue_release.
+	 * The hold takes if nfqueue_can_hold was true when the callback
+	 * returned (ask it first); otherwise the packet is accepted at once and
+	 * counted in hold_refused. */
+	NFQUEUE_HOLD,
 };
 
 typedef enum nfqueue_verdict (*nfqueue_cb)(const struct nfqueue_packet *pkt, void *arg);
@@ -96,6 +117,11 @@ struct nfqueue_stats {
 	uint64_t enobufs;       /* receive overruns: the kernel could not deliver some packets */
 	uint64_t errors;        /* failed sends, error replies from the kernel */
 	uint64_t parse_errors;  /* malformed or truncated packet messages */
+	uint64_t verdict_sends; /* sends of verdict messages (one may carry several) */
+	uint64_t held;          /* packets held (NFQUEUE_HOLD that took) */
+	uint64_t hold_refused;  /* NFQUEUE_HOLD with the hold set full: accepted at once */
+	uint64_t released_accept; /* held packets answered: accepted (also in accepted) */
+	uint64_t released_drop;   /* ... dropped (also in dropped) */
 };
 
 struct nfqueue;
@@ -114,7 +140,9 @@ int nfqueue_fd(const struct nfqueue *q);
  * flood cannot keep the caller away from its stop flag), calling peek (may
  * be NULL) and cb once per packet and sending every verdict before
  * returning: a packet is judged one receive after it arrived (see
- * nfqueue_peek), never held past the call.
+ * nfqueue_peek), and only one the callback held (NFQUEUE_HOLD) waits past
+ * the call. Held packets stay held when it fails: nfqueue_close answers
+ * them.
  * Returns the number of packets handled (0 on timeout or EINTR), or -1 +
  * errno on a fatal socket error. ENOBUFS is counted, not returned. */
 int nfqueue_process(struct nfqueue *q, nfqueue_peek peek, nfqueue_cb cb, void *arg,
@@ -123,11 +151,43 @@ int nfqueue_process(struct nfqueue *q, nfqueue_peek peek, nfqueue_cb cb, void *a
 /* Copy the counters; safe from any thread. */
 void nfqueue_stats(const struct nfqueue *q, struct nfqueue_stats *out);
 
-/* Answer (accept) every packet already delivered to the socket, unbind the
- * queue and free q. Packets the kernel still holds at unbind are dropped by
- * the kernel, so remove the divert rule before closing the queues: then
- * nothing new arrives and bypass covers the gap. Returns 0, or -1 + errno
- * if the unbind failed (q is freed anyway). NULL is a no-op. */
+/* Whether a NFQUEUE_HOLD returned now would take: fewer than hold_max
+ * packets are held. Exact for the owning thread, which alone changes the
+ * hold set: a callback that asked and got true, and returns NFQUEUE_HOLD,
+ * holds its packet. A caller that must log what became of a packet asks
+ * first and returns NFQUEUE_ACCEPT itself when the answer is false. */
+bool nfqueue_can_hold(const struct nfqueue *q);
+
+/* Packets held now. Safe from any thread (a snapshot). */
+unsigned nfqueue_held_count(const struct nfqueue *q);
+
+/* Answer held packet id with v (NFQUEUE_ACCEPT or NFQUEUE_DROP), out of
+ * order, at once (one verdict message). Owning thread only: between
+ * nfqueue_process calls or from inside its callbacks (peek or cb).
+ * Returns 0, or -1 + errno: ENOENT if id is not held (never was, refused,
+ * or already released), EINVAL for another v, or the send's error: then the
+ * packet stays held (release again, or nfqueue_close accepts it).
+ * The kernel may drop a held packet itself (its table deleted, see
+ * nfqueue_close; its interface gone): releasing it then returns 0 and the
+ * kernel's complaint is counted in errors. */
+int nfqueue_release(struct nfqueue *q, uint32_t id, enum nfqueue_verdict v);
+
+/* Answer every held packet with v, in as few sends as possible. Same rules
+ * and errors as nfqueue_release (no ENOENT; 0 when nothing is held); on a
+ * failed send the packets not yet answered stay held. Call it before
+ * removing the divert rules (see nfqueue_close). */
+int nfqueue_release_all(struct nfqueue *q, enum nfqueue_verdict v);
+
+/* Accept every held packet and every packet already delivered to the
+ * socket, then unbind the queue and free q: every queued packet gets
+ * exactly one verdict on this path too. Packets the kernel still holds at
+ * unbind are dropped by the kernel, so remove the divert rule before
+ * closing the queues: then nothing new arrives and bypass covers the gap.
+ * But deleting the rules' table drops what is queued: the kernel flushes
+ * its queues, with NF_DROP, when a hook is unregistered (measured on 6.18
+ * with held packets, t-queue.sh J). Answer held packets
+ * (nfqueue_release_all) before removing the rules. Returns 0, or -1 +
+ * errno if the unbind failed (q is freed anyway). NULL is a no-op. */
 int nfqueue_close(struct nfqueue *q);
 
 #endif

@@ -5,6 +5,19 @@
  *
  *   nfq_probe [-q FIRST[-LAST]] [-c COPY] [-b BATCH] [-m MAXLEN] [-r RCVBUF]
  *             [-d PORT] [-s STATSFILE] [-Q] [-T SLEEP_US] [-t]
+ *             [-h PORT:accept|drop]... [-n HOLD_MAX] [-R PORT]
+ *
+ * Held verdicts: packets to or from a -h port are held (NFQUEUE_HOLD), to be
+ * released later with the verdict named there: all of a queue's held
+ * packets, newest first (out of order), from inside the callback when a
+ * packet for the -R port arrives (that packet is accepted), or between
+ * nfqueue_process calls on SIGUSR1. A hold is asked for even when
+ * nfqueue_can_hold says no, so that the refusal is exercised: the line then
+ * says verdict=hold-refused, and refused_seen counts what the probe
+ * predicted. Packets still held at SIGTERM are left to nfqueue_close.
+ * api_errors counts broken promises of the hold API (ENOENT for an id not
+ * held, EINVAL for a bad verdict, nfqueue_held_count agreeing with the
+ * probe's own list).
  *
  * -t asks for the kernel's arrival stamps (nfqueue_config.timestamps); each
  * line then says stamp=now for a realtime stamp of the last 10 s.
@@ -25,10 +38,26 @@
 
 #include "queue.h"
 
+/* A packet the probe holds, and the verdict its port asks for at release. */
+struct held {
+	uint32_t id;
+	unsigned port;
+	enum nfqueue_verdict v;
+};
+
+#define MAX_HOLD_PORTS 8
+#define MAX_HELD 1024
+
 struct worker {
 	pthread_t tid;
 	struct nfqueue *q;
 	int err;
+	struct held held[MAX_HELD];
+	unsigned n_held;
+	bool have_refused;         /* a refused hold's id to check with release */
+	uint32_t refused_id;
+	unsigned release_seen;     /* SIGUSR1s handled */
+	unsigned long long refused_seen, api_errors; /* read by main: atomics */
 	/* Peeked, not yet judged, oldest first: the transport promises at most
 	 * two, judged in that order. */
 	uint32_t ahead[2];
@@ -37,6 +66,13 @@ struct worker {
 };
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t release_gen;   /* SIGUSR1s received */
+static struct {
+	unsigned port;
+	enum nfqueue_verdict v;
+} opt_hold[MAX_HOLD_PORTS];
+static unsigned opt_n_hold;
+static int opt_release_port = -1;
 static int opt_drop_port = -1;
 static int opt_quiet;
 static unsigned opt_sleep_us;
@@ -44,8 +80,10 @@ static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		release_gen++;
+	else
+		stop = 1;
 }
 
 /* Just enough decoding to name a TCP segment: IPv4 with options, IPv6
@@ -83,6 +121,47 @@ static void bump(unsigned long long *c)
 	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);
 }
 
+static const char *verdict_name(enum nfqueue_verdict v)
+{
+	return v == NFQUEUE_DROP ? "drop" : v == NFQUEUE_HOLD ? "hold" : "accept";
+}
+
+/* Release every packet w holds, newest first, each by its own id. */
+static void release_held(struct worker *w, const char *where)
+{
+	while (w->n_held) {
+		struct held *h = &w->held[--w->n_held];
+
+		if (nfqueue_release(w->q, h->id, h->v) < 0) {
+			bump(&w->api_errors);
+			fprintf(stderr, "nfq_probe: release %u: %s\n", h->id, strerror(errno));
+			continue;
+		}
+		/* Answered: a second release must find nothing. */
+		if (nfqueue_release(w->q, h->id, NFQUEUE_ACCEPT) == 0 || errno != ENOENT)
+			bump(&w->api_errors);
+		if (!opt_quiet) {
+			pthread_mutex_lock(&out_lock);
+			printf("release id=%u port=%u verdict=%s where=%s\n", h->id, h->port,
+			       verdict_name(h->v), where);
+			fflush(stdout);
+			pthread_mutex_unlock(&out_lock);
+		}
+	}
+}
+
+/* What the transport says about its hold set must match the probe's list. */
+static void check_hold_api(struct worker *w)
+{
+	if (nfqueue_held_count(w->q) != w->n_held)
+		bump(&w->api_errors);
+	if (w->have_refused) {
+		w->have_refused = false;
+		if (nfqueue_release(w->q, w->refused_id, NFQUEUE_DROP) == 0 || errno != ENOENT)
+			bump(&w->api_errors);
+	}
+}
+
 static void on_peek(const struct nfqueue_packet *pkt, void *arg)
 {
 	struct worker *w = arg;
@@ -118,7 +197,10 @@ static enum nfqueue_verdict on_packet(const struct nfqueue_packet *pkt, void *ar
 	enum nfqueue_verdict v = NFQUEUE_ACCEPT;
 	unsigned sport = 0, dport = 0, n = 0;
 
-	check_judged(arg, pkt->id);
+	struct worker *w = arg;
+	const char *vname;
+
+	check_judged(w, pkt->id);
 	if (tcp_view(pkt->payload, pkt->len, src, dst, sizeof(src), &th) == 0) {
 		sport = (unsigned)(th[0] << 8 | th[1]);
 		dport = (unsigned)(th[2] << 8 | th[3]);
@@ -128,8 +210,37 @@ static enum nfqueue_verdict on_packet(const struct nfqueue_packet *pkt, void *ar
 		if (opt_drop_port >= 0 && (sport == (unsigned)opt_drop_port ||
 					   dport == (unsigned)opt_drop_port))
 			v = NFQUEUE_DROP;
+		for (unsigned i = 0; i < opt_n_hold && v == NFQUEUE_ACCEPT; i++)
+			if (sport == opt_hold[i].port || dport == opt_hold[i].port)
+				v = NFQUEUE_HOLD;
 	}
 	flags[n] = '\0';
+	vname = verdict_name(v);
+	if (v == NFQUEUE_HOLD) {
+		if (nfqueue_can_hold(w->q) && w->n_held < MAX_HELD) {
+			struct held *h = &w->held[w->n_held++];
+
+			h->id = pkt->id;
+			h->port = dport;
+			h->v = NFQUEUE_ACCEPT;
+			for (unsigned i = 0; i < opt_n_hold; i++)
+				if (sport == opt_hold[i].port || dport == opt_hold[i].port) {
+					h->v = opt_hold[i].v;
+					h->port = opt_hold[i].port;
+					break;
+				}
+		} else {
+			/* Ask anyway: the transport must accept it and count it. */
+			bump(&w->refused_seen);
+			w->have_refused = true;
+			w->refused_id = pkt->id;
+			vname = "hold-refused";
+		}
+	}
+	/* Not held yet (it is held once this returns): nothing to release. */
+	if (v == NFQUEUE_HOLD && (nfqueue_release(w->q, pkt->id, NFQUEUE_ACCEPT) == 0 ||
+				  errno != ENOENT))
+		bump(&w->api_errors);
 	if (opt_sleep_us)
 		usleep(opt_sleep_us);
 	if (!opt_quiet) {
@@ -148,11 +259,26 @@ static enum nfqueue_verdict on_packet(const struct nfqueue_packet *pkt, void *ar
 		printf("pkt queue=%u hook=%u id=%u len=%zu orig=%u %s.%u > %s.%u flags=%s verdict=%s "
 		       "stamp=%s\n",
 		       pkt->queue_num, pkt->hook, pkt->id, pkt->len, pkt->orig_len, src, sport, dst,
-		       dport, flags, v == NFQUEUE_DROP ? "drop" : "accept", stamp);
+		       dport, flags, vname, stamp);
 		fflush(stdout);
 		pthread_mutex_unlock(&out_lock);
 	}
+	if (opt_release_port >= 0 && dport == (unsigned)opt_release_port)
+		release_held(w, "cb");
 	return v;
+}
+
+/* Before any packet: the hold API's answers on an empty hold set. */
+static void check_hold_api_empty(struct worker *w, unsigned hold_max)
+{
+	if (nfqueue_held_count(w->q) != 0 || nfqueue_can_hold(w->q) != (hold_max > 0))
+		bump(&w->api_errors);
+	if (nfqueue_release(w->q, 12345, NFQUEUE_ACCEPT) == 0 || errno != ENOENT)
+		bump(&w->api_errors);
+	if (nfqueue_release(w->q, 12345, NFQUEUE_HOLD) == 0 || errno != EINVAL)
+		bump(&w->api_errors);
+	if (nfqueue_release_all(w->q, NFQUEUE_DROP) != 0)
+		bump(&w->api_errors);
 }
 
 static void *run(void *arg)
@@ -164,13 +290,19 @@ static void *run(void *arg)
 			w->err = errno;
 			break;
 		}
+		check_hold_api(w);
+		if (w->release_seen != (unsigned)release_gen) {
+			w->release_seen = (unsigned)release_gen;
+			release_held(w, "between");
+		}
 	}
 	return NULL;
 }
 
 struct probe_stats {
 	struct nfqueue_stats q;
-	unsigned long long peeked, contract_errors, ahead_judged;
+	unsigned long long peeked, contract_errors, ahead_judged, refused_seen, api_errors;
+	unsigned held_now;
 };
 
 static void sum_stats(struct worker *ws, int n, struct probe_stats *ps)
@@ -184,6 +316,9 @@ static void sum_stats(struct worker *ws, int n, struct probe_stats *ps)
 		ps->peeked += __atomic_load_n(&ws[i].peeked, __ATOMIC_RELAXED);
 		ps->contract_errors += __atomic_load_n(&ws[i].contract_errors, __ATOMIC_RELAXED);
 		ps->ahead_judged += __atomic_load_n(&ws[i].ahead_judged, __ATOMIC_RELAXED);
+		ps->refused_seen += __atomic_load_n(&ws[i].refused_seen, __ATOMIC_RELAXED);
+		ps->api_errors += __atomic_load_n(&ws[i].api_errors, __ATOMIC_RELAXED);
+		ps->held_now += nfqueue_held_count(ws[i].q);
 		nfqueue_stats(ws[i].q, &s);
 		t->packets += s.packets;
 		t->accepted += s.accepted;
@@ -192,6 +327,11 @@ static void sum_stats(struct worker *ws, int n, struct probe_stats *ps)
 		t->enobufs += s.enobufs;
 		t->errors += s.errors;
 		t->parse_errors += s.parse_errors;
+		t->verdict_sends += s.verdict_sends;
+		t->held += s.held;
+		t->hold_refused += s.hold_refused;
+		t->released_accept += s.released_accept;
+		t->released_drop += s.released_drop;
 	}
 }
 
@@ -201,12 +341,17 @@ static void print_stats(FILE *f, const struct probe_stats *ps)
 
 	fprintf(f,
 		"stats packets=%llu accepted=%llu dropped=%llu verdict_msgs=%llu enobufs=%llu "
-		"errors=%llu parse_errors=%llu peeked=%llu contract_errors=%llu ahead=%llu\n",
+		"errors=%llu parse_errors=%llu peeked=%llu contract_errors=%llu ahead=%llu "
+		"verdict_sends=%llu held=%llu hold_refused=%llu released_accept=%llu "
+		"released_drop=%llu held_now=%u refused_seen=%llu api_errors=%llu\n",
 		(unsigned long long)t->packets, (unsigned long long)t->accepted,
 		(unsigned long long)t->dropped, (unsigned long long)t->verdict_msgs,
 		(unsigned long long)t->enobufs, (unsigned long long)t->errors,
 		(unsigned long long)t->parse_errors, ps->peeked, ps->contract_errors,
-		ps->ahead_judged);
+		ps->ahead_judged, (unsigned long long)t->verdict_sends,
+		(unsigned long long)t->held, (unsigned long long)t->hold_refused,
+		(unsigned long long)t->released_accept, (unsigned long long)t->released_drop,
+		ps->held_now, ps->refused_seen, ps->api_errors);
 }
 
 static void write_stats(const char *path, struct worker *ws, int n)
@@ -236,7 +381,7 @@ int main(int argc, char **argv)
 	int opt, n, rc = 0;
 
 	nfqueue_config_default(&cfg, 0);
-	while ((opt = getopt(argc, argv, "q:c:b:m:r:d:s:QT:t")) != -1) {
+	while ((opt = getopt(argc, argv, "q:c:b:m:r:d:s:QT:th:n:R:")) != -1) {
 		switch (opt) {
 		case 'q':
 			if (sscanf(optarg, "%u-%u", &first, &last) == 1)
@@ -251,9 +396,25 @@ int main(int argc, char **argv)
 		case 'Q': opt_quiet = 1; break;
 		case 'T': opt_sleep_us = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 't': cfg.timestamps = true; break;
+		case 'h': {
+			char how[8] = "";
+
+			if (opt_n_hold == MAX_HOLD_PORTS ||
+			    sscanf(optarg, "%u:%7s", &opt_hold[opt_n_hold].port, how) != 2 ||
+			    (strcmp(how, "accept") != 0 && strcmp(how, "drop") != 0)) {
+				fprintf(stderr, "nfq_probe: -h PORT:accept|drop, at most %d\n",
+					MAX_HOLD_PORTS);
+				return 2;
+			}
+			opt_hold[opt_n_hold++].v = how[0] == 'd' ? NFQUEUE_DROP : NFQUEUE_ACCEPT;
+			break;
+		}
+		case 'n': cfg.hold_max = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'R': opt_release_port = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: nfq_probe [-q A[-B]] [-c copy] [-b batch] [-m maxlen] "
-					"[-r rcvbuf] [-d port] [-s stats] [-Q] [-T us] [-t]\n");
+					"[-r rcvbuf] [-d port] [-s stats] [-Q] [-T us] [-t] "
+					"[-h port:accept|drop]... [-n hold_max] [-R port]\n");
 			return 2;
 		}
 	}
@@ -267,6 +428,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 
 	memset(ws, 0, sizeof(ws));
 	for (int i = 0; i < n; i++) {
@@ -277,6 +439,7 @@ int main(int argc, char **argv)
 				nfqueue_close(ws[j].q);
 			return 1;
 		}
+		check_hold_api_empty(&ws[i], cfg.hold_max);
 	}
 	for (int i = 0; i < n; i++)
 		pthread_create(&ws[i].tid, NULL, run, &ws[i]);
