@@ -24,6 +24,8 @@ struct daemon_config {
 	char suppress[256];             /* class names, comma-separated */
 	uint32_t mark_mask;
 	uint32_t watch_seconds;
+	uint32_t hold_min_ms, hold_max_ms; /* how long a suspect reset is watched (held) */
+	unsigned hold_count;            /* suspect resets watched at once per thread; 0: none */
 	enum rules_level level;
 	enum rules_queue_impl queue_impl;
 	char metrics_addr[128];         /* "" = no metrics endpoint */

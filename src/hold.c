@@ -77,19 +77,24 @@ struct held_reset *hold_find_alive(struct hold_table *t, const struct tcp_packet
 	return NULL;
 }
 
-struct held_reset *hold_find_expired(struct hold_table *t, uint64_t now_us)
+static uint64_t due_at(const struct held_reset *h)
+{
+	return h->queued && h->release_us < h->until_us ? h->release_us : h->until_us;
+}
+
+struct held_reset *hold_find_due(struct hold_table *t, uint64_t now_us)
 {
 	if (!t->n)
 		return NULL;
 	for (unsigned i = 0; i < HOLD_MAX; i++)
-		if (t->e[i].in_use && t->e[i].deadline_us <= now_us)
+		if (t->e[i].in_use && due_at(&t->e[i]) <= now_us)
 			return &t->e[i];
 	return NULL;
 }
 
 struct held_reset *hold_first(struct hold_table *t)
 {
-	return hold_find_expired(t, UINT64_MAX);
+	return hold_find_due(t, UINT64_MAX);
 }
 
 void hold_remove(struct hold_table *t, struct held_reset *h)
@@ -100,12 +105,12 @@ void hold_remove(struct hold_table *t, struct held_reset *h)
 	}
 }
 
-uint64_t hold_next_deadline(const struct hold_table *t)
+uint64_t hold_next_due(const struct hold_table *t)
 {
 	uint64_t next = UINT64_MAX;
 
 	for (unsigned i = 0; t->n && i < HOLD_MAX; i++)
-		if (t->e[i].in_use && t->e[i].deadline_us < next)
-			next = t->e[i].deadline_us;
+		if (t->e[i].in_use && due_at(&t->e[i]) < next)
+			next = due_at(&t->e[i]);
 	return next;
 }

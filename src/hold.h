@@ -3,10 +3,13 @@
  * A forged reset races the genuine endpoint's packets (Weaver, Sommer,
  * Paxson, NDSS 2009): if the host a reset claims to come from keeps sending
  * after it, something else sent the reset. So a suspect reset (rst_suspect)
- * is kept here for a bounded time while its flow is watched. In enforce mode
- * its queue verdict waits (the reset is held in the kernel); in observe mode
- * its event is out already and only an amendment may follow. Either way the
- * reset is counted once, under its final class, when it leaves this table.
+ * is kept here while its flow is watched, for the window explain looks ahead
+ * too (LOOKAHEAD_WINDOW_US), so that live and offline judge alike. In enforce
+ * mode its queue verdict waits meanwhile, but only for the hold time (a few
+ * round trips, hold_time_us): then it goes on, still watched, and proof that
+ * comes later amends its event. In observe mode its event is out at once and
+ * only an amendment may follow. Either way the reset is counted once, under
+ * its final class, when it leaves this table.
  *
  * Pure bookkeeping, no I/O: the daemon answers the verdicts and writes the
  * events. One table per worker thread. */
@@ -20,10 +23,13 @@
 #include "classify.h"
 #include "ct.h"
 #include "event.h"
+#include "pipeline.h"
 
-/* Resets one worker keeps at most; past it a suspect reset is judged at once
- * (and the refusal counted). */
-#define HOLD_MAX 64
+/* Suspect resets one worker watches at most (each for the window); past it a
+ * suspect reset is judged at once (and the refusal counted). Of these, at
+ * most --hold-count (default HOLD_COUNT_DEFAULT) hold a verdict at once. */
+#define HOLD_MAX 256
+#define HOLD_COUNT_DEFAULT 64
 /* How long, by default: two round trips of the flow's handshake as seen
  * here, at least HOLD_FLOOR_US (the claimed sender's next packet must cross
  * the gateway and its copy reach rstwatch: scheduling on a busy host takes
@@ -47,9 +53,10 @@ void kept_event_set(struct kept_event *k, const struct rst_event *ev);
 struct held_reset {
 	struct kept_event k;         /* the event as first judged */
 	struct rst_alive_probe probe;
-	uint64_t deadline_us;
+	uint64_t release_us;         /* queued: its verdict goes out then at the latest */
+	uint64_t until_us;           /* end of the watch: decided as it was */
 	uint32_t id;                 /* the queued packet (when queued) */
-	bool queued;                 /* its verdict waits (enforce) */
+	bool queued;                 /* its verdict waits (enforce, until release_us) */
 	bool in_use;
 };
 
@@ -69,15 +76,16 @@ struct held_reset *hold_add(struct hold_table *t);
  * alive, or NULL. */
 struct held_reset *hold_find_alive(struct hold_table *t, const struct tcp_packet *pkt);
 
-/* The first entry whose deadline is at or before now, or NULL. */
-struct held_reset *hold_find_expired(struct hold_table *t, uint64_t now_us);
+/* The first entry with something due at or before now (a verdict to
+ * release, or the end of its watch), or NULL. */
+struct held_reset *hold_find_due(struct hold_table *t, uint64_t now_us);
 
 /* The first entry in use, or NULL: for answering everything at shutdown. */
 struct held_reset *hold_first(struct hold_table *t);
 
 void hold_remove(struct hold_table *t, struct held_reset *h);
 
-/* The earliest deadline, UINT64_MAX when the table is empty. */
-uint64_t hold_next_deadline(const struct hold_table *t);
+/* When the next thing is due, UINT64_MAX when the table is empty. */
+uint64_t hold_next_due(const struct hold_table *t);
 
 #endif

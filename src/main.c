@@ -13,6 +13,7 @@
 #include "classify.h"
 #include "ct.h"
 #include "daemon.h"
+#include "hold.h"
 #include "event.h"
 #include "install.h"
 #include "metrics.h"
@@ -310,16 +311,33 @@ static const char usage_run[] =
 "       rstwatch rules print|install|remove|status [OPTIONS]\n"
 "\n"
 "'run' watches TCP resets on this host or gateway. At start it binds its\n"
-"NFQUEUE queue(s) and nflog group, then loads table inet rstwatch (one atomic\n"
-"nftables transaction; no other table is touched) that diverts resets and, by\n"
-"context level, handshake packets to the queue. Each reset is classified in the\n"
-"context of its flow and of conntrack's entry, logged as an event, and its\n"
-"conntrack entry tagged in the mark bits rstwatch owns. In enforce mode resets\n"
-"classified 'injected', and those of the classes named in --suppress, are\n"
-"dropped. SIGTERM or SIGINT removes the table, answers every queued packet and\n"
-"exits 0; SIGHUP reopens the log file. If the table disappears (nft flush\n"
-"ruleset) it is reinstalled within a second. The queue rule uses 'bypass' and\n"
-"the queue fail-open, so traffic keeps flowing if rstwatch dies or falls behind.\n"
+"NFQUEUE queue(s) and nflog group(s), then loads table inet rstwatch (one atomic\n"
+"nftables transaction; no other table is touched). Resets are queued: rstwatch\n"
+"may drop them. Everything it only observes is copied to its nflog groups and\n"
+"never waits for it: by context level, SYN, SYN/ACK and FIN, and every packet\n"
+"of a flow on the watch list. Each reset is classified in the context of its\n"
+"flow and of conntrack's entry (after the copies the kernel made before it),\n"
+"logged as an event, and its conntrack entry tagged in the mark bits rstwatch\n"
+"owns. In enforce mode resets classified 'injected', and those of the classes\n"
+"named in --suppress, are dropped.\n"
+"\n"
+"A reset that may be forged (its TTL, hop limit or IP ID unlike its claimed\n"
+"sender's; origin 'middlebox') is watched for 2 s, as 'explain' looks ahead: its\n"
+"flow goes on the watch list, and if the claimed sender sends anything a host\n"
+"that reset would not (data past the reset, an ACK that moves) the reset was\n"
+"forged: 'injected', evidence sender-alive-after-reset. In enforce mode the\n"
+"reset is held for the first part of that, two round trips of the flow's\n"
+"handshake (at least 25 ms, at most 200 ms, 64 at a time per queue): dropped if\n"
+"proven forged by then, else let through with the class it had. A reset not\n"
+"held (observe mode, or proof after the hold) is never delayed: a second event\n"
+"with an 'amends' field corrects the first. Either way the reset is counted\n"
+"once, under its final class. Needs conntrack and context handshake.\n"
+"\n"
+"SIGTERM or SIGINT lets held resets through, removes the table, answers every\n"
+"queued packet and exits 0; SIGHUP reopens the log file. If the table\n"
+"disappears (nft flush ruleset; the kernel then drops the resets held) it is\n"
+"reinstalled within a second. The queue rule uses 'bypass' and the queue\n"
+"fail-open, so traffic keeps flowing if rstwatch dies or falls behind.\n"
 "\n"
 "Resets this host's own firewall sends for new connections (reject with tcp\n"
 "reset) are never queued (the kernel would drop them silently); they are\n"
@@ -327,8 +345,9 @@ static const char usage_run[] =
 "\n"
 "Options (each also readable from --config FILE as 'name = value', without\n"
 "the dashes; the command line wins):\n"
-"  -q, --queue N|N-M       queue number, or a range for one thread per queue; the\n"
-"                          kernel keeps each flow on one queue (default 7300)\n"
+"  -q, --queue N|N-M       queue number, or a range (at most 16) for one thread\n"
+"                          per queue; the ruleset hashes each flow (symhash) onto\n"
+"                          one queue and its nflog group (default 7300)\n"
 "  -l, --log TARGET        FILE (appended; reopened on SIGHUP), '-' for standard\n"
 "                          output, or 'syslog' (default -)\n"
 "      --format json|text  JSON lines (Suricata EVE envelope, event_type \"rst\")\n"
@@ -342,17 +361,24 @@ static const char usage_run[] =
 "                          least 6 bits (default 0x00ff0000). Low 4 bits: class\n"
 "                          code (class + 1), bit 4: a reset was dropped, top bit:\n"
 "                          flow on the watch list. Bits outside never change.\n"
-"  -c, --context rst|handshake|watch\n"
-"                          what is queued besides resets: nothing; SYN, SYN/ACK\n"
-"                          and FIN (default); and every packet of a flow on the\n"
-"                          watch list for --watch-seconds after a forged reset\n"
+"  -c, --context rst|handshake\n"
+"                          what is copied besides resets: nothing; or SYN,\n"
+"                          SYN/ACK, FIN and every packet of a flow on the watch\n"
+"                          list for --watch-seconds after a suspect reset\n"
+"                          (default; 'watch', an older level, means the same)\n"
 "      --watch-seconds S   how long a flow stays on the watch list (default 10)\n"
+"      --hold-min-ms MS    enforce mode holds a suspect reset two round trips\n"
+"      --hold-max-ms MS    of its flow's handshake, but at least MIN and at most\n"
+"                          MAX ms (defaults 25 and 200; 1..10000)\n"
+"      --hold-count N      resets held at once per queue thread (default 64, at\n"
+"                          most 256; 0: never hold, only watch and amend)\n"
 "      --metrics ADDR:PORT serve Prometheus metrics on GET /metrics\n"
 "                          (e.g. 127.0.0.1:9386 or [::1]:9386)\n"
 "      --no-rules          do not load or remove the ruleset: you include\n"
 "                          rules/rstwatch.nft and the queue rule yourself\n"
 "      --no-conntrack      no conntrack lookups and no marks\n"
-"      --nflog-group N     log group for this host's new-flow resets (default 7300)\n"
+"      --nflog-group N     the first nflog group, one per queue, for the copies\n"
+"                          (default 7300)\n"
 "      --queue-impl auto|native|xt\n"
 "                          how the divert rule queues: nft 'queue' or the xt\n"
 "                          NFQUEUE target (default auto: probe the kernel)\n"
@@ -390,7 +416,8 @@ enum {
 	OPT_FORMAT = 1000, OPT_MARK_MASK, OPT_WATCH_SECONDS, OPT_METRICS, OPT_NO_RULES,
 	OPT_NO_CT, OPT_NFLOG_GROUP, OPT_QUEUE_IMPL, OPT_COPY_RANGE, OPT_QUEUE_MAXLEN,
 	OPT_RCVBUF, OPT_BATCH, OPT_NO_FAIL_OPEN, OPT_MAX_FLOWS, OPT_RATE, OPT_BURST,
-	OPT_IDLE, OPT_TTL_TOL, OPT_RATE_TOTAL, OPT_ARRIVAL_STAMPS,
+	OPT_IDLE, OPT_TTL_TOL, OPT_RATE_TOTAL, OPT_ARRIVAL_STAMPS, OPT_HOLD_MIN, OPT_HOLD_MAX,
+	OPT_HOLD_COUNT,
 };
 
 static const struct option run_opts[] = {
@@ -402,6 +429,9 @@ static const struct option run_opts[] = {
 	{ "mark-mask", required_argument, NULL, OPT_MARK_MASK },
 	{ "context", required_argument, NULL, 'c' },
 	{ "watch-seconds", required_argument, NULL, OPT_WATCH_SECONDS },
+	{ "hold-min-ms", required_argument, NULL, OPT_HOLD_MIN },
+	{ "hold-max-ms", required_argument, NULL, OPT_HOLD_MAX },
+	{ "hold-count", required_argument, NULL, OPT_HOLD_COUNT },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "no-rules", no_argument, NULL, OPT_NO_RULES },
 	{ "no-conntrack", no_argument, NULL, OPT_NO_CT },
@@ -483,6 +513,18 @@ static int run_option(struct daemon_config *c, int code, const char *name, const
 		if (parse_uint(val, 0, 3600, &v))
 			goto bad;
 		c->watch_seconds = (uint32_t)v;
+		return 0;
+	case OPT_HOLD_MIN:
+	case OPT_HOLD_MAX:
+		/* A held reset waits in the kernel's queue: seconds at most. */
+		if (parse_uint(val, 1, 10000, &v))
+			goto bad;
+		*(code == OPT_HOLD_MIN ? &c->hold_min_ms : &c->hold_max_ms) = (uint32_t)v;
+		return 0;
+	case OPT_HOLD_COUNT:
+		if (parse_uint(val, 0, HOLD_MAX, &v))
+			goto bad;
+		c->hold_count = (unsigned)v;
 		return 0;
 	case OPT_METRICS:
 		return copy_str(c->metrics_addr, sizeof(c->metrics_addr), val) ? -1 : 0;

@@ -58,6 +58,9 @@ int nfqueue_proc_read(uint16_t queue_num, struct nfqueue_proc *out)
 void metrics_render(const struct metrics *m, FILE *out)
 {
 	static const char *const action[2] = { "accept", "drop" };
+	static const char *const hold_outcome[HOLD_OUTCOME_COUNT] = {
+		"taken", "held", "released", "alive", "deadline", "full"
+	};
 	static const char *const ctres[CT_RESULT_COUNT] = { "found", "missing", "error",
 							    "shed" };
 	int c, o, a;
@@ -107,6 +110,19 @@ void metrics_render(const struct metrics *m, FILE *out)
 		(unsigned long long)get(&m->rules_reinstalled),
 		(unsigned long long)get(&m->nflog_packets),
 		(unsigned long long)get(&m->log_errors));
+	fputs("# HELP rstwatch_holds_total Suspect resets watched for what their claimed sender "
+	      "did next: taken (watched), held (enforce: their verdict waited), released (the hold "
+	      "time ended, still watched), alive (the sender spoke after it: injected), deadline "
+	      "(the watch ended without), full (could not be watched or, enforce, held: judged "
+	      "at once).\n# TYPE rstwatch_holds_total counter\n", out);
+	for (c = 0; c < HOLD_OUTCOME_COUNT; c++)
+		fprintf(out, "rstwatch_holds_total{outcome=\"%s\"} %llu\n", hold_outcome[c],
+			(unsigned long long)get(&m->holds[c]));
+	fprintf(out, "# HELP rstwatch_hold_release_errors_total Held verdicts the kernel refused "
+		"(the packet stays held until the queue closes, which accepts it).\n"
+		"# TYPE rstwatch_hold_release_errors_total counter\n"
+		"rstwatch_hold_release_errors_total %llu\n",
+		(unsigned long long)get(&m->hold_release_errors));
 }
 
 int metrics_listen(const char *addrport)

@@ -15,6 +15,11 @@
 
 enum ct_result { CT_FOUND = 0, CT_MISSING, CT_ERROR, CT_SHED, CT_RESULT_COUNT };
 
+/* What became of suspect resets watched for their claimed sender's next
+ * packets (src/hold.h). */
+enum hold_outcome { HOLD_TAKEN = 0, HOLD_HELD, HOLD_RELEASED, HOLD_ALIVE, HOLD_DEADLINE, HOLD_FULL,
+		    HOLD_OUTCOME_COUNT };
+
 struct metrics {
 	atomic_uint_fast64_t resets[RST_CLASS_COUNT][ORIGIN_COUNT][2]; /* [..][action] */
 	atomic_uint_fast64_t events_suppressed;
@@ -25,6 +30,8 @@ struct metrics {
 	atomic_uint_fast64_t rules_reinstalled;
 	atomic_uint_fast64_t nflog_packets;
 	atomic_uint_fast64_t log_errors;
+	atomic_uint_fast64_t holds[HOLD_OUTCOME_COUNT];
+	atomic_uint_fast64_t hold_release_errors;
 };
 
 /* The kernel's per-queue line of /proc/net/netfilter/nfnetlink_queue. */

@@ -38,7 +38,7 @@ settled() {
 
 for name in "${SCENARIOS[@]}"; do
 	if [ -n "${DAEMON[$name]}" ]; then
-		observe_metrics=$(metrics)
+		[ -n "${observe_metrics:-}" ] || observe_metrics=$(metrics)
 		stop_daemon $dname
 		echo
 		echo "rstwatch run ${run_args[*]} ${DAEMON[$name]}   (restarted)"
@@ -66,7 +66,7 @@ filter() {
 }
 echo "-- the observing daemon, before the restart:"
 filter <<<"${observe_metrics:-$(metrics)}"
-echo "-- the enforcing daemon:"
+echo "-- the last enforcing daemon:"
 metrics | filter
 stop_daemon $dname
 echo

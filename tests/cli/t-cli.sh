@@ -50,11 +50,11 @@ printf 'frobs = 3\n' >"$tmp/c.conf"
 expect 2 "c.conf:1: unknown option 'frobs'" "$BIN" rules print --config "$tmp/c.conf"
 # A valid file, overridden on the command line: rules print shows the result.
 printf 'queue = 10-11\nnflog-group = 42\ncontext = rst\n' >"$tmp/d.conf"
-expect 0 'level rst, queue 10-11 bypass, nflog group 42' "$BIN" rules print --config "$tmp/d.conf"
-expect 0 'level rst, queue 12 bypass, nflog group 42' "$BIN" rules print --config "$tmp/d.conf" --queue 12
+expect 0 'level rst, queue 10-11, nflog group 42-43' "$BIN" rules print --config "$tmp/d.conf"
+expect 0 'level rst, queue 12, nflog group 42' "$BIN" rules print --config "$tmp/d.conf" --queue 12
 expect 2 "mark mask|mark-mask" "$BIN" rules print --mark-mask 0x1f
 expect 2 "say print, install, remove or status" "$BIN" rules frob
-expect 0 'queue 7300 bypass, nflog group 7300' "$BIN" rules print --config rules/rstwatch.conf
+expect 0 'queue 7300, nflog group 7300' "$BIN" rules print --config rules/rstwatch.conf
 
 if [ "$failures" -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
 [ "$failures" -eq 0 ]

@@ -1,7 +1,8 @@
 """A box on the path forging a reset (run with Debian's /usr/bin/python3, as root).
-  forge.py IFACE SERVER_PORT TTL SEQ_OFFSET TRIGGER
+  forge.py [--now] IFACE SERVER_PORT TTL SEQ_OFFSET TRIGGER
 Watches IFACE for the server's data segments (source port SERVER_PORT) and, once
-file TRIGGER exists, sends one reset in the server's name to the client: flags R,
+file TRIGGER exists (and the link has been quiet for 50 ms; with --now, at the
+next server segment: mid-stream, while the server goes on talking), sends one reset in the server's name to the client: flags R,
 seq = the server's snd.nxt + SEQ_OFFSET, TTL / hop limit TTL, as an Ethernet frame
 built from the server's last one, so it enters the gateway like any packet of the
 flow. Prints "watching" once it sees the link, "armed" at the first server data
@@ -16,6 +17,9 @@ import struct
 import sys
 import time
 
+now = sys.argv[1] == "--now"
+if now:
+    del sys.argv[1]
 replay = sys.argv[1] == "--replay"
 if replay:
     iface, server_port, trigger = sys.argv[2], int(sys.argv[3]), sys.argv[4]
@@ -86,6 +90,8 @@ while True:
         if not last:
             print("armed", flush=True)
         last, eth, last_frame = seg, frame[:14], frame
+        if now and os.path.exists(trigger):
+            break
 
 if replay:
     # A frame this host sent carries only a partial TCP checksum (veth offload):

@@ -1,10 +1,14 @@
 """TCP endpoints for the live tests (run with Debian's /usr/bin/python3).
-  serve PORT...                       dual-stack server: a line "more" gets 1000 bytes back
+  serve PORT...                       dual-stack server: a line "more" gets 1000 bytes back,
+                                      a line "stream N" N chunks of 100 bytes, 2 ms apart
   connect HOST PORT [TIMEOUT [send]]  one connect (with send: then a line out and an answer
                                       awaited): prints refused|timeout|connected|reset
   rounds HOST PORT N PAUSE RESUME     N request/response rounds; when file PAUSE exists it
                                       prints "paused K" and waits for file RESUME; ends with
                                       "completed N" or "reset after K"
+  stream HOST PORT N HALF             asks for a stream of N chunks, creates file HALF once
+                                      half of it arrived; "completed N" (every byte) or
+                                      "reset after K" (bytes)
   abort HOST PORT SPORT GO            connect from SPORT, one round, print "ready", then on
                                       file GO close with SO_LINGER {1,0}: an abort reset
 Every wait has a deadline: nothing here outlives a dead test by more than a minute."""
@@ -40,9 +44,20 @@ def serve(ports):
         socks.append(s)
     print("listening", flush=True)
     conns = {}
+    streams = {}   # socket -> chunks still to send
     end = time.monotonic() + 120
     while time.monotonic() < end:
-        r, _, _ = select.select(socks + list(conns), [], [], 1)
+        r, _, _ = select.select(socks + list(conns), [], [], 0.002 if streams else 1)
+        for s in list(streams):
+            # A server that talks on its own: after a forged reset its next
+            # chunk follows within 2 ms, whatever the client does.
+            try:
+                s.send(b"y" * 100)
+                streams[s] -= 1
+            except OSError:
+                streams[s] = 0
+            if streams[s] <= 0:
+                del streams[s]
         for s in r:
             if s in socks:
                 c, _ = s.accept()
@@ -54,6 +69,7 @@ def serve(ports):
                 data = b""
             if not data:
                 del conns[s]
+                streams.pop(s, None)
                 s.close()
                 continue
             conns[s] += data
@@ -61,6 +77,8 @@ def serve(ports):
                 line, conns[s] = conns[s].split(b"\n", 1)
                 if line == b"more":
                     s.sendall(b"x" * 1000)
+                elif line.startswith(b"stream "):
+                    streams[s] = int(line.split()[1])
 
 
 def connect(host, port, timeout=3.0, send=False):
@@ -107,6 +125,23 @@ def rounds(host, port, n, pause, resume):
         print("reset after", k, type(e).__name__, flush=True)
 
 
+def stream(host, port, n, half):
+    s = socket.create_connection((host, port), timeout=5)
+    s.sendall(b"stream %d\n" % n)
+    got = 0
+    try:
+        while got < n * 100:
+            d = s.recv(65536)
+            if not d:
+                raise ConnectionResetError("closed")
+            got += len(d)
+            if got >= n * 50 and not os.path.exists(half):
+                open(half, "w").close()
+        print("completed", n, flush=True)
+    except (ConnectionResetError, BrokenPipeError, socket.timeout) as e:
+        print("reset after", got, type(e).__name__, flush=True)
+
+
 def abort(host, port, sport, go):
     s = socket.socket(fam(host))
     s.bind(("::" if ":" in host else "0.0.0.0", sport))
@@ -128,6 +163,8 @@ def main(cmd, args):
             len(args) > 3 and args[3] == "send")
     elif cmd == "rounds":
         rounds(args[0], int(args[1]), int(args[2]), args[3], args[4])
+    elif cmd == "stream":
+        stream(args[0], int(args[1]), int(args[2]), args[3])
     elif cmd == "abort":
         abort(args[0], int(args[1]), int(args[2]), args[3])
     else:

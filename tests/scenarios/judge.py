@@ -112,10 +112,11 @@ def rows(a):
     for w in wire:
         t = tuple_of(w)
         fam = "6" if ":" in t[0] else "4"
-        lv = next((e for e in live
-                   if tuple_of(e) == t and e["rst"]["seq"] == w["rst"]["seq"]), None)
-        if lv:
-            live.remove(lv)
+        # An amending event (live, observe mode) supersedes the first one.
+        same = [e for e in live if tuple_of(e) == t and e["rst"]["seq"] == w["rst"]["seq"]]
+        lv = same[-1] if same else None
+        for e in same:
+            live.remove(e)
         rec = next((k for k in kernel if k[0] == t or listener_of(k[0], t)), None)
         if rec:
             kernel.remove(rec)

@@ -61,8 +61,23 @@ scenario rejectmid "NO_SOCKET=half-open" "firewall/local-firewall" "" \
 	"the gateway's firewall rejects a request inside an established connection"
 scenario forged "NO_SOCKET=half-open" "firewall/middlebox" "" \
 	"a box on the path forges a reset (TTL 40, the server's is 64)"
+# Observe mode never holds: the reset passes, and once the server is seen
+# talking after it an amending event says injected. The client's kernel,
+# which the forgery made forget the connection, answers the server's next
+# chunks (NO_SOCKET).
+scenario injectobs "NO_SOCKET=half-open" "injected/middlebox" "" \
+	"the mid-stream forgery in observe mode: passed at once, then amended to injected"
 scenario enforce "" "firewall/middlebox/drop" "--mode enforce --suppress firewall" \
-	"the same forgery in enforce mode: dropped, the connection survives"
+	"the paused-stream forgery in enforce mode with --suppress firewall: dropped at once, the connection survives"
+# Enforce mode without --suppress: a suspect reset is held while its flow is
+# watched. The server goes on sending after the forgery: forged, dropped.
+scenario injected "" "injected/middlebox/drop" "--mode enforce" \
+	"a box on the path forges a reset mid-stream, the server keeps sending: held, proven forged, dropped"
+# ... and with the server silent after it, the held reset goes on at the
+# deadline with the class it had.
+scenario heldsilent "NO_SOCKET=half-open" "firewall/middlebox" "--mode enforce" \
+	"the same forgery with the server silent after it: held, then let through at the deadline"
+
 PORTBASE=${PORTBASE:-9100}
 SC_TRACE=${SC_TRACE:-}
 SC_LOG=${SC_LOG:-/dev/null}
@@ -354,4 +369,47 @@ sc_enforce() {
 	forge_reset "$1" enforce
 	[ "$forged_result" = "completed 40" ] ||
 		fail "enforce mode: the client did not survive the forged reset: $forged_result"
+}
+
+sc_heldsilent() {
+	forge_reset "$1" heldsilent
+	case $forged_result in "reset after"*) ;;
+	*) fail "enforce mode, server silent: the held reset never reached the client: $forged_result" ;;
+	esac
+}
+
+# stream_forge FAMILY SCENARIO: the server streams 300 chunks of 100 bytes,
+# 2 ms apart; once half arrived, a box on the server's link forges the
+# server's reset (TTL 40) at the server's next segment, while the stream goes
+# on. Result in forged_result.
+stream_forge() {
+	local n=$2$1
+	rm -f "$tmp/half"
+	server srv-$n "$PY" tests/live/peer.py serve "$p"
+	bg forge-$n "$S" "$PY" tests/live/forge.py --now sg0 "$p" 40 0 "$tmp/half"
+	local forger=$bg_pid
+	expect_out forge-$n watching
+	bg $n "$C" "$PY" tests/live/peer.py stream "$SA" "$p" 300 "$tmp/half"
+	local client=$bg_pid
+	wait "$forger" || fail "forger failed: $(cat "$tmp/forge-$n.err")"
+	wait "$client"
+	forged_result=$(tail -n 1 "$tmp/$n.out")
+	wait_for 10 logged_at_least "$p" 1 || fail "rstwatch did not report the forged reset"
+	wait_for 10 none_waiting || fail "the forged reset is still queued"
+	stop_server
+	wait_for 10 no_conn "$S" "$p" || fail "the server's connection did not close"
+}
+
+sc_injected() {
+	stream_forge "$1" injected
+	[ "$forged_result" = "completed 300" ] ||
+		fail "enforce mode: the client did not get every byte past the forged reset: $forged_result"
+}
+
+sc_injectobs() {
+	stream_forge "$1" injectobs
+	case $forged_result in "reset after"*) ;;
+	*) fail "observe mode: the forged reset did not reach the client: $forged_result" ;; esac
+	# The amendment follows once the server's next chunk was seen.
+	wait_for 10 grep -q "\"amends\"" "$SC_LOG" || fail "no amending event: $(grep "$p" "$SC_LOG" | cut -c1-600)"
 }

@@ -49,7 +49,7 @@ static struct held_reset *hold_server_reset(struct hold_table *t, uint64_t deadl
 	ev.in_iface = "gs0";
 	kept_event_set(&h->k, &ev);
 	rst_alive_probe_init(&h->probe, &rst, NULL, DIR_RESP);
-	h->deadline_us = deadline;
+	h->until_us = deadline;
 	return h;
 }
 
@@ -114,18 +114,18 @@ static void test_deadlines(void **state)
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	assert_int_equal(hold_next_deadline(&t), UINT64_MAX);
+	assert_int_equal(hold_next_due(&t), UINT64_MAX);
 	assert_null(hold_first(&t));
 	a = hold_server_reset(&t, 300);
 	b = hold_server_reset(&t, 200);
 	assert_int_equal(t.n, 2);
-	assert_int_equal(hold_next_deadline(&t), 200);
-	assert_null(hold_find_expired(&t, 199));
-	assert_ptr_equal(hold_find_expired(&t, 200), b);
+	assert_int_equal(hold_next_due(&t), 200);
+	assert_null(hold_find_due(&t, 199));
+	assert_ptr_equal(hold_find_due(&t, 200), b);
 	hold_remove(&t, b);
 	hold_remove(&t, b);                      /* twice: no harm, counted once */
 	assert_int_equal(t.n, 1);
-	assert_int_equal(hold_next_deadline(&t), 300);
+	assert_int_equal(hold_next_due(&t), 300);
 	assert_ptr_equal(hold_first(&t), a);
 	hold_remove(&t, a);
 	assert_int_equal(t.n, 0);
