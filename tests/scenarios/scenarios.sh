@@ -125,6 +125,15 @@ unsilence() {
 logged() { grep -c -E "(\"src_port\":|\"dest_port\":|[]0-9]:)$1[ ,]" "$SC_LOG"; }
 logged_at_least() { [ "$(logged "$1")" -ge "$2" ]; }
 
+# watches_settled: every suspect reset the daemon watched is decided.
+watches_settled() {
+	local m
+	m=$(metrics) || return 1
+	[ "$(metric_sum 'rstwatch_holds_total{outcome="taken"}' "$m")" = \
+	  $(($(metric_sum 'rstwatch_holds_total{outcome="alive"}' "$m") +
+	     $(metric_sum 'rstwatch_holds_total{outcome="deadline"}' "$m"))) ]
+}
+
 # no_conn NS PORT: NS holds no connection on PORT (listeners aside): whatever
 # closing it made the kernel send has been sent.
 no_conn() { [ -z "$(in_ns "$1" ss -Htan state all sport = :"$2" | grep -v LISTEN)" ]; }
@@ -353,6 +362,9 @@ forge_reset() {
 	touch "$tmp/resume"
 	wait "$client"
 	forged_result=$(tail -n 1 "$tmp/$n.out")
+	# The server stays silent until the daemon's watch of the reset ended:
+	# its FIN inside the watch would prove the reset forged (injected).
+	wait_for 10 watches_settled || fail "the forged reset is still watched"
 	# After a forged reset the server still holds the connection: closing it
 	# sends a FIN that the client's kernel, which forgot it, answers (half-open).
 	stop_server
@@ -411,5 +423,5 @@ sc_injectobs() {
 	case $forged_result in "reset after"*) ;;
 	*) fail "observe mode: the forged reset did not reach the client: $forged_result" ;; esac
 	# The amendment follows once the server's next chunk was seen.
-	wait_for 10 grep -q "\"amends\"" "$SC_LOG" || fail "no amending event: $(grep "$p" "$SC_LOG" | cut -c1-600)"
+	wait_for 10 grep -q -E ":$p[ ,].*(\"amends\"|AMENDS)" "$SC_LOG" || fail "no amending event: $(grep "$p" "$SC_LOG" | cut -c1-600)"
 }
