@@ -95,8 +95,14 @@ for n in c1 c2; do
 	case $(tail -n 1 "$tmp/cl-$n.out") in "reset after"*) ;;
 	*) fail "D: stream $n survived a reset that was let through: $(cat "$tmp/cl-$n.out")" ;; esac
 done
-# Every reset counted once: the two forged, and the client's answers to the
-# server's later packets, if any came.
+# Every reset counted once, when its 2 s watch ended: the two forged, and the
+# client's answers to the server's later packets, if any came.
+settled() {
+	local m
+	m=$(metrics) || return 1
+	[ "$(metric_sum 'rstwatch_holds_total{outcome="deadline"}' "$m")" = 2 ]
+}
+wait_for 10 settled || fail "D: the watches did not end: $(metrics | grep holds_total)"
 m=$(metrics) || fail "GET /metrics"
 resets=$(metric_sum rstwatch_resets_total "$m")
 suppressed=$(metric_sum rstwatch_events_suppressed_total "$m")
@@ -104,7 +110,7 @@ events=$(grep -c '"event_type":"rst"' "$EV")
 amended=$(grep -c '"amends"' "$EV")
 [ "$resets" = $((events - amended + suppressed)) ] ||
 	fail "D: resets_total $resets != events $events - amendments $amended + suppressed $suppressed"
-[ "$(metric_sum 'rstwatch_holds_total{outcome="taken"}' "$m")" = 1 ] &&
-[ "$(metric_sum 'rstwatch_holds_total{outcome="deadline"}' "$m")" = 1 ] || fail "D: holds: $m"
+[ "$(metric_sum 'rstwatch_holds_total{outcome="taken"}' "$m")" = 2 ] &&
+[ "$(metric_sum 'rstwatch_holds_total{outcome="held"}' "$m")" = 1 ] || fail "D: holds: $m"
 stop_daemon d2
 ok "D: the deadline let the held reset through; resets_total $resets = events $events + suppressed $suppressed"
