@@ -27,6 +27,10 @@ COLUMNS = ["scenario", "family", "src", "dst", "flags", "reason", "truth", "live
 # Where the offline view may legitimately differ from the live one:
 # (scenario, live class, offline class) -> why.
 JUSTIFIED = {
+    ("enforce", "firewall", "injected"):
+        "live, --suppress firewall dropped the reset at once, so the daemon had no reason to "
+        "watch what the server did next; offline looks ahead and sees the server go on "
+        "talking after it (the connection survived): forged, injected",
     ("reject", "firewall", "refused"):
         "a capture does not say which hook made a packet: the gateway's reject copies the "
         "server's address and is the same RA a closed port sends; live, it leaves through "
