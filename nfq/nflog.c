@@ -68,6 +68,13 @@ const char *nflog_hook_name(uint8_t hook)
 
 /* ---- the configuration request ------------------------------------------- */
 
+void nflog_config_batched(struct nflog_config *cfg, uint16_t group, uint32_t copy_range)
+{
+	*cfg = (struct nflog_config){ .group = group, .copy_range = copy_range, .qthresh = 64,
+				      .flush_timeout_cs = 1, .nlbufsiz = 65536,
+				      .rcvbuf = 4 * 1024 * 1024 };
+}
+
 int nflog_build_config(void *buf, size_t size, const struct nflog_config *cfg, uint32_t seq)
 {
 	struct nfulnl_msg_config_cmd cmd = { .command = NFULNL_CFG_CMD_BIND };

@@ -23,6 +23,7 @@ struct flow_summary {
 	uint32_t pkts[2];             /* [0] client to server, [1] server to client */
 	uint32_t bytes[2];            /* payload bytes */
 	uint8_t incarnation;
+	uint32_t handshake_rtt_us;    /* SYN to SYN/ACK to ACK as seen here, 0 if unknown */
 };
 
 struct rst_event {

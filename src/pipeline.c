@@ -35,6 +35,7 @@ static void summarize(const struct flow *f, const struct ct_info *ct, uint64_t t
 	s->bytes[0] = f->dir[DIR_ORIG].data_bytes;
 	s->bytes[1] = f->dir[DIR_RESP].data_bytes;
 	s->incarnation = f->incarnation;
+	s->handshake_rtt_us = f->handshake_rtt_us;
 }
 
 /* Append a fact unless the verdict already has it (or has no room left). */
@@ -86,11 +87,14 @@ static struct flow *judge(struct pipeline *pl, const struct tcp_packet *pkt, uin
 }
 
 bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t ts_us,
-		     const struct rst_context *ctx, struct rst_event *ev)
+		     const struct rst_context *ctx, struct rst_event *ev,
+		     struct rst_alive_probe *probe)
 {
 	int dir = DIR_ORIG;
 	struct flow *f = judge(pl, pkt, ts_us, ctx, ev, &dir);
 
+	if (probe && (pkt->flags & TCPF_RST))
+		rst_alive_probe_init(probe, pkt, f, dir);
 	flow_update(f, dir, pkt, ts_us);
 	return pkt->flags & TCPF_RST;
 }

@@ -28,10 +28,13 @@ int pipeline_init(struct pipeline *pl, uint32_t max_flows);
 void pipeline_free(struct pipeline *pl);
 
 /* Process one decoded segment. For a reset, fills ev (verdict, flow summary,
- * context; action accept) and returns true: the caller decides the action and
- * emits it. ctx may be NULL (offline). */
+ * context; action accept) and, if probe is not NULL, probe (what its claimed
+ * sender would do next if alive, from the flow before the reset), and returns
+ * true: the caller decides the action and emits it. ctx may be NULL
+ * (offline). */
 bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t ts_us,
-		     const struct rst_context *ctx, struct rst_event *ev);
+		     const struct rst_context *ctx, struct rst_event *ev,
+		     struct rst_alive_probe *probe);
 
 /* Offline look-ahead (design §8): a capture holds what came after each reset,
  * so a suspect reset (rst_suspect) is decided only after its flow's next

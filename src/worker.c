@@ -39,8 +39,6 @@ _Static_assert(BACKLOG_RUN % CLOCK_SHARE_RUN == 0,
  * for as long as it lasts. What the kernel still holds at unbind it drops. */
 #define DRAIN_MAX_US 1000000ULL
 #define FLOW_IDLE_EXPIRE_US (3600ULL * 1000000)
-#define NFLOG_BATCH 64                   /* copies per message the kernel gathers */
-#define NFLOG_RCVBUF (4 * 1024 * 1024)   /* copies a burst may leave waiting */
 
 /* Events are written after the burst they belong to has had its verdicts:
  * a write per reset would delay each verdict by a syscall. */
@@ -200,12 +198,6 @@ static void tag_flow(struct worker *w, const struct tcp_packet *pkt, const struc
 	}
 }
 
-/* Verdicts held now (the transport counts them exactly for its thread). */
-static unsigned held_now(struct worker *w)
-{
-	return nfqueue_held_count(w->q);
-}
-
 /* Let a held reset's verdict out (accept) with its event as first judged:
  * its hold time is over (or the daemon stops). It stays watched. */
 static void hold_release(struct worker *w, struct held_reset *h)
@@ -295,7 +287,6 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 	struct held_reset *h;
 	const char *why = NULL;
 	bool drop, watch, may_hold, hold = false;
-	uint32_t rtt = 0;
 
 	metrics_inc(&w->m.decode[dr]);
 	if (dr != DECODE_OK)
@@ -321,22 +312,10 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 		}
 	}
 	/* Watching needs the flow's later packets: the watch chains copy them
-	 * once the conntrack mark says so. The probe needs the flow as it was
-	 * before the reset is folded in. */
+	 * once the conntrack mark says so. */
 	may_hold = (pkt->flags & TCPF_RST) && !via_log && w->holds && ct.present &&
 		   !atomic_load(&d->releasing);
-	if (may_hold) {
-		int dir;
-		const struct flow *f = flow_lookup(w->pl.flows, pkt, ts, false, &dir);
-
-		if (f) {
-			rst_alive_probe_init(&probe, pkt, f, dir);
-			rtt = f->handshake_rtt_us;
-		} else {
-			may_hold = false;
-		}
-	}
-	if (!pipeline_packet(&w->pl, pkt, ts, &ctx, &ev))
+	if (!pipeline_packet(&w->pl, pkt, ts, &ctx, &ev, may_hold ? &probe : NULL))
 		return NFQUEUE_ACCEPT;
 	if (shed)
 		rst_evidence_add(&ev.verdict, "ct-shed:backlog");
@@ -354,7 +333,7 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 	 * first part of that, if there is room. */
 	h = NULL;
 	if (may_hold && !drop && rst_suspect(&ev.verdict)) {
-		hold = d->policy.mode == MODE_ENFORCE && held_now(w) < d->c->hold_count &&
+		hold = d->policy.mode == MODE_ENFORCE && nfqueue_held_count(w->q) < d->c->hold_count &&
 		       nfqueue_can_hold(w->q);
 		h = hold_add(w->holds);
 		if (!h || (d->policy.mode == MODE_ENFORCE && !hold))
@@ -371,7 +350,7 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 	if (h) {
 		kept_event_set(&h->k, &ev);
 		h->probe = probe;
-		h->release_us = ts + hold_time_us(rtt, (uint64_t)d->c->hold_min_ms * 1000,
+		h->release_us = ts + hold_time_us(ev.flow.handshake_rtt_us, (uint64_t)d->c->hold_min_ms * 1000,
 						  (uint64_t)d->c->hold_max_ms * 1000);
 		/* Watched as long as explain looks ahead, so that both judge alike. */
 		h->until_us = ts + LOOKAHEAD_WINDOW_US > h->release_us ? ts + LOOKAHEAD_WINDOW_US
@@ -610,14 +589,9 @@ int worker_init(struct daemon *d, struct worker *w, unsigned k, char *err, size_
 		}
 	}
 	{
-		/* Copies gather in the kernel: 64 a message, or what 10 ms
-		 * brought (measured: within noise of no copying at all, where
-		 * one message a copy cost nearly as much as queueing). A reset's
-		 * own copy and a watched flow's flush the batch at once. */
-		struct nflog_config lc = { .group = w->nflog_group, .copy_range = c->copy_range,
-					   .qthresh = NFLOG_BATCH, .flush_timeout_cs = 1,
-					   .nlbufsiz = 65536, .rcvbuf = NFLOG_RCVBUF };
+		struct nflog_config lc;
 
+		nflog_config_batched(&lc, w->nflog_group, c->copy_range);
 		if (nflog_open(&w->log, &lc)) {
 			snprintf(err, errlen, "cannot bind nflog group %u: %s%s", w->nflog_group,
 				 strerror(errno),

@@ -23,6 +23,8 @@ run_one() {
 	77) skip=$((skip + 1)); printf 'SKIP %-45s %s\n' "$name" "$(tail -n 1 "$log")" ;;
 	*)  fail=$((fail + 1)); failed+=("$name")
 	    printf 'FAIL %-45s rc=%d (log: %s)\n' "$name" "$rc" "$log"
+	    # The reason first (lib.sh's fail prints it above its dumps), then the end.
+	    head -n -25 "$log" | grep -m 3 '^FAIL:' | sed 's/^/    | /'
 	    tail -n 25 "$log" | sed 's/^/    | /' ;;
 	esac
 }

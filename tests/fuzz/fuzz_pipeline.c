@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(copy, data + off, len);
 		off += len;
 		if (decode_ip(copy, len, &pkt) == DECODE_OK &&
-		    pipeline_packet(&pl, &pkt, ts, &ctx, &ev)) {
+		    pipeline_packet(&pl, &pkt, ts, &ctx, &ev, NULL)) {
 			if (ev.verdict.cls >= RST_CLASS_COUNT || ev.verdict.confidence < 0.0f ||
 			    ev.verdict.confidence > 1.0f)
 				abort();

@@ -338,7 +338,7 @@ static void run_scenario(const struct scenario *sc, int family)
 		if (family == 4)
 			p.ipid = sg->ipid > 0 ? (uint16_t)sg->ipid : from->ipid++;
 		ts += (uint64_t)sg->dt_ms * 1000;
-		is_rst = pipeline_packet(&pl, &p, ts, &ctx, &ev);
+		is_rst = pipeline_packet(&pl, &p, ts, &ctx, &ev, NULL);
 		assert_int_equal(is_rst, !!(sg->flags & TCPF_RST));
 		if (sg->expect) {
 			assert_true(is_rst);
