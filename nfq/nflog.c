@@ -225,6 +225,7 @@ struct dispatch {
 	void *arg;
 	uint64_t received_us;
 	int delivered;
+	bool stop;            /* the callback asked to stop after this datagram */
 	bool cb_failed;
 	int cb_errno;
 };
@@ -233,6 +234,7 @@ static int packet_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dispatch *d = data;
 	struct nflog_packet pkt;
+	int ret;
 
 	if (nlh->nlmsg_type != PACKET_TYPE)
 		return MNL_CB_OK;
@@ -250,11 +252,14 @@ static int packet_msg_cb(const struct nlmsghdr *nlh, void *data)
 
 	__atomic_store_n(&d->r->stats.packets, d->r->stats.packets + 1, __ATOMIC_RELAXED);
 	d->delivered++;
-	if (d->cb(&pkt, d->arg) < 0) {
+	ret = d->cb(&pkt, d->arg);
+	if (ret < 0) {
 		d->cb_failed = true;
 		d->cb_errno = errno;
 		return MNL_CB_ERROR;
 	}
+	if (ret > 0)
+		d->stop = true;
 	return MNL_CB_OK;
 }
 
@@ -412,6 +417,8 @@ int nflog_process(struct nflog_reader *r, nflog_cb cb, void *arg, int timeout_ms
 			 * sent is waiting for an answer, so count it and go on. */
 			r->stats.parse_errors++;
 		}
+		if (d.stop)
+			break;
 	}
 	return d.delivered;
 }

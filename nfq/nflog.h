@@ -59,7 +59,10 @@ struct nflog_packet {
 };
 
 /* Called for every packet. A negative return stops nflog_process, which
- * returns -1 with the errno the callback left; the rest of that batch is lost. */
+ * returns -1 with the errno the callback left; the rest of that batch is lost.
+ * A positive return makes nflog_process return once the datagram being read
+ * is done (its other packets are still delivered; nothing is lost): a caller
+ * that reads up to a given packet stops there. */
 typedef int (*nflog_cb)(const struct nflog_packet *pkt, void *arg);
 
 struct nflog_stats {

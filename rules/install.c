@@ -402,6 +402,21 @@ static void put_symhash(struct rb *b, unsigned n, unsigned k)
 	put_cmp(b, NFT_CMP_EQ, &want, sizeof(want));
 }
 
+/* limit rate RATE/second burst BURST packets */
+static void put_limit(struct rb *b, uint64_t rate, uint32_t burst)
+{
+	struct nftnl_expr *e = expr(b, "limit");
+
+	if (e) {
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	}
+	add(b, e);
+}
+
 /* log [prefix P] group G [queue-threshold 1]. A rule's threshold overrides
  * the group's (nfnetlink_log takes the lower): the copy goes out at once,
  * and with it, in order, every copy the group had gathered. */
@@ -448,6 +463,7 @@ static void put_action(struct rb *b, enum action a, const struct rules_config *c
 		put_log(b, group, true, NULL);
 		break;
 	case A_LOG_QUEUED:
+		put_limit(b, RULES_MARKER_RATE, RULES_MARKER_BURST);
 		put_log(b, group, true, QUEUED_PREFIX);
 		break;
 	case A_QUEUE:
@@ -1338,7 +1354,9 @@ static void print_action(FILE *f, enum action a, const struct rules_config *c, u
 		fprintf(f, "log group %u queue-threshold 1", group);
 		break;
 	case A_LOG_QUEUED:
-		fprintf(f, "log prefix \"%s\" group %u queue-threshold 1", QUEUED_PREFIX, group);
+		fprintf(f, "limit rate %u/second burst %u packets log prefix \"%s\" group %u "
+			"queue-threshold 1", RULES_MARKER_RATE, RULES_MARKER_BURST, QUEUED_PREFIX,
+			group);
 		break;
 	case A_QUEUE:
 		/* nft queue, or the xt NFQUEUE target where the kernel lacks

@@ -42,6 +42,14 @@ enum rules_level {
  * is queued. Such a copy is a marker, not a packet to judge: its original
  * follows through the queue. */
 #define RULES_QUEUED_PREFIX "rstwatch: queued"
+/* Markers per second per queue at most (burst: how many may come at once).
+ * A marker costs rstwatch one more receive per reset: under a reset flood,
+ * markers of the resets the queue cannot take would crowd out the ones it
+ * judges (measured: 25 times fewer resets judged). Past the limit a reset is
+ * queued without one, and judged after the copies that reached rstwatch
+ * (rstwatch_reset_markers_missing_total). */
+#define RULES_MARKER_RATE 20000
+#define RULES_MARKER_BURST 2000
 
 /* How the divert rule hands packets to the queue. */
 enum rules_queue_impl {

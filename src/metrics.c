@@ -105,10 +105,16 @@ void metrics_render(const struct metrics *m, FILE *out)
 		"# HELP rstwatch_nflog_packets_total Packets copied to the log groups (observed, never held: "
 		"handshakes, watched flows, this host's rejects of new flows).\n# TYPE rstwatch_nflog_packets_total counter\n"
 		"rstwatch_nflog_packets_total %llu\n"
+		"# HELP rstwatch_reset_markers_missing_total Resets judged without having read their "
+		"own copy (marker) in the log group first: copies made just before them may have "
+		"been read after them (the markers' rate limit under a reset flood, or copies "
+		"lost).\n# TYPE rstwatch_reset_markers_missing_total counter\n"
+		"rstwatch_reset_markers_missing_total %llu\n"
 		"# HELP rstwatch_log_errors_total Event lines that could not be written.\n"
 		"# TYPE rstwatch_log_errors_total counter\nrstwatch_log_errors_total %llu\n",
 		(unsigned long long)get(&m->rules_reinstalled),
 		(unsigned long long)get(&m->nflog_packets),
+		(unsigned long long)get(&m->markers_missing),
 		(unsigned long long)get(&m->log_errors));
 	fputs("# HELP rstwatch_holds_total Suspect resets watched for what their claimed sender "
 	      "did next: taken (watched), held (enforce: their verdict waited), released (the hold "

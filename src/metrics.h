@@ -29,6 +29,7 @@ struct metrics {
 	atomic_uint_fast64_t decode[DECODE_RESULT_COUNT];
 	atomic_uint_fast64_t rules_reinstalled;
 	atomic_uint_fast64_t nflog_packets;
+	atomic_uint_fast64_t markers_missing;
 	atomic_uint_fast64_t log_errors;
 	atomic_uint_fast64_t holds[HOLD_OUTCOME_COUNT];
 	atomic_uint_fast64_t hold_release_errors;

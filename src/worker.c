@@ -370,7 +370,7 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 	return drop ? NFQUEUE_DROP : NFQUEUE_ACCEPT;
 }
 
-static void copies_drain(struct worker *w);
+static void copies_drain_to(struct worker *w, const uint8_t *pkt, size_t len);
 
 static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg)
 {
@@ -409,7 +409,7 @@ static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg
 		pk->dr = decode_ip(qp->payload, qp->len, &pk->pkt);
 	}
 	pk->valid = false;
-	copies_drain(w);
+	copies_drain_to(w, qp->payload, qp->len);
 	v = handle_packet(w, pk->dr, &pk->pkt, qp->hook, qp->ifindex_in, ts,
 			  ts < w->shed_until_us, false, qp->id);
 	/* The next packet's index slot was prefetched before this one was
@@ -444,9 +444,18 @@ static int on_logged(const struct nflog_packet *lp, void *arg)
 	struct worker *w = arg;
 
 	/* A queued reset's own copy: it marks the place of its original among
-	 * the copies, which the queue delivers next. */
-	if (lp->prefix && strcmp(lp->prefix, RULES_QUEUED_PREFIX) == 0)
+	 * the copies. The reset being judged stops the reading at its own;
+	 * others are kept for theirs, which the queue delivers later. */
+	if (lp->prefix && strcmp(lp->prefix, RULES_QUEUED_PREFIX) == 0) {
+		if (!lp->payload)
+			return 0;
+		if (w->seek && marker_same(lp->payload, lp->len, w->seek, w->seek_len)) {
+			w->seek_found = true;
+			return 1;       /* the rest of this datagram, then stop */
+		}
+		marker_ring_push(&w->markers, lp->payload, lp->len);
 		return 0;
+	}
 	metrics_inc(&w->m.nflog_packets);
 	if (lp->payload) {
 		struct tcp_packet pkt;
@@ -457,23 +466,54 @@ static int on_logged(const struct nflog_packet *lp, void *arg)
 	return 0;
 }
 
-/* Read every copy already delivered. Called before a queued packet is
- * judged: the kernel sent its flow's earlier copies, flushed by the reset's
- * own copy (rules/rstwatch.nft, chain divert), before it queued the reset,
- * so they are in the socket now. Bounded, so that a flood of copies cannot
- * hold a verdict for long; what is left is read on the next call. */
-static void copies_drain(struct worker *w)
+/* Copies lost since the last look: note when. */
+static void copies_lost_check(struct worker *w)
 {
 	struct nflog_stats ls;
-	int rounds = 8;
 
-	while (rounds-- > 0 && nflog_process(w->log, on_logged, w, 0) > 0)
-		;
 	nflog_get_stats(w->log, &ls);
 	if (ls.lost + ls.enobufs != w->copies_lost_seen) {
 		w->copies_lost_seen = ls.lost + ls.enobufs;
 		w->copies_lost_at_us = clock_realtime_us();
 	}
+}
+
+/* Read the copies already delivered (bounded: what is left is read on the
+ * next call). */
+static void copies_drain(struct worker *w)
+{
+	int rounds = 8;
+
+	while (rounds-- > 0 && nflog_process(w->log, on_logged, w, 0) > 0)
+		;
+	copies_lost_check(w);
+}
+
+/* Before the queued reset pkt (len bytes) is judged: read the copies up to
+ * its marker (rules/rstwatch.nft, chain divert), which flushed the group's
+ * batch before the kernel queued the reset, so every copy made before the
+ * reset is read once the marker is. Bounded, so that a flood of copies
+ * cannot hold a verdict for long; a reset whose marker is not there (the
+ * markers' rate limit, a lost copy) is judged after what could be read. */
+static void copies_drain_to(struct worker *w, const uint8_t *pkt, size_t len)
+{
+	int rounds = 4;
+
+	if (marker_ring_claim(&w->markers, pkt, len)) {
+		copies_lost_check(w);
+		return;
+	}
+	w->seek = pkt;
+	w->seek_len = len;
+	w->seek_found = false;
+	while (!w->seek_found && rounds-- > 0 && nflog_process(w->log, on_logged, w, 0) > 0)
+		;
+	w->seek = NULL;
+	if (w->seek_found)
+		marker_ring_clear(&w->markers);   /* all read before it: their resets will not come */
+	else
+		metrics_inc(&w->m.markers_missing);
+	copies_lost_check(w);
 }
 
 /* Housekeeping between batches: never on the per-packet path. */

@@ -15,6 +15,7 @@
 #include "hold.h"
 #include "install.h"
 #include "logsink.h"
+#include "markers.h"
 #include "metrics.h"
 #include "nflog.h"
 #include "pipeline.h"
@@ -49,6 +50,12 @@ struct worker {
 	 * that may miss packets its history should have. */
 	uint64_t copies_lost_at_us;
 	uint64_t copies_lost_seen;
+	/* Markers read, not yet claimed by their resets; and while a reset
+	 * waits for its own (seek, NULL otherwise), whether it came. */
+	struct marker_ring markers;
+	const uint8_t *seek;
+	size_t seek_len;
+	bool seek_found;
 	struct ct_handle *ct;
 	struct pipeline pl;
 	struct ratelimit rl;

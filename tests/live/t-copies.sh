@@ -64,7 +64,7 @@ delete_rule() {
 	in_ns "$G" nft delete rule inet rstwatch "$1" handle "$handle" || fail "deleting '$2'"
 }
 check_is intact "after install"
-delete_rule divert "symhash mod 2 1 log prefix"
+delete_rule divert "symhash mod 2 1 limit rate .* log prefix"
 check_is altered "without the marker of worker 1"
 in_ns "$G" "$TOOL" -q $Q-$((Q + 1)) -g $GRP install || fail "reinstall"
 check_is intact "after reinstall"
@@ -298,7 +298,7 @@ ok "every reset's marker flushed its group's copies, in order, before the reset 
 # the kernel: the ordering above is the marker's doing, not the sockets'.
 for k in 0 1; do
 	handle=$(in_ns "$G" nft -a list chain inet rstwatch divert 2>/dev/null |
-		grep -F "symhash mod 2 $k log prefix" | sed -n 's/.*# handle \([0-9]*\)$/\1/p')
+		grep "symhash mod 2 $k limit rate .* log prefix" | sed -n 's/.*# handle \([0-9]*\)$/\1/p')
 	[ -n "$handle" ] || fail "no marker rule for worker $k"
 	in_ns "$G" nft replace rule inet rstwatch divert handle "$handle" \
 		symhash mod 2 $k log prefix \"$PREFIX\" group $((GRP + k)) || fail "replacing marker $k"

@@ -149,7 +149,7 @@ for level in rst handshake; do
 	for k in 0 1 2; do
 		grep -q "symhash mod 3 $k counter queue num $((3 + k)) bypass" "$tmp/queue.$level" ||
 			fail "level $level: no queue rule for queue $((3 + k)): $(cat "$tmp/queue.$level")"
-		[ "$(grep -c "symhash mod 3 $k log .*group $((42 + k))[ ]" "$tmp/inst.$level")" = 3 ] ||
+		[ "$(grep -c "symhash mod 3 $k \(limit .* \)\?log .*group $((42 + k))[ ]" "$tmp/inst.$level")" = 3 ] ||
 			fail "level $level: log group $((42 + k)) not in copy, copy_now and divert"
 	done
 	[ "$(wc -l <"$tmp/queue.$level")" = 3 ] || fail "level $level: $(wc -l <"$tmp/queue.$level") queue rules"

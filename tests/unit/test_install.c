@@ -227,7 +227,9 @@ static int count_rules(const struct parsed *p, const char *chain)
 		"  [ cmp eq reg 1 " k " ]\n"
 #define LOG_BATCHED(g) "  [ log group " g " snaplen 0 qthreshold 0 ]\n"
 #define LOG_NOW(g) "  [ log group " g " snaplen 0 qthreshold 1 ]\n"
-#define LOG_QUEUED(g) "  [ log prefix rstwatch: queued group " g " snaplen 0 qthreshold 1 ]\n"
+/* The marker, rate-limited (RULES_MARKER_RATE, RULES_MARKER_BURST). */
+#define LOG_QUEUED(g) "  [ limit rate 20000/second burst 2000 type packets flags 0x0 ]\n" \
+		"  [ log prefix rstwatch: queued group " g " snaplen 0 qthreshold 1 ]\n"
 #define QUEUE(q) "  [ counter pkts 0 bytes 0 ]\n  [ queue num " q " bypass ]\n"
 
 /* Message order: BEGIN, add/delete/add table, chains, rules, END. */
@@ -709,7 +711,8 @@ static void test_print(void **state)
 				     "tcp flags & (fin | syn | rst) == 0 goto copy_now comment"));
 	assert_non_null(strstr(text, "\t\tsymhash mod 2 0 log group 12 comment"));
 	assert_non_null(strstr(text, "\t\tsymhash mod 2 1 log group 13 queue-threshold 1 comment"));
-	assert_non_null(strstr(text, "\t\tsymhash mod 2 1 log prefix \"" RULES_QUEUED_PREFIX
+	assert_non_null(strstr(text, "\t\tsymhash mod 2 1 limit rate 20000/second burst 2000 "
+				     "packets log prefix \"" RULES_QUEUED_PREFIX
 				     "\" group 13 queue-threshold 1 comment"));
 	/* The queue rules are shown, as comments: the text loads anywhere. */
 	assert_non_null(strstr(text, "\t\t# symhash mod 2 0 counter queue num 10 bypass comment"));
