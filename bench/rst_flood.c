@@ -1,7 +1,7 @@
 /* rst_flood: a TCP reset flooder for the NFQUEUE benchmark (bench/nfq.sh).
  *
  *   rst_flood -i IFNAME -d GATEWAY_MAC [-n COUNT] [-t SECONDS] [-r PPS]
- *             [-f FLOWS] [-b BATCH] [--shuffle] [--probe] [-p PROBE_PORT]
+ *             [-f FLOWS] [-b BATCH] [--shuffle] [--syn] [--probe] [-p PROBE_PORT]
  *
  * Writes IPv4 TCP resets as whole Ethernet frames on IFNAME with an AF_PACKET
  * socket (qdisc bypassed, sendmmsg BATCH frames per call), addressed to
@@ -17,6 +17,9 @@
  * Always bounded: stops after COUNT frames (default 100 million) or SECONDS
  * (default 10, at most 600), whichever comes first, or on SIGINT/SIGTERM.
  * -r PPS paces with a token bucket (0 = as fast as one core can send).
+ *
+ * --syn sends SYNs instead of resets (bench/gwcost.sh: the copy path's limit,
+ * since rstwatch copies handshakes and queues resets).
  *
  * --probe: latency probes instead of a flood. One frame per send, each a reset
  * to PROBE_PORT (default 7, never used by the flood, whose ports are >= 1024)
@@ -94,8 +97,10 @@ static uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-/* Fill frame with an Ethernet + IPv4 + TCP RST|ACK for flow i, payload
- * (plen bytes, may be 0) appended; returns the frame length. */
+static int send_syn;     /* --syn: SYN frames, not RST|ACK */
+
+/* Fill frame with an Ethernet + IPv4 + TCP RST|ACK (or SYN) for flow i,
+ * payload (plen bytes, may be 0) appended; returns the frame length. */
 static size_t build_frame(uint8_t *frame, const uint8_t *dmac, const uint8_t *smac, uint32_t i,
 			  uint16_t probe_port, const uint8_t *payload, size_t plen)
 {
@@ -128,8 +133,13 @@ static size_t build_frame(uint8_t *frame, const uint8_t *dmac, const uint8_t *sm
 	th->seq = htonl(i * 2246822519u);
 	th->ack_seq = htonl(i * 3266489917u);
 	th->doff = 5;
-	th->rst = 1;
-	th->ack = 1;
+	if (send_syn) {
+		th->syn = 1;
+		th->ack_seq = 0;
+	} else {
+		th->rst = 1;
+		th->ack = 1;
+	}
 	if (plen)
 		memcpy(frame + 54, payload, plen);
 	memcpy(pseudo, &ip->saddr, 4);
@@ -172,7 +182,7 @@ static int parse_ul(const char *s, unsigned long max, unsigned long *out)
 static void usage(void)
 {
 	fprintf(stderr, "usage: rst_flood -i IFNAME -d GATEWAY_MAC [-n COUNT] [-t SECONDS (<= 600)]\n"
-		"                 [-r PPS] [-f FLOWS] [-b BATCH] [--shuffle] [--probe]\n"
+		"                 [-r PPS] [-f FLOWS] [-b BATCH] [--shuffle] [--syn] [--probe]\n"
 		"                 [-p PROBE_PORT]\n");
 }
 
@@ -188,6 +198,7 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "shuffle", no_argument, NULL, 'S' },
 		{ "probe", no_argument, NULL, 'P' },
+		{ "syn", no_argument, NULL, 'Y' },
 		{ "probe-port", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -238,6 +249,9 @@ int main(int argc, char **argv)
 		case 'b':
 			if (parse_ul(optarg, MAX_BATCH, &batch) || batch == 0)
 				goto bad;
+			break;
+		case 'Y':
+			send_syn = 1;
 			break;
 		case 'P':
 			probe = 1;
