@@ -19,12 +19,20 @@
 #define PENDING_MAX 64
 /* Packets handled without the socket running dry before the queue counts as
  * backed up: an eighth of what a default receive buffer holds (~256), i.e.
- * about 0.1 ms of work waiting. */
+ * about 0.1 ms of work waiting. Backed up, packets share clock readings. */
 #define BACKLOG_RUN 32
-/* Once backed up, conntrack work (and reading the log socket for each
- * reset's marker) stays shed this long after the last long run: a saturating flood lets the socket run dry now and then for a moment,
- * and a round trip for each packet after such a moment is the work the
- * flood leaves no time for. */
+/* A run this long sheds conntrack lookups (and reading the log socket for
+ * each reset's marker): half a default receive buffer, far more than a burst
+ * or a moment off the CPU leaves (measured, bench/gwcost.sh mixed traffic at
+ * 5,000 resets/s: a run of 32 shed 10% of the lookups when paced, all of
+ * them in bursts of 64; 128 sheds none), and what only a rate above what the
+ * thread can judge with lookups keeps up. */
+#define SHED_RUN 128
+_Static_assert(SHED_RUN >= BACKLOG_RUN, "shedding needs a backlog");
+/* Once shedding, it goes on this long after the last long run: a saturating
+ * flood lets the socket run dry now and then for a moment, and a round trip
+ * for each packet after such a moment is the work the flood leaves no time
+ * for. */
 #define SHED_HOLD_US 100000ULL
 /* Packets of one backlogged run that share a clock reading. Backed up, a
  * packet waited in the queue for far longer (0.1 ms at BACKLOG_RUN, ms in a
@@ -392,7 +400,7 @@ static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg
 		ts = w->clock_us = clock_realtime_us();
 	else
 		ts = w->clock_us;
-	if (qp->run >= BACKLOG_RUN)
+	if (qp->run >= SHED_RUN)
 		w->shed_until_us = ts + SHED_HOLD_US;
 
 	struct peeked *pk = &w->peeked[0], *next = &w->peeked[1];

@@ -35,7 +35,7 @@ bg tcpdump "$G" tcpdump -i any -y LINUX_SLL2 -U -n -w "$tmp/gw.pcap" \
 dump=$bg_pid
 wait_for 10 grep -q 'listening on' "$tmp/tcpdump.err" || fail "tcpdump did not start"
 SC_LOG=$tmp/events.json EV=$tmp/events.json
-read -r -a extra <<<"${DAEMON[$name]:-}"
+read -r -a extra <<<"${DAEMON[$name]:-} ${SCENARIO_DAEMON_OPTS:-}"
 start_daemon daemon --format json --rate-limit 0 --idle-threshold 2 "${extra[@]}"
 
 for fam in 4 6; do
