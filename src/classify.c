@@ -406,6 +406,38 @@ static void evidence_bytes(const struct facts *x, struct rst_verdict *v)
 		evidence(v, "bytes:sent=%u,received=%u", x->sent, x->received);
 }
 
+/* After a reset claimed from the peer (a firewall's reject, a forgery, the
+ * peer's own abort) killed the sender's end, the peer talked on, and the
+ * sender's kernel answered that with the stateless R it sends for a segment
+ * of no connection (NO_SOCKET). Not a restart: a consequence, named by the
+ * reset that caused it and classed by its cause. */
+static bool classify_follow_on(const struct facts *x, uint64_t ts, struct rst_verdict *v)
+{
+	const struct flow_dir *s = x->s, *p = x->p;
+	enum rst_class cause;
+
+	if (!p->rsts || !p->rst_ts || !p->rst_class || ts < p->rst_ts ||
+	    (s->rsts && s->rst_ts >= p->rst_ts) || !x->stateless || x->ttl_mismatch)
+		return false;
+	/* A connection to kill: synchronized (the sender acknowledged, or the
+	 * peer answered the handshake; a partial view sees no bare ACKs). A
+	 * reset inside the handshake answers no connection of the sender's. */
+	if (!(s->flags & DF_ACK) && !((p->flags & DF_SYN) && (p->flags & DF_ACK)))
+		return false;
+	/* The segment it answers came after the peer's reset; a partial view
+	 * may not have seen it (data of a flow not watched). */
+	if (!(p->last_ts > p->rst_ts) && !x->partial)
+		return false;
+	cause = (enum rst_class)(p->rst_class - 1);
+	v->follows = p->rst_class;
+	v->follows_ms = (uint32_t)(ms(ts - p->rst_ts) > UINT32_MAX ? UINT32_MAX
+								      : ms(ts - p->rst_ts));
+	rst_evidence_add(v, "answers-earlier-reset");
+	evidence(v, "earlier-reset:%s:%ums", rst_class_name(cause), v->follows_ms);
+	verdict(v, cause, ORIGIN_ENDPOINT, 0.75f);
+	return true;
+}
+
 static bool classify_established(const struct facts *x, const struct tcp_packet *r, int dir,
 				 const struct classify_settings *st, struct rst_verdict *v)
 {
@@ -595,6 +627,8 @@ void rst_classify(const struct tcp_packet *r, const struct flow *f, int dir, uin
 	 * a flood reset's classification. */
 	v->n_evidence = 0;
 	v->expected_ttl = -1;
+	v->follows = 0;
+	v->follows_ms = 0;
 	verdict(v, RST_UNKNOWN, ORIGIN_UNKNOWN, 0.2f);
 	v->sender = sender_of(f, dir, v);
 	gather(&x, r, f, dir, ts, ctx, st);
@@ -624,15 +658,18 @@ void rst_classify(const struct tcp_packet *r, const struct flow *f, int dir, uin
 	}
 	if (classify_handshake(&x, r, dir, ts, st, v)) {
 		/* decided */
-	} else if (x.s->rsts > 0 && f->rst_class && !x.ttl_mismatch && !x.rst_seq_change) {
+	} else if (x.s->rsts > 0 && x.s->rst_class && !x.ttl_mismatch && !x.rst_seq_change) {
 		/* The same sender resetting again (a retransmitted trigger, or
 		 * the RA-then-R pair of a closing socket): same cause. */
-		enum rst_class prev = (enum rst_class)(f->rst_class - 1);
+		enum rst_class prev = (enum rst_class)(x.s->rst_class - 1);
 
 		rst_evidence_add(v, "after-own-reset");
-		verdict(v, prev, prev == RST_FIREWALL ? ORIGIN_MIDDLEBOX
+		verdict(v, prev, x.s->rst_answer ? ORIGIN_ENDPOINT
+			: prev == RST_FIREWALL ? ORIGIN_MIDDLEBOX
 			: prev == RST_INJECTED || prev == RST_UNKNOWN ? ORIGIN_UNKNOWN
 			: ORIGIN_ENDPOINT, 0.7f);
+	} else if (classify_follow_on(&x, ts, v)) {
+		/* decided */
 	} else if (!classify_forged(&x, r, st, v) && !classify_established(&x, r, dir, st, v)) {
 		if (!x.seq_known)
 			rst_evidence_add(v, "peer-ack-unseen");

@@ -72,6 +72,11 @@ struct rst_verdict {
 	enum rst_sender sender;
 	float confidence;             /* [0,1] */
 	int expected_ttl;             /* TTL/hop limit the claimed sender used before, -1 unknown */
+	/* A consequence of an earlier reset of the flow (the sender's kernel
+	 * answering a segment of a connection that reset killed): that
+	 * reset's class + 1 (0: not a consequence) and how long before. */
+	uint8_t follows;
+	uint32_t follows_ms;
 	unsigned n_evidence;
 	char evidence[RST_EVIDENCE_MAX][RST_EVIDENCE_LEN];
 };

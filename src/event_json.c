@@ -125,6 +125,9 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 		put(&o, ",\"hoplimit\":%u", p->ttl);
 	if (v->expected_ttl >= 0)
 		put(&o, ",\"expected_ttl\":%d", v->expected_ttl);
+	if (v->follows)
+		put(&o, ",\"follows\":{\"class\":\"%s\",\"ms\":%u}",
+		    rst_class_name((enum rst_class)(v->follows - 1)), v->follows_ms);
 	put(&o, ",\"payload_len\":%u", p->payload_len);
 	if (p->diag.present) {
 		put(&o, ",\"diag\":{\"reason\":%u", p->diag.reason);

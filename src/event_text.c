@@ -29,6 +29,13 @@ static void advice(const struct rst_event *ev, const char *src, const char *src_
 	const struct tcp_packet *p = ev->pkt;
 	const char *who = side(v->sender);
 
+	if (v->follows) {
+		snprintf(b, n, "answer to the %s reset %u ms earlier: %s %s's kernel no longer had "
+			 "the connection that reset ended and answered its peer's next segment "
+			 "(not a restart): look at that reset", rst_class_name(
+				 (enum rst_class)(v->follows - 1)), v->follows_ms, who, src);
+		return;
+	}
 	switch (v->cls) {
 	case RST_REFUSED:
 		snprintf(b, n, "nothing listens on %s: is the service running and bound to "

@@ -35,6 +35,8 @@ struct flow_dir {
 	uint8_t ipid_zero;         /* packets with IP ID 0 (saturating) */
 	uint8_t flags;             /* DF_* */
 	uint8_t rst_seq_jumps;     /* resets whose seq differed from the previous one */
+	uint8_t rst_class;         /* class code + 1 of its last reset as judged, 0: none */
+	uint8_t rst_answer;        /* that reset answered an earlier reset of its peer */
 };
 
 #define DF_SYN      0x01  /* sent a SYN (or SYN/ACK) */
@@ -63,7 +65,6 @@ struct flow {
 	struct flow_dir dir[2];
 	uint8_t orig_guessed;      /* no SYN seen: originator inferred (ports / first packet) */
 	uint8_t in_use;
-	uint8_t rst_class;         /* class code + 1 of the last reset classified, 0: none */
 	uint8_t incarnation;       /* bumps when a SYN reopens a closed or reset 4-tuple */
 	uint32_t handshake_rtt_us; /* SYN to SYN/ACK as seen here (0: not seen) */
 };

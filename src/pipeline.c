@@ -81,7 +81,8 @@ static struct flow *judge(struct pipeline *pl, const struct tcp_packet *pkt, uin
 		pl->st.resets++;
 		pl->st.by_class[ev->verdict.cls]++;
 		pl->st.by_origin[ev->verdict.origin]++;
-		f->rst_class = (uint8_t)(ev->verdict.cls + 1);
+		f->dir[*dir].rst_class = (uint8_t)(ev->verdict.cls + 1);
+		f->dir[*dir].rst_answer = ev->verdict.follows != 0;
 	}
 	return f;
 }
@@ -108,6 +109,7 @@ struct pending_event {
 	uint64_t flow_id;
 	uint64_t deadline_us;
 	uint32_t next;              /* the bucket's chain of waiting events, slot + 1 */
+	int dir;                    /* the reset's direction in its flow */
 	bool waiting;
 };
 
@@ -167,11 +169,18 @@ static void settle(struct lookahead *la, struct pending_event *pe)
 	la->waiting--;
 }
 
-/* pkt, of flow flow_id travelling in dir, against the resets of that flow
- * still within their window. */
-static void watch(struct pipeline *pl, struct lookahead *la, uint64_t flow_id,
+void pipeline_flow_reclassed(struct flow *f, int dir, enum rst_class was, enum rst_class now)
+{
+	if (f && f->dir[dir].rst_class == (uint8_t)(was + 1))
+		f->dir[dir].rst_class = (uint8_t)(now + 1);
+}
+
+/* pkt, of flow f travelling in dir, against the resets of that flow still
+ * within their window. */
+static void watch(struct pipeline *pl, struct lookahead *la, struct flow *f,
 		  const struct tcp_packet *pkt, int dir, uint64_t ts_us)
 {
+	uint64_t flow_id = f->id;
 	uint32_t r, next;
 
 	for (r = *chain_of(la, flow_id); r; r = next) {
@@ -183,9 +192,12 @@ static void watch(struct pipeline *pl, struct lookahead *la, uint64_t flow_id,
 		    !rst_sender_alive(&pe->probe, pkt, dir))
 			continue;
 		/* Counted once, under its final class. */
+		enum rst_class was = v->cls;
+
 		pl->st.by_class[v->cls]--;
 		pl->st.by_origin[v->origin]--;
 		rst_mark_injected_alive(v);
+		pipeline_flow_reclassed(f, pe->dir, was, v->cls);
 		pl->st.by_class[v->cls]++;
 		pl->st.by_origin[v->origin]++;
 		la->st.alive++;
@@ -251,6 +263,7 @@ static int push(struct lookahead *la, const struct rst_event *ev, const struct t
 		return 0;
 	rst_alive_probe_init(&pe->probe, pkt, f, dir);
 	pe->flow_id = f->id;
+	pe->dir = dir;
 	pe->deadline_us = ts_us + la->window_us;
 	link = chain_of(la, pe->flow_id);
 	pe->next = *link;
@@ -269,7 +282,7 @@ int pipeline_packet_lookahead(struct pipeline *pl, struct lookahead *la,
 	struct flow *f = judge(pl, pkt, ts_us, NULL, &ev, &dir);
 
 	if (la->waiting)
-		watch(pl, la, f->id, pkt, dir, ts_us);
+		watch(pl, la, f, pkt, dir, ts_us);
 	if (pkt->flags & TCPF_RST) {
 		bool suspect = rst_suspect(&ev.verdict);
 

@@ -36,6 +36,12 @@ bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t
 		     const struct rst_context *ctx, struct rst_event *ev,
 		     struct rst_alive_probe *probe);
 
+/* A reset sent in direction dir of flow f, first judged was, is now (proven
+ * injected): each side of a flow remembers its last reset's class, which a
+ * later reset answering it (classify: answers-earlier-reset) names. Only if
+ * it is still that side's last. f may be NULL (the flow is gone). */
+void pipeline_flow_reclassed(struct flow *f, int dir, enum rst_class was, enum rst_class now);
+
 /* Offline look-ahead (design §8): a capture holds what came after each reset,
  * so a suspect reset (rst_suspect) is decided only after its flow's next
  * packets, up to LOOKAHEAD_WINDOW_US of capture time or the end of the file.

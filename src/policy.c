@@ -65,6 +65,11 @@ bool policy_drop(const struct policy *p, const struct rst_verdict *v, const char
 	/* A reset this host's own rules made is the operator's will, not spurious. */
 	if (v->origin == ORIGIN_LOCAL_FIREWALL && !(p->suppress & (1u << RST_FIREWALL)))
 		return false;
+	/* An endpoint's answer after an earlier reset killed its end: the
+	 * connection is gone already, and dropping the answer would only leave
+	 * the peer waiting for its timeout. */
+	if (v->follows)
+		return false;
 	if (v->cls == RST_INJECTED) {
 		*reason = "enforce: injected reset";
 		return true;

@@ -230,8 +230,14 @@ static void hold_decide(struct worker *w, struct held_reset *h, bool alive, uint
 	const char *why = NULL;
 	bool drop = false;
 
-	if (alive)
+	if (alive) {
+		int dir;
+
 		rst_mark_injected_alive(&ev->verdict);
+		struct flow *f = flow_lookup(w->pl.flows, &h->k.pkt, now, false, &dir);
+
+		pipeline_flow_reclassed(f, dir, was, ev->verdict.cls);
+	}
 	if (h->queued) {
 		drop = policy_drop(&d->policy, &ev->verdict, &why);
 		if (nfqueue_release(w->q, h->id, drop ? NFQUEUE_DROP : NFQUEUE_ACCEPT) < 0) {

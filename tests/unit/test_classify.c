@@ -117,6 +117,33 @@ static const struct scenario scenarios[] = {
 		ESTABLISHED,
 		{ 'S', RA, 5101, 1101, 0, 5, 40, 0,
 		  "firewall server middlebox ttl-mismatch:63/40" } } },
+	/* A box on the path resets the client's end in the server's name; the
+	 * server goes on (data, then its FIN) and the client's kernel answers
+	 * with the stateless R of no connection: a consequence of the forgery,
+	 * not a restart of the client. */
+	{ "follow-on-forgery", {
+		ESTABLISHED,
+		{ 'S', R, 5101, 0, 0, 5, 40, 0, "firewall server middlebox ttl-mismatch:63/40" },
+		{ 'S', PA, 5101, 1101, 50, 3, 0, 0, NULL },
+		{ 'C', R, 1101, 0, 0, 1, 0, 0,
+		  "firewall client endpoint answers-earlier-reset" },
+		{ 'S', FA, 5151, 1101, 0, 200, 0, 0, NULL },
+		{ 'C', R, 1101, 0, 0, 1, 0, 0, "firewall client endpoint after-own-reset" } } },
+	/* Live, the server's next data is not seen (the flow not watched): its
+	 * FIN is, and the answer to it still names the earlier reset. */
+	{ "follow-on-partial", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
+		{ 'S', R, 5501, 0, 0, 3000, 40, 0, "firewall server middlebox ttl-mismatch" },
+		{ 'S', FA, 5601, 1201, 0, 40, 0, 0, NULL },
+		{ 'C', R, 1201, 0, 0, 1, 0, 0, "firewall client endpoint earlier-reset:firewall:41ms" } },
+	  .partial = true },
+	/* The client's own reset before the server's is no answer to it. */
+	{ "not-follow-on-own-first", {
+		ESTABLISHED,
+		{ 'C', RA, 1101, 5101, 0, 10, 0, 0, "abort client endpoint" },
+		{ 'S', R, 5101, 0, 0, 1, 0, 0, NULL },
+		{ 'C', R, 1101, 0, 0, 1, 0, 0, "abort client endpoint after-own-reset" } } },
 	{ "middlebox-state-expired", {
 		ESTABLISHED,
 		{ 'C', PA, 1101, 5101, 30, 400000, 0, 0, NULL },

@@ -81,6 +81,14 @@ static void test_enforce(void **state)
 	assert_true(policy_drop(&p, &ref, &why));
 	assert_int_equal(policy_parse_suppress(&p, "firewall,bogus", &bad), -1);
 	assert_string_equal(bad, "bogus");
+	/* An endpoint's answer after a forgery killed its end is classed by the
+	 * forgery, but dropping it saves nothing: the peer would wait. */
+	struct rst_verdict answer = verdict_of(RST_INJECTED, ORIGIN_ENDPOINT);
+
+	answer.follows = RST_INJECTED + 1;
+	assert_false(policy_drop(&p, &answer, &why));
+	answer.follows = 0;
+	assert_true(policy_drop(&p, &answer, &why));
 }
 
 struct reports {
