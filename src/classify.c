@@ -640,12 +640,19 @@ void rst_classify(const struct tcp_packet *r, const struct flow *f, int dir, uin
 	if (r->diag.present)
 		evidence(v, "diag-reason:%u", r->diag.reason);
 
-	if (ctx->hook == HOOK_OUTPUT && !ctx->src_is_local) {
+	if (ctx->hook == HOOK_OUTPUT && (!ctx->src_is_local || ctx->via_log)) {
 		/* On the output path with someone else's source address: only
-		 * nf_reject builds such a packet, i.e. a rule of this host. */
+		 * nf_reject builds such a packet, i.e. a rule of this host. With
+		 * the host's own address (a connection to the host itself, such
+		 * as its ssh): a reset leaving with its flow's conntrack entry
+		 * unconfirmed (which is what sends it through the log group) was
+		 * made for a packet a rule stopped before conntrack confirmed it;
+		 * the host's own TCP stack answers only packets that passed. */
 		rst_evidence_add(v, "made-by-this-host");
 		if (ctx->via_log)
 			rst_evidence_add(v, "new-flow");
+		if (ctx->src_is_local)
+			rst_evidence_add(v, "to-this-host");
 		verdict(v, RST_FIREWALL, ORIGIN_LOCAL_FIREWALL, 0.95f);
 		return;
 	}

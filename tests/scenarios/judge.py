@@ -35,6 +35,11 @@ JUSTIFIED = {
         "a capture does not say which hook made a packet: the gateway's reject copies the "
         "server's address and is the same RA a closed port sends; live, it leaves through "
         "the output hook with a source that is not the gateway's",
+    ("rejectinput", "firewall", "refused"):
+        "a capture shows no conntrack state: the gateway's input chain rejecting a connection "
+        "to the gateway itself sends the same RA from the gateway's address as a closed port "
+        "of the gateway does; live, the reset leaves with its flow's conntrack entry "
+        "unconfirmed, which only a rule that stopped the SYN leaves",
     ("rejectmid", "firewall", "half-open"):
         "the gateway's reject inside a connection is the stateless R (seq = the client's ack, "
         "IP ID 0, window 0, no options) the server sends when it has forgotten the connection, "

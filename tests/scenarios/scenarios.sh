@@ -54,6 +54,8 @@ scenario timewait "TCP_FLAGS=time-wait NO_SOCKET=time-wait" "" "" \
 	"TIME-WAIT assassination: an old duplicate, the TIME-WAIT ACK, the server's reset"
 scenario reject "" "firewall/local-firewall" "" \
 	"the gateway's firewall rejects a new connection"
+scenario rejectinput "" "firewall/local-firewall" "" \
+	"the gateway's input chain rejects a connection to the gateway itself"
 # After the gateway's reset or the forgery the client's kernel has forgotten
 # the connection: the server's FIN when it closes meets NO_SOCKET. No restart:
 # a consequence of the earlier reset, named by it and classed by its cause
@@ -318,6 +320,24 @@ gateway_reject() {
 	NFT
 }
 gateway_unreject() { in_ns "$G" nft delete table inet rstw_fw || fail "removing the reject rule"; }
+
+# A connection to the gateway's own address (as to its ssh), refused by its
+# input chain.
+sc_rejectinput() {
+	local r ga=$G4C
+	[ "$1" = 6 ] && ga=$G6C
+	in_ns "$G" nft -f - <<-NFT || fail "gateway input firewall"
+	table inet rstw_fw {
+		chain input {
+			type filter hook input priority filter; policy accept;
+			tcp dport $p reject with tcp reset
+		}
+	}
+	NFT
+	r=$(in_ns "$C" "$PY" tests/live/peer.py connect "$ga" "$p" 3)
+	gateway_unreject
+	[ "$r" = refused ] || fail "the gateway's input reject gave '$r', not refused"
+}
 
 sc_reject() {
 	local r

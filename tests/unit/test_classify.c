@@ -39,6 +39,9 @@ struct scenario {
 	const char *name;
 	struct seg segs[24];
 	bool output_hook_nonlocal; /* seen at output with a source not of this host */
+	bool output_hook_local_log; /* seen at output with this host's source, via the log
+				     * group (its conntrack entry unconfirmed) */
+	bool output_hook_local;     /* ... queued: the entry confirmed */
 	const struct ct_info *ct;
 	bool partial;              /* a live queue's view: data segments are not seen */
 };
@@ -207,6 +210,18 @@ static const struct scenario scenarios[] = {
 		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
 		{ 'S', RA, 0, 1001, 0, 0, 64, 0, "firewall server local-firewall made-by-this-host" } },
 	  .output_hook_nonlocal = true },
+	/* The input chain's reject of a connection to this host: its own
+	 * address, but the entry unconfirmed (via the log group). */
+	{ "local-firewall-input", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', RA, 0, 1001, 0, 0, 64, 0, "firewall server local-firewall to-this-host" } },
+	  .output_hook_local_log = true },
+	/* A closed port of this host: its TCP stack answers a SYN that passed
+	 * (the entry confirmed: queued, not logged). */
+	{ "refused-by-this-host", {
+		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
+		{ 'S', RA, 0, 1001, 0, 0, 64, 0, "refused server endpoint answers-syn" } },
+	  .output_hook_local = true },
 	/* Partial view: what a queue at context level handshake sees of the same
 	 * connections (SYN, SYN/ACK, FIN, RST), with conntrack's idle estimate. */
 	{ "partial-abort", {
@@ -340,6 +355,11 @@ static void run_scenario(const struct scenario *sc, int family)
 	}
 	if (sc->output_hook_nonlocal)
 		ctx.hook = HOOK_OUTPUT;
+	if (sc->output_hook_local_log || sc->output_hook_local) {
+		ctx.hook = HOOK_OUTPUT;
+		ctx.src_is_local = true;
+		ctx.via_log = sc->output_hook_local_log;
+	}
 	assert_int_equal(pipeline_init(&pl, 16), 0);
 	for (sg = sc->segs; sg < sc->segs + 24 && sg->who; sg++) {
 		struct side *from = sg->who == 'C' ? &c : &s, *to = sg->who == 'C' ? &s : &c;
