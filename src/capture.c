@@ -53,6 +53,7 @@ const char *capture_linktype_name(int linktype)
 struct feed {
 	struct pipeline *pl;
 	struct lookahead *la;
+	struct copies **copies;     /* allocated at the first packet whose direction is known */
 	capture_event_cb cb;
 	void *arg;
 	struct capture_stats *st;
@@ -84,13 +85,17 @@ static void count_unknown_linktype(struct capture_stats *st, int linktype)
 	}
 }
 
-/* One captured frame through decode and the pipeline. Non-zero: the callback
- * asked to stop. */
+/* One captured frame through decode and the pipeline; dir is what the
+ * capture's block says (pcapng epb_flags: 0, 1 in, 2 out). Non-zero: the
+ * callback asked to stop. */
 static int feed_frame(const struct feed *f, int linktype, const uint8_t *data, size_t caplen,
-		      uint64_t ts_us)
+		      uint64_t ts_us, uint8_t dir)
 {
+	struct rst_context out = { .hook = HOOK_OUTPUT };
+	const struct rst_context *ctx = NULL;
 	struct tcp_packet pkt;
 	enum decode_result dr;
+	uint32_t in_ifindex;
 
 	f->st->frames++;
 	dr = decode_frame(linktype, data, caplen, &pkt);
@@ -99,7 +104,27 @@ static int feed_frame(const struct feed *f, int linktype, const uint8_t *data, s
 		count_unknown_linktype(f->st, linktype);
 	if (dr != DECODE_OK)
 		return 0;
-	return pipeline_packet_lookahead(f->pl, f->la, &pkt, ts_us, emit, (void *)f) ? -1 : 0;
+	if (!pkt.link_dir && dir)
+		pkt.link_dir = dir == 1 ? LINK_DIR_IN : LINK_DIR_OUT;
+	if (pkt.link_dir) {
+		if (!*f->copies && (*f->copies = malloc(sizeof(**f->copies))))
+			copies_init(*f->copies);
+		if (!*f->copies) {
+			pkt.link_dir = LINK_DIR_UNKNOWN;   /* judged as without direction */
+		} else if (copies_seen(*f->copies, &pkt, ts_us, &in_ifindex)) {
+			/* Judged already, as it came in (or as the host sent it). */
+			f->st->copies++;
+			if ((pkt.flags & TCPF_RST) && pkt.link_dir == LINK_DIR_OUT)
+				return lookahead_copy(f->la, &pkt, pkt.link_ifindex, ts_us, emit,
+						      (void *)f) ? -1 : 0;
+			return 0;
+		} else if (pkt.link_dir == LINK_DIR_OUT) {
+			/* Sent, never received: this host made it. */
+			out.src_is_local = copies_src_is_local(*f->copies, &pkt);
+			ctx = &out;
+		}
+	}
+	return pipeline_packet_lookahead(f->pl, f->la, &pkt, ts_us, ctx, emit, (void *)f) ? -1 : 0;
 }
 
 /* ---- classic pcap: libpcap ---------------------------------------------- */
@@ -124,7 +149,7 @@ static enum capture_result read_pcap(FILE *fp, const struct feed *f, char *err, 
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
 
-		if (feed_frame(f, linktype, data, h->caplen, ts)) {
+		if (feed_frame(f, linktype, data, h->caplen, ts, 0)) {
 			res = CAPTURE_CALLBACK;
 			break;
 		}
@@ -274,7 +299,8 @@ static enum capture_result read_pcapng(FILE *fp, const uint8_t *head, size_t n,
 			res = CAPTURE_TRUNCATED;
 			break;
 		}
-		if (blk.is_packet && feed_frame(f, blk.linktype, blk.data, blk.caplen, blk.ts_us)) {
+		if (blk.is_packet &&
+		    feed_frame(f, blk.linktype, blk.data, blk.caplen, blk.ts_us, blk.dir)) {
 			res = CAPTURE_CALLBACK;
 			break;
 		}
@@ -330,7 +356,8 @@ enum capture_result capture_explain(const char *path, struct pipeline *pl, captu
 				    void *arg, struct capture_stats *st, char *err, size_t errlen)
 {
 	struct lookahead la;
-	struct feed f = { .pl = pl, .la = &la, .cb = cb, .arg = arg, .st = st };
+	struct copies *copies = NULL;
+	struct feed f = { .pl = pl, .la = &la, .copies = &copies, .cb = cb, .arg = arg, .st = st };
 	enum capture_result res;
 
 	memset(st, 0, sizeof(*st));
@@ -341,5 +368,6 @@ enum capture_result capture_explain(const char *path, struct pipeline *pl, captu
 		res = CAPTURE_CALLBACK;
 	st->lookahead = la.st;
 	lookahead_free(&la);
+	free(copies);
 	return res;
 }

@@ -30,6 +30,8 @@ struct capture_stats {
 	 * CAPTURE_LINKTYPES_MAX types met; frames of any further one are only
 	 * in the total. */
 	struct capture_linktype_count unknown_linktypes[CAPTURE_LINKTYPES_MAX];
+	uint64_t copies;             /* second copies of packets (forwarded, looped back): one
+				      * packet with the first (src/copies.h) */
 	unsigned int n_unknown_linktypes;
 };
 

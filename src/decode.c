@@ -33,6 +33,10 @@
 #define SLL_PROTO_OFF		14
 #define SLL2_HLEN		20
 #define SLL2_PROTO_OFF		0
+#define SLL_PKTTYPE_OFF		0	/* v1: 16 bits */
+#define SLL2_IFINDEX_OFF	4	/* v2: 32 bits */
+#define SLL2_PKTTYPE_OFF	10	/* v2: 8 bits */
+#define SLL_OUTGOING		4	/* PACKET_OUTGOING: sent by the capturing host */
 #define LOOPBACK_HLEN		4
 /* FDDI (LINKTYPE_FDDI): frame control, 6-byte destination, 6-byte source. */
 #define FDDI_HLEN		13
@@ -584,12 +588,32 @@ static enum decode_result decode_loopback(const struct bytes *frame, bool networ
 	return decode_link_payload(frame, LOOPBACK_HLEN, family, out);
 }
 
+/* A Linux cooked header's packet type: the host's own outgoing packets, or
+ * what it received (for it, broadcast, multicast, or another host's). */
+static void cooked_dir(const struct bytes *frame, bool v2, struct tcp_packet *out)
+{
+	uint16_t t16;
+	uint8_t t8;
+	uint32_t ifindex;
+
+	if (v2) {
+		if (get_u8(frame, SLL2_PKTTYPE_OFF, &t8))
+			out->link_dir = t8 == SLL_OUTGOING ? LINK_DIR_OUT : LINK_DIR_IN;
+		if (get_be32(frame, SLL2_IFINDEX_OFF, &ifindex))
+			out->link_ifindex = ifindex;
+	} else if (get_be16(frame, SLL_PKTTYPE_OFF, &t16)) {
+		out->link_dir = t16 == SLL_OUTGOING ? LINK_DIR_OUT : LINK_DIR_IN;
+	}
+}
+
 enum decode_result decode_frame(int linktype, const uint8_t *buf, size_t caplen,
 				struct tcp_packet *out)
 {
 	struct bytes frame = { .p = buf, .len = caplen };
 
 	memset(out, 0, sizeof(*out));
+	if (linktype == LINK_SLL || linktype == LINK_SLL2)
+		cooked_dir(&frame, linktype == LINK_SLL2, out);
 	switch (linktype) {
 	case LINK_ETHERNET:
 		return decode_ethertype(&frame, ETH_TYPE_OFF, ETH_HLEN, TYPE_ETHERNET, out);

@@ -63,8 +63,14 @@ struct rst_diag {
 	char text[48];          /* reason description, printable ASCII only, NUL-terminated */
 };
 
+/* Which way a captured packet went through the capturing host, where the
+ * capture says (Linux cooked headers' packet type, pcapng epb_flags). */
+enum link_dir { LINK_DIR_UNKNOWN = 0, LINK_DIR_IN, LINK_DIR_OUT };
+
 struct tcp_packet {
 	uint8_t family;         /* 4 or 6 */
+	uint8_t link_dir;       /* enum link_dir */
+	uint32_t link_ifindex;  /* interface index a Linux cooked v2 header names, 0 if none */
 	uint8_t src[16], dst[16]; /* IPv4 addresses use the first 4 bytes */
 	uint8_t ttl;            /* TTL, or IPv6 hop limit */
 	uint8_t tos;            /* TOS / traffic class */

@@ -42,6 +42,11 @@ struct rst_event {
 	 * a first event, and the class that event gave. */
 	uint64_t amends_ts_us;
 	enum rst_class amends_class;
+	/* Captures that record direction (src/copies.h): how many captured
+	 * packets the event stands for (0 or 1: one; 2: in and out of a
+	 * forwarded reset) and the interfaces, by index (0: unknown). */
+	uint8_t copies;
+	uint32_t in_ifindex, out_ifindex;
 };
 
 /* Format ev as one JSON line (with trailing '\n', NUL-terminated) into buf.

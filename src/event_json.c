@@ -102,6 +102,10 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 		put(&o, ",\"in_iface\":");
 		put_str(&o, ev->in_iface);
 	}
+	if (ev->in_ifindex)
+		put(&o, ",\"in_ifindex\":%u", ev->in_ifindex);
+	if (ev->out_ifindex)
+		put(&o, ",\"out_ifindex\":%u", ev->out_ifindex);
 	put(&o, ",\"event_type\":\"rst\",\"src_ip\":\"%s\"", addr_str(p->family, p->src, a));
 	put(&o, ",\"src_port\":%u", p->sport);
 	put(&o, ",\"dest_ip\":\"%s\",\"dest_port\":%u", addr_str(p->family, p->dst, a), p->dport);
@@ -170,6 +174,8 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 	}
 	if (ev->has_ct_mark)
 		put(&o, ",\"ct_mark\":\"0x%08x\"", ev->ct_mark);
+	if (ev->copies)
+		put(&o, ",\"copies\":%u", ev->copies);
 	if (ev->amends_ts_us) {
 		put(&o, ",\"amends\":{\"timestamp\":");
 		put_time(&o, ev->amends_ts_us);

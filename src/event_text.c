@@ -101,6 +101,7 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], fl[9], when[32], adv[320];
 	char src_ep[ENDPOINT_LEN], dst_ep[ENDPOINT_LEN];
 	char ev_list[RST_EVIDENCE_MAX * (RST_EVIDENCE_LEN + 1)] = "", amends[64] = "";
+	char copies[64] = "";
 	time_t sec = (time_t)(ev->ts_us / 1000000);
 	struct tm tm;
 	unsigned i;
@@ -128,10 +129,13 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 		snprintf(amends, sizeof(amends), " AMENDS %s.%06u (was %s)", at,
 			 (unsigned)(ev->amends_ts_us % 1000000), rst_class_name(ev->amends_class));
 	}
-	n = snprintf(buf, size, "%s.%06u %s > %s %s %s%s%s (%s, %s, %.0f%%): %s [%s]\n",
+	if (ev->copies == 2)
+		snprintf(copies, sizeof(copies), " (forwarded: in if%u, out if%u; 2 copies)",
+			 ev->in_ifindex, ev->out_ifindex);
+	n = snprintf(buf, size, "%s.%06u %s > %s %s %s%s%s (%s, %s, %.0f%%): %s [%s]%s\n",
 		     when, (unsigned)(ev->ts_us % 1000000), src_ep, dst_ep,
 		     tcp_flags_str(p->flags, fl), rst_class_name(v->cls),
 		     ev->action == ACTION_DROP ? " DROPPED" : "", amends, rst_sender_name(v->sender),
-		     rst_origin_name(v->origin), (double)v->confidence * 100, adv, ev_list);
+		     rst_origin_name(v->origin), (double)v->confidence * 100, adv, ev_list, copies);
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }

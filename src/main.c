@@ -145,6 +145,9 @@ static void print_summary(FILE *f, const struct explain_out *o, const struct cap
 		if (t->by_result[c])
 			fprintf(f, "; %llu %s", (unsigned long long)t->by_result[c],
 				decode_result_name((enum decode_result)c));
+	if (t->copies)
+		fprintf(f, "; %llu second cop%s of forwarded or looped-back packets judged once",
+			(unsigned long long)t->copies, t->copies == 1 ? "y" : "ies");
 	fprintf(f, ")\n");
 	for (c = 0; c < RST_CLASS_COUNT; c++)
 		if (o->by_class[c])
@@ -268,6 +271,7 @@ static int cmd_explain(int argc, char **argv)
 		total.frames += st.frames;
 		for (c = 0; c < DECODE_RESULT_COUNT; c++)
 			total.by_result[c] += st.by_result[c];
+		total.copies += st.copies;
 		total.lookahead.held += st.lookahead.held;
 		total.lookahead.alive += st.lookahead.alive;
 		total.lookahead.cut += st.lookahead.cut;

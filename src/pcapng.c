@@ -25,6 +25,8 @@
 #define OPT_ENDOFOPT		0
 #define OPT_IF_TSRESOL		9
 #define OPT_IF_TSOFFSET		14
+#define OPT_EPB_FLAGS		2
+#define EPB_FLAGS_DIR		0x3u	/* 1 inbound, 2 outbound */
 #define TSRESOL_POW2		0x80
 #define TSRESOL_EXP		0x7f
 #define TSRESOL_DEFAULT		6	/* microseconds */
@@ -266,6 +268,23 @@ static enum pcapng_status read_idb(struct pcapng *r, const struct rd *body, char
 	return add_iface(r, &ifc, err, errlen);
 }
 
+/* The direction bits of an EPB's epb_flags option (its options start at
+ * off), 0 if absent. A malformed option ends the walk: the packet is good
+ * without it. */
+static uint8_t epb_direction(const struct rd *body, size_t off)
+{
+	uint16_t code, olen;
+	uint32_t flags;
+
+	while (rd16(body, off, &code) && rd16(body, off + 2, &olen) && code != OPT_ENDOFOPT &&
+	       bytes_has(&body->b, off + 4, olen)) {
+		if (code == OPT_EPB_FLAGS && olen == 4 && rd32(body, off + 4, &flags))
+			return (uint8_t)(flags & EPB_FLAGS_DIR);
+		off += 4 + (((size_t)olen + 3) & ~(size_t)3);
+	}
+	return 0;
+}
+
 /* EPB, SPB and PB. */
 static enum pcapng_status read_packet(struct pcapng *r, uint32_t type, const struct rd *body,
 				      struct pcapng_block *blk, char *err, size_t errlen)
@@ -301,6 +320,8 @@ static enum pcapng_status read_packet(struct pcapng *r, uint32_t type, const str
 			    body->b.len - min);
 	blk->data = body->b.p + min;
 	blk->linktype = ifc->linktype;
+	if (type == PCAPNG_BT_EPB)
+		blk->dir = epb_direction(body, min + (((size_t)blk->caplen + 3) & ~(size_t)3));
 	blk->ts_us = type == PCAPNG_BT_SPB ? r->last_ts_us : pcapng_ts_us(ifc, units);
 	blk->is_packet = true;
 	r->last_ts_us = blk->ts_us;

@@ -52,6 +52,7 @@ struct pcapng_block {
 	const uint8_t *data;    /* points into buf */
 	uint32_t caplen;        /* bytes at data */
 	uint32_t origlen;       /* the packet's length on the wire */
+	uint8_t dir;            /* EPB epb_flags' direction: 0 unknown, 1 inbound, 2 outbound */
 };
 
 enum pcapng_status {

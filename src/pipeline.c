@@ -64,6 +64,9 @@ static struct flow *judge(struct pipeline *pl, const struct tcp_packet *pkt, uin
 		ev->has_ct_mark = 0;
 		ev->amends_ts_us = 0;
 		ev->ct_mark = 0;
+		ev->copies = pkt->link_dir ? 1 : 0;
+		ev->in_ifindex = pkt->link_dir == LINK_DIR_IN ? pkt->link_ifindex : 0;
+		ev->out_ifindex = pkt->link_dir == LINK_DIR_OUT ? pkt->link_ifindex : 0;
 		rst_classify(pkt, f, *dir, ts_us, ctx, &pl->settings, &ev->verdict);
 		if (!f->dir[DIR_ORIG].pkts && !f->dir[DIR_RESP].pkts) {
 			/* This reset opened its flow: whatever the verdict rests on
@@ -108,9 +111,11 @@ struct pending_event {
 	struct rst_alive_probe probe;
 	uint64_t flow_id;
 	uint64_t deadline_us;
+	uint64_t copy_deadline_us;  /* a reset that came in: until when its out copy may come */
 	uint32_t next;              /* the bucket's chain of waiting events, slot + 1 */
 	int dir;                    /* the reset's direction in its flow */
 	bool waiting;
+	bool awaiting_copy;
 };
 
 void lookahead_init(struct lookahead *la, uint32_t max, uint64_t window_us)
@@ -223,7 +228,8 @@ static int release(struct lookahead *la, uint64_t ts_us, pipeline_emit_cb emit, 
 		struct pending_event *pe = &la->q[la->head];
 		int rc;
 
-		if (pe->waiting && ts_us <= pe->deadline_us)
+		if ((pe->waiting && ts_us <= pe->deadline_us) ||
+		    (pe->awaiting_copy && ts_us <= pe->copy_deadline_us))
 			break;
 		if ((rc = pop(la, emit, arg)))
 			return rc;
@@ -232,9 +238,10 @@ static int release(struct lookahead *la, uint64_t ts_us, pipeline_emit_cb emit, 
 }
 
 /* ev (of pkt, in direction dir of f, before pkt is folded in) joins the
- * queue: to wait for what f does next if suspect, else behind those waiting. */
+ * queue: to wait for what f does next if suspect, for its out copy if it came
+ * in to a host that may forward it, else behind those waiting. */
 static int push(struct lookahead *la, const struct rst_event *ev, const struct tcp_packet *pkt,
-		const struct flow *f, int dir, bool suspect, uint64_t ts_us,
+		const struct flow *f, int dir, bool suspect, bool copy, uint64_t ts_us,
 		pipeline_emit_cb emit, void *arg)
 {
 	struct pending_event *pe;
@@ -259,6 +266,8 @@ static int push(struct lookahead *la, const struct rst_event *ev, const struct t
 	pe->pkt.payload_caplen = 0;
 	pe->ev.pkt = &pe->pkt;
 	pe->waiting = suspect;
+	pe->awaiting_copy = copy;
+	pe->copy_deadline_us = ts_us + COPY_WINDOW_US;
 	if (!suspect)
 		return 0;
 	rst_alive_probe_init(&pe->probe, pkt, f, dir);
@@ -275,23 +284,46 @@ static int push(struct lookahead *la, const struct rst_event *ev, const struct t
 
 int pipeline_packet_lookahead(struct pipeline *pl, struct lookahead *la,
 			      const struct tcp_packet *pkt, uint64_t ts_us,
-			      pipeline_emit_cb emit, void *arg)
+			      const struct rst_context *ctx, pipeline_emit_cb emit, void *arg)
 {
 	struct rst_event ev;
 	int dir = DIR_ORIG, rc = 0;
-	struct flow *f = judge(pl, pkt, ts_us, NULL, &ev, &dir);
+	struct flow *f = judge(pl, pkt, ts_us, ctx, &ev, &dir);
 
 	if (la->waiting)
 		watch(pl, la, f, pkt, dir, ts_us);
 	if (pkt->flags & TCPF_RST) {
-		bool suspect = rst_suspect(&ev.verdict);
+		bool suspect = rst_suspect(&ev.verdict), copy = pkt->link_dir == LINK_DIR_IN;
 
 		/* The common case, no reset waiting: out at once, no copy. */
-		rc = !la->n && !suspect ? emit(&ev, arg)
-					: push(la, &ev, pkt, f, dir, suspect, ts_us, emit, arg);
+		rc = !la->n && !suspect && !copy
+			     ? emit(&ev, arg)
+			     : push(la, &ev, pkt, f, dir, suspect, copy, ts_us, emit, arg);
 	}
 	flow_update(f, dir, pkt, ts_us);
 	return rc ? rc : release(la, ts_us, emit, arg);
+}
+
+int lookahead_copy(struct lookahead *la, const struct tcp_packet *pkt, uint32_t out_ifindex,
+		   uint64_t ts_us, pipeline_emit_cb emit, void *arg)
+{
+	/* Its original is among the newest: search from the end. */
+	for (uint32_t k = la->n; k-- > 0;) {
+		struct pending_event *pe = &la->q[(la->head + k) % la->max];
+		const struct tcp_packet *o = &pe->pkt;
+		size_t alen = o->family == 6 ? 16 : 4;
+
+		if (!pe->awaiting_copy || o->family != pkt->family || o->seq != pkt->seq ||
+		    o->ack != pkt->ack || o->sport != pkt->sport || o->dport != pkt->dport ||
+		    o->flags != pkt->flags || memcmp(o->src, pkt->src, alen) ||
+		    memcmp(o->dst, pkt->dst, alen))
+			continue;
+		pe->awaiting_copy = false;
+		pe->ev.copies = 2;
+		pe->ev.out_ifindex = out_ifindex;
+		break;
+	}
+	return release(la, ts_us, emit, arg);
 }
 
 int lookahead_flush(struct lookahead *la, pipeline_emit_cb emit, void *arg)

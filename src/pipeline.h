@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "classify.h"
+#include "copies.h"
 #include "event.h"
 #include "flow.h"
 
@@ -79,12 +80,21 @@ void lookahead_init(struct lookahead *la, uint32_t max, uint64_t window_us);
 /* Drops what still waits (after lookahead_flush, nothing does). */
 void lookahead_free(struct lookahead *la);
 
-/* pipeline_packet for a capture: ctx is the capture's, events go to emit
- * once decided. Returns 0, or emit's non-zero value. Memory for the waiting
- * events that cannot be had makes them decided at once (counted in cut). */
+/* pipeline_packet for a capture: ctx what the capture says about the packet
+ * (NULL: nothing; a packet the capturing host sent of its own: the output
+ * hook), events go to emit once decided. A reset the capture shows coming in
+ * to its host waits up to COPY_WINDOW_US of capture time for the copy the
+ * host may forward (lookahead_copy). Returns 0, or emit's non-zero value.
+ * Memory for the waiting events that cannot be had makes them decided at
+ * once (counted in cut). */
 int pipeline_packet_lookahead(struct pipeline *pl, struct lookahead *la,
 			      const struct tcp_packet *pkt, uint64_t ts_us,
-			      pipeline_emit_cb emit, void *arg);
+			      const struct rst_context *ctx, pipeline_emit_cb emit, void *arg);
+
+/* pkt is the out copy of a reset that came in (copies_seen): its event
+ * stands for both (copies 2, out_ifindex). Then emits what is decided. */
+int lookahead_copy(struct lookahead *la, const struct tcp_packet *pkt, uint32_t out_ifindex,
+		   uint64_t ts_us, pipeline_emit_cb emit, void *arg);
 
 /* The end of the capture: every waiting event decided as it is, all emitted. */
 int lookahead_flush(struct lookahead *la, pipeline_emit_cb emit, void *arg);

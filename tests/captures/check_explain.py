@@ -1,5 +1,6 @@
 """rstwatch explain over the crafted captures, judged three ways:
-1. every reset in MANIFEST.tsv gets one event with the manifest's class, sender, origin;
+1. every reset in MANIFEST.tsv gets one event with the manifest's class, sender, origin
+   (one event with "copies": N stands for N captured copies of one reset);
 2. the whole JSON output equals expected/<file>.json (UPDATE=1 rewrites those);
 3. the bad inputs of BADINPUT.tsv give the exit status and messages they must.
 Usage: check_explain.py RSTWATCH_BINARY"""
@@ -52,6 +53,9 @@ for file in sorted(manifest):
     if p.returncode != want_rc:
         fail(f"{file}: exit {p.returncode}, want {want_rc}: {p.stderr.strip()}")
     events = [json.loads(line) for line in p.stdout.splitlines()]
+    # An event of a capture that records direction stands for every captured copy of
+    # its reset (a forwarded one: in and out), each a MANIFEST row (tshark lists both).
+    events = [ev for ev in events for _ in range(ev.get("copies", 1))]
     rows = sorted(manifest[file])
     if len(events) != len(rows):
         fail(f"{file}: {len(events)} events, manifest has {len(rows)} resets")

@@ -29,6 +29,7 @@ import ipaddress
 import heapq
 import os
 import struct
+import types
 import sys
 import zlib
 
@@ -52,6 +53,7 @@ APP = 200                  # server application think time
 ADDR = {4: ("198.51.100.10", "203.0.113.20"), 6: ("2001:db8:1::10", "2001:db8:2::20")}
 MAC_CLIENT = bytes.fromhex("02000000000a")
 MAC_GW = bytes.fromhex("020000000001")
+MAC_SERVER = bytes.fromhex("020000000014")   # the server's router port, for -i any captures
 TTL_C, TTL_S = 64, 63
 # Linux initial windows: SYN / SYN-ACK, then the scaled values (wscale 7) of later segments
 SYNWIN = {4: (64240, 65160), 6: (64800, 64800)}
@@ -877,14 +879,16 @@ def frame_bytes(rec, link):
     if link == "qinq":
         return ether(rec, [(0x88A8, 200), (0x8100, 100)])
     assert rec["etype"] in (0x0800, 0x86DD), "non-IP packets only on Ethernet"
-    if link == "sll":
-        # PACKET_HOST (0) for what the client sent to the gateway, PACKET_OUTGOING (4) for
-        # what the gateway forwarded to the client; address = the sender's MAC
-        ptype, mac = (0, MAC_CLIENT) if rec["dir"] == "c" else (4, MAC_GW)
-        return struct.pack("!HHH", ptype, 1, 6) + mac + b"\0\0" + struct.pack("!H", rec["etype"]) + l3
-    if link == "sll2":
-        ptype, mac = (0, MAC_CLIENT) if rec["dir"] == "c" else (4, MAC_GW)
-        return (struct.pack("!HHIHBB", rec["etype"], 0, 2, 1, ptype, 6) + mac + b"\0\0" + l3)
+    if link in ("sll", "sll2"):
+        # `tcpdump -i any` on the gateway: PACKET_HOST (0) for what arrived (the client's
+        # packets on interface 2, the server's on interface 3), PACKET_OUTGOING (4) for what
+        # the gateway forwarded to the client; address = the sender's MAC (sll_copies)
+        ptype, mac, ifindex = rec.get("sll", (0, MAC_CLIENT, 2) if rec["dir"] == "c"
+                                      else (4, MAC_GW, 2))
+        if link == "sll":
+            return (struct.pack("!HHH", ptype, 1, 6) + mac + b"\0\0" +
+                    struct.pack("!H", rec["etype"]) + l3)
+        return struct.pack("!HHIHBB", rec["etype"], 0, ifindex, 1, ptype, 6) + mac + b"\0\0" + l3
     if link == "null":
         return struct.pack("<I", 2 if rec["etype"] == 0x0800 else 24) + l3   # host order (LE file)
     if link == "loop":
@@ -892,6 +896,33 @@ def frame_bytes(rec, link):
     if link in ("raw", "ipv4", "ipv6"):
         return l3
     raise ValueError(link)
+
+
+def sll_copies(cap):
+    """The capture as `tcpdump -i any` on the gateway records it: each of the server's
+    packets twice, as it came in on the server-side interface (3, TTL or hop limit one
+    more) and as it left to the client (2). Returns the records and the MANIFEST rows with
+    their frame numbers moved: both copies of a server reset are listed, as tshark lists
+    them; rstwatch judges them as one (copies 2)."""
+    recs, new_frame = [], {}
+    for i, rec in enumerate(cap.recs, 1):
+        if rec["dir"] == "s":
+            l3 = bytearray(rec["l3"])
+            if rec["etype"] == 0x0800:
+                l3[8] += 1
+                ipv4_csum(l3)
+            else:
+                l3[7] += 1
+            recs.append(dict(rec, l3=bytes(l3), sll=(0, MAC_SERVER, 3)))
+        new_frame[i] = len(recs) + 1
+        recs.append(rec)
+    rows = []
+    for r in cap.rows:
+        f = new_frame[r[1]]
+        rows.append(r[:1] + (f,) + r[2:])
+        if cap.recs[r[1] - 1]["dir"] == "s":
+            rows.append(r[:1] + (f - 1,) + r[2:])
+    return types.SimpleNamespace(recs=recs, rows=rows, name=cap.name)
 
 
 def link_dlt(link):
@@ -1132,7 +1163,8 @@ def main():
     ref4 = next(c for c in caps if c.name == "refused-v4.pcap")
     ref6 = next(c for c in caps if c.name == "refused-v6.pcap")
     for link in ("ethernet", "vlan", "qinq", "sll", "sll2", "raw", "null", "loop", "ipv4"):
-        put(ref4, pcap_bytes(records(ref4, link), link_dlt(link)), "linktype-%s.pcap" % link)
+        cap = sll_copies(ref4) if link in ("sll", "sll2") else ref4
+        put(cap, pcap_bytes(records(cap, link), link_dlt(link)), "linktype-%s.pcap" % link)
     put(ref6, pcap_bytes(records(ref6, "ipv6"), LINKTYPE["ipv6"]), "linktype-ipv6.pcap")
     put(ref4, pcapng_bytes(records(ref4, "ethernet"), 1), "linktype-ethernet.pcapng")
     put(ref4, pcap_bytes(records(ref4, "ethernet"), 1, nsec=True), "format-nsec.pcap")

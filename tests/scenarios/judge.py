@@ -31,21 +31,6 @@ JUSTIFIED = {
         "live, --suppress firewall dropped the reset at once, so the daemon had no reason to "
         "watch what the server did next; offline looks ahead and sees the server go on "
         "talking after it (the connection survived): forged, injected",
-    ("reject", "firewall", "refused"):
-        "a capture does not say which hook made a packet: the gateway's reject copies the "
-        "server's address and is the same RA a closed port sends; live, it leaves through "
-        "the output hook with a source that is not the gateway's",
-    ("rejectinput", "firewall", "refused"):
-        "a capture shows no conntrack state: the gateway's input chain rejecting a connection "
-        "to the gateway itself sends the same RA from the gateway's address as a closed port "
-        "of the gateway does; live, the reset leaves with its flow's conntrack entry "
-        "unconfirmed, which only a rule that stopped the SYN leaves",
-    ("rejectmid", "firewall", "half-open"):
-        "the gateway's reject inside a connection is the stateless R (seq = the client's ack, "
-        "IP ID 0, window 0, no options) the server sends when it has forgotten the connection, "
-        "with the TTL the server's packets arrive with here (the server is one hop away; "
-        "farther, the TTL would differ and offline would say firewall/middlebox); live, it "
-        "leaves through the output hook with a source that is not the gateway's",
 }
 
 RECORD = re.compile(r"\s(\d+\.\d+): tcp_send_reset: .* src=(\S+) dest=(\S+) state=\S+ reason=(\S+)")

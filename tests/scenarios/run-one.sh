@@ -59,7 +59,10 @@ all_reported() { [ "$(reported)" -ge "$wire" ]; }
 # Short of that, the judge names each reset the daemon missed.
 wait_for 10 all_reported || echo "rstwatch reported $(reported) of $wire resets"
 stop_daemon daemon
-"$RSTWATCH" explain --json --idle-threshold 2 "$out/$name.pcap" >"$out/$name.offline.json" \
+# Offline judges the gateway's own `tcpdump -i any` capture: each forwarded
+# packet in it twice, the gateway's own only outgoing (ingress.py's one-copy
+# file gives the count to expect).
+"$RSTWATCH" explain --json --idle-threshold 2 "$out/$name.any.pcap" >"$out/$name.offline.json" \
 	2>"$tmp/explain.err" || fail "rstwatch explain failed"
 echo 0 >"$SC_TRACE/events/tcp/tcp_send_reset/enable"
 cp "$SC_TRACE/trace" "$out/$name.trace"

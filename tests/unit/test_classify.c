@@ -638,7 +638,7 @@ static int la_feed(struct pipeline *pl, struct lookahead *la, struct emitted *e,
 		   struct tcp_packet p, uint64_t *ts, uint32_t dt_ms)
 {
 	*ts += (uint64_t)dt_ms * 1000;
-	return pipeline_packet_lookahead(pl, la, &p, *ts, collect, e);
+	return pipeline_packet_lookahead(pl, la, &p, *ts, NULL, collect, e);
 }
 
 /* The ESTABLISHED exchange of the scenarios on client port port. */
