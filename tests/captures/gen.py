@@ -949,7 +949,8 @@ def pcap_bytes(recs, dlt, snaplen=262144, nsec=False, big=False):
     return b"".join(out)
 
 
-def pcapng_bytes(recs, dlt, snaplen=262144):
+def pcapng_bytes(recs, dlt, snaplen=262144, dirs=None):
+    """dirs: per record, the epb_flags direction (1 inbound, 2 outbound), or None."""
     def block(btype, body):
         body += b"\0" * (-len(body) % 4)
         n = len(body) + 12
@@ -963,10 +964,12 @@ def pcapng_bytes(recs, dlt, snaplen=262144):
     idb = block(1, struct.pack("<HHI", dlt, 0, snaplen)
                 + opt(2, b"gw-client") + opt(9, b"\x06") + opt(0, b""))
     out = [shb, idb]
-    for t, data, origlen in recs:
+    for i, (t, data, origlen) in enumerate(recs):
         ts = T0 * SEC + t
-        out.append(block(6, struct.pack("<IIIII", 0, ts >> 32, ts & M32, len(data), origlen)
-                         + data))
+        body = struct.pack("<IIIII", 0, ts >> 32, ts & M32, len(data), origlen) + data
+        if dirs:
+            body += b"\0" * (-len(data) % 4) + opt(2, struct.pack("<I", dirs[i])) + opt(0, b"")
+        out.append(block(6, body))
     return b"".join(out)
 
 
@@ -1167,6 +1170,11 @@ def main():
         put(cap, pcap_bytes(records(cap, link), link_dlt(link)), "linktype-%s.pcap" % link)
     put(ref6, pcap_bytes(records(ref6, "ipv6"), LINKTYPE["ipv6"]), "linktype-ipv6.pcap")
     put(ref4, pcapng_bytes(records(ref4, "ethernet"), 1), "linktype-ethernet.pcapng")
+    # the same -i any view as the cooked captures, told by pcapng epb_flags instead
+    anyv = sll_copies(ref4)
+    put(anyv, pcapng_bytes(records(anyv, "ethernet"), 1,
+                           dirs=[1 if r.get("sll", (0,) if r["dir"] == "c" else (4,))[0] == 0
+                                 else 2 for r in anyv.recs]), "direction-epb-flags.pcapng")
     put(ref4, pcap_bytes(records(ref4, "ethernet"), 1, nsec=True), "format-nsec.pcap")
     put(ref4, pcap_bytes(records(ref4, "ethernet"), 1, big=True), "format-bigendian.pcap")
 
