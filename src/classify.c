@@ -128,6 +128,7 @@ static void verdict(struct rst_verdict *v, enum rst_class c, enum rst_origin o, 
 struct facts {
 	const struct flow_dir *s;   /* the reset's sender, as seen before it */
 	const struct flow_dir *p;   /* its peer */
+	uint8_t s_last, p_last;     /* their last resets as judged (struct flow rst_last) */
 	uint32_t s_pkts, p_pkts;    /* packets other than resets */
 	bool stateless;             /* R without ACK: built for a segment, not by a socket */
 	bool seq_socket;            /* seq = the sender's snd.nxt */
@@ -206,6 +207,8 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 	memset(x, 0, sizeof(*x));
 	x->s = s;
 	x->p = p;
+	x->s_last = f ? f->rst_last[dir] : 0;
+	x->p_last = f ? f->rst_last[!dir] : 0;
 	x->s_pkts = s->pkts - s->rsts;
 	x->p_pkts = p->pkts - p->rsts;
 	x->stateless = !(r->flags & TCPF_ACK);
@@ -416,7 +419,7 @@ static bool classify_follow_on(const struct facts *x, uint64_t ts, struct rst_ve
 	const struct flow_dir *s = x->s, *p = x->p;
 	enum rst_class cause;
 
-	if (!p->rsts || !p->rst_ts || !p->rst_class || ts < p->rst_ts ||
+	if (!p->rsts || !p->rst_ts || !FLOW_RST_CLASS(x->p_last) || ts < p->rst_ts ||
 	    (s->rsts && s->rst_ts >= p->rst_ts) || !x->stateless || x->ttl_mismatch)
 		return false;
 	/* A connection to kill: synchronized (the sender acknowledged, or the
@@ -428,8 +431,8 @@ static bool classify_follow_on(const struct facts *x, uint64_t ts, struct rst_ve
 	 * may not have seen it (data of a flow not watched). */
 	if (!(p->last_ts > p->rst_ts) && !x->partial)
 		return false;
-	cause = (enum rst_class)(p->rst_class - 1);
-	v->follows = p->rst_class;
+	cause = (enum rst_class)(FLOW_RST_CLASS(x->p_last) - 1);
+	v->follows = FLOW_RST_CLASS(x->p_last);
 	v->follows_ms = (uint32_t)(ms(ts - p->rst_ts) > UINT32_MAX ? UINT32_MAX
 								      : ms(ts - p->rst_ts));
 	rst_evidence_add(v, "answers-earlier-reset");
@@ -665,13 +668,14 @@ void rst_classify(const struct tcp_packet *r, const struct flow *f, int dir, uin
 	}
 	if (classify_handshake(&x, r, dir, ts, st, v)) {
 		/* decided */
-	} else if (x.s->rsts > 0 && x.s->rst_class && !x.ttl_mismatch && !x.rst_seq_change) {
+	} else if (x.s->rsts > 0 && FLOW_RST_CLASS(x.s_last) && !x.ttl_mismatch &&
+		   !x.rst_seq_change) {
 		/* The same sender resetting again (a retransmitted trigger, or
 		 * the RA-then-R pair of a closing socket): same cause. */
-		enum rst_class prev = (enum rst_class)(x.s->rst_class - 1);
+		enum rst_class prev = (enum rst_class)(FLOW_RST_CLASS(x.s_last) - 1);
 
 		rst_evidence_add(v, "after-own-reset");
-		verdict(v, prev, x.s->rst_answer ? ORIGIN_ENDPOINT
+		verdict(v, prev, (x.s_last & FLOW_RST_ANSWER) ? ORIGIN_ENDPOINT
 			: prev == RST_FIREWALL ? ORIGIN_MIDDLEBOX
 			: prev == RST_INJECTED || prev == RST_UNKNOWN ? ORIGIN_UNKNOWN
 			: ORIGIN_ENDPOINT, 0.7f);

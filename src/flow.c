@@ -329,8 +329,12 @@ static void flow_swap(struct flow *f)
 	uint8_t a[16];
 	uint16_t port = f->key.port[0];
 
+	uint8_t last = f->rst_last[0];
+
 	f->dir[0] = f->dir[1];
 	f->dir[1] = d;
+	f->rst_last[0] = f->rst_last[1];
+	f->rst_last[1] = last;
 	memcpy(a, f->key.addr[0], sizeof(a));
 	memcpy(f->key.addr[0], f->key.addr[1], sizeof(a));
 	memcpy(f->key.addr[1], a, sizeof(a));

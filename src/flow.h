@@ -35,8 +35,6 @@ struct flow_dir {
 	uint8_t ipid_zero;         /* packets with IP ID 0 (saturating) */
 	uint8_t flags;             /* DF_* */
 	uint8_t rst_seq_jumps;     /* resets whose seq differed from the previous one */
-	uint8_t rst_class;         /* class code + 1 of its last reset as judged, 0: none */
-	uint8_t rst_answer;        /* that reset answered an earlier reset of its peer */
 };
 
 #define DF_SYN      0x01  /* sent a SYN (or SYN/ACK) */
@@ -47,6 +45,9 @@ struct flow_dir {
 #define DF_SEEN     0x20  /* sent anything at all */
 #define DF_SYN_RETX 0x40  /* sent a SYN with a new ISN while the flow was synchronized */
 #define DF_SEQ      0x80  /* snd_nxt is known */
+
+#define FLOW_RST_ANSWER 0x80
+#define FLOW_RST_CLASS(last) ((last) & 0x7f)   /* class code + 1, 0: none */
 
 struct flow_key {
 	uint8_t family;
@@ -63,9 +64,13 @@ struct flow {
 	uint64_t first_ts, last_ts;
 	uint64_t id;               /* stable flow id for events */
 	struct flow_dir dir[2];
-	uint8_t orig_guessed;      /* no SYN seen: originator inferred (ports / first packet) */
-	uint8_t in_use;
+	uint8_t orig_guessed : 1;  /* no SYN seen: originator inferred (ports / first packet) */
+	uint8_t in_use : 1;
 	uint8_t incarnation;       /* bumps when a SYN reopens a closed or reset 4-tuple */
+	/* Per direction, its last reset as judged: class code + 1 (0: none),
+	 * | FLOW_RST_ANSWER if it answered an earlier reset of its peer. Here,
+	 * not in struct flow_dir, where it would cost 16 bytes of padding. */
+	uint8_t rst_last[2];
 	uint32_t handshake_rtt_us; /* SYN to SYN/ACK as seen here (0: not seen) */
 };
 

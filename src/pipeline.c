@@ -84,8 +84,8 @@ static struct flow *judge(struct pipeline *pl, const struct tcp_packet *pkt, uin
 		pl->st.resets++;
 		pl->st.by_class[ev->verdict.cls]++;
 		pl->st.by_origin[ev->verdict.origin]++;
-		f->dir[*dir].rst_class = (uint8_t)(ev->verdict.cls + 1);
-		f->dir[*dir].rst_answer = ev->verdict.follows != 0;
+		f->rst_last[*dir] = (uint8_t)((ev->verdict.cls + 1) |
+					      (ev->verdict.follows ? FLOW_RST_ANSWER : 0));
 	}
 	return f;
 }
@@ -176,8 +176,8 @@ static void settle(struct lookahead *la, struct pending_event *pe)
 
 void pipeline_flow_reclassed(struct flow *f, int dir, enum rst_class was, enum rst_class now)
 {
-	if (f && f->dir[dir].rst_class == (uint8_t)(was + 1))
-		f->dir[dir].rst_class = (uint8_t)(now + 1);
+	if (f && FLOW_RST_CLASS(f->rst_last[dir]) == (uint8_t)(was + 1))
+		f->rst_last[dir] = (uint8_t)((f->rst_last[dir] & FLOW_RST_ANSWER) | (now + 1));
 }
 
 /* pkt, of flow f travelling in dir, against the resets of that flow still
