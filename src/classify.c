@@ -143,6 +143,8 @@ struct facts {
 	uint32_t sent, received;    /* payload bytes the sender sent / received, by seq arithmetic */
 	uint64_t gap_us;            /* silence on the flow before the reset (0: unknown) */
 	uint64_t trigger_gap_us;    /* silence before the peer's packet the reset answers */
+	uint64_t unusual_us;        /* a silence this long is unusual for the flow (0: no history) */
+	bool settled;               /* nothing outstanding either way: all data acknowledged */
 	uint64_t peer_silent_us;    /* partial view: how long the sender had heard nothing from
 				     * its peer, by the reset's TSecr (0: unknown) */
 	uint64_t age_us;
@@ -152,6 +154,12 @@ static bool seq_exact(const struct facts *x)
 {
 	return x->seq_socket || x->seq_peer_ack;
 }
+
+/* A silence the flow's own history makes unusual: this many round trips of
+ * its handshake, and at least the shortest keepalive timeout Linux allows
+ * (idle 1 s, one probe 1 s later). */
+#define UNUSUAL_SILENCE_RTTS 1000
+#define UNUSUAL_SILENCE_MIN_US 2000000ULL
 
 static uint64_t ms(uint64_t us)
 {
@@ -252,6 +260,19 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 		 * silence at once: the silence to judge is the one before it. */
 		if (x->partial && !x->stateless)
 			x->peer_silent_us = tsecr_silence_us(r, f, p, ts);
+		if (f->handshake_rtt_us) {
+			uint64_t rtts = (uint64_t)f->handshake_rtt_us * UNUSUAL_SILENCE_RTTS;
+
+			x->unusual_us = rtts > UNUSUAL_SILENCE_MIN_US ? rtts : UNUSUAL_SILENCE_MIN_US;
+		}
+		/* Live, conntrack's timer says it: the established timeout runs
+		 * only while no data is unacknowledged. Offline, the sequence
+		 * numbers do. */
+		x->settled = x->partial
+			? ctx->ct && ctx->ct->present && ctx->ct->tcp_state == TCP_CONNTRACK_ESTABLISHED &&
+			  ctx->ct->timeout_s > st->ct_unacked_timeout_s
+			: (s->flags & DF_SEQ) && (p->flags & DF_SEQ) && s->ack == p->snd_nxt &&
+			  p->ack == s->snd_nxt;
 		x->trigger_gap_us = x->gap_us;
 		if (!x->partial && f->dir[!dir].last_ts == f->last_ts &&
 		    (uint64_t)f->idle_before_last_ms * 1000 > x->trigger_gap_us)
@@ -538,6 +559,21 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	if (x->gap_us > idle_us) {
 		evidence(v, "idle:%llus", (unsigned long long)(x->gap_us / 1000000));
 		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.7f);
+		return true;
+	}
+	/* Below the threshold: a socket's reset ending a silence of its peer
+	 * that the flow's history makes unusual (thousands of its round trips),
+	 * with nothing outstanding either way, is a keepalive timeout with
+	 * settings of seconds or an application's idle timer. The wire cannot
+	 * tell it from an application that aborts after as long a pause of its
+	 * own: hence the lower confidence (README, Reset classes). */
+	uint64_t silence = x->partial ? x->peer_silent_us : x->gap_us;
+
+	if (!x->stateless && s_synced && !(s->flags & DF_FIN) && x->settled && x->unusual_us &&
+	    silence > x->unusual_us && (x->partial || seq_exact(x))) {
+		evidence(v, "peer-silent:%llums", (unsigned long long)ms(silence));
+		rst_evidence_add(v, "unusual-silence");
+		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.5f);
 		return true;
 	}
 	if (s_synced && (seq_exact(x) || (x->partial && !x->stateless))) {

@@ -710,15 +710,27 @@ def sc_nearmiss(fam):
                "(12 s after the first): still refused, lower confidence")
     out.append(cap)
 
-    cap = Capture(fam_name("nearmiss-gap60", fam))
+    cap = Capture(fam_name("nearmiss-shortgap", fam))
     c = Conn(cap, fam, 41400, 7001, cap.name)
+    t = c.handshake(0)
+    t = c.request_response(t + 60, b"QUERY id=9\n", blob("g60", 700))
+    t += 1500 * MS
+    r = c.active_rst(t, "c")
+    cap.expect(r["frame"], "abort", "client", "endpoint",
+               "near-miss for idle-timeout: client RA after only 1.5 s of silence, less than an "
+               "unusual one (2 s, 1000 handshake round trips), no keepalives")
+    out.append(cap)
+
+    cap = Capture(fam_name("idle-timer-60s", fam))
+    c = Conn(cap, fam, 41450, 7001, cap.name)
     t = c.handshake(0)
     t = c.request_response(t + 60, b"QUERY id=9\n", blob("g60", 700))
     t += 60 * SEC
     r = c.active_rst(t, "c")
-    cap.expect(r["frame"], "abort", "client", "endpoint",
-               "near-miss for idle-timeout: client RA after only 60 s of silence (< 300 s), "
-               "no keepalives")
+    cap.expect(r["frame"], "idle-timeout", "client", "endpoint",
+               "an application's idle timer (or keepalives of seconds): client RA after 60 s "
+               "of silence with nothing outstanding, below the 300 s threshold but 60,000 "
+               "handshake round trips")
     out.append(cap)
 
     cap = Capture(fam_name("nearmiss-halfclosed", fam))

@@ -24,6 +24,8 @@ Clients (HOST is the server's address):
                              one round from SPORT; at GO1 vanish (SO_LINGER {1,0}); at GO2
                              connect again from the same port
   timewait HOST PORT         one round, then close first and linger in TIME-WAIT
+  idle HOST PORT             one round, then silence until the server acts
+  serve-idletimer PORT SECS  one round, then abort (SO_LINGER {1,0}) a client silent SECS
 Outcomes: reset, timeout, eof, completed, refused."""
 import errno
 import os
@@ -130,6 +132,33 @@ def srv_backlog(port, n):
     s.close()
 
 
+def srv_idletimer(port, secs):
+    """An application's idle timer (as a proxy's): answers one round, then
+    aborts the connection (SO_LINGER {1,0}) once its client was silent secs."""
+    c, _ = listener(port).accept()
+    c.settimeout(10)
+    buf = b""
+    while not buf.endswith(b"\n"):
+        d = c.recv(100)
+        if not d:
+            return
+        buf += d
+    c.sendall(b"x" * 1000)
+    if select.select([c], [], [], secs)[0]:
+        say("client-spoke")
+        return
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
+    c.close()
+    say("idled-out")
+
+
+def cli_idle(host, port):
+    """One round, then silence until the server does something."""
+    s = client(host, port)
+    one_round(s)
+    say(outcome(s))
+
+
 def srv_crash(port, go):
     c, _ = listener(port).accept()
     c.settimeout(10)
@@ -233,6 +262,8 @@ cmd, a = sys.argv[1], sys.argv[2:]
     "serve-closefirst": lambda: srv_closefirst(int(a[0])),
     "serve-backlog": lambda: srv_backlog(int(a[0]), int(a[1])),
     "serve-crash": lambda: srv_crash(int(a[0]), a[1]),
+    "serve-idletimer": lambda: srv_idletimer(int(a[0]), float(a[1])),
+    "idle": lambda: cli_idle(a[0], int(a[1])),
     "unread": lambda: cli_unread(a[0], int(a[1])),
     "afterclose": lambda: cli_afterclose(a[0], int(a[1])),
     "overflow": lambda: cli_overflow(a[0], int(a[1]), a[2]),

@@ -36,7 +36,7 @@ dump=$bg_pid
 wait_for 10 grep -q 'listening on' "$tmp/tcpdump.err" || fail "tcpdump did not start"
 SC_LOG=$tmp/events.json EV=$tmp/events.json
 read -r -a extra <<<"${DAEMON[$name]:-} ${SCENARIO_DAEMON_OPTS:-}"
-start_daemon daemon --format json --rate-limit 0 --idle-threshold 2 "${extra[@]}"
+start_daemon daemon --format json --rate-limit 0 "${extra[@]}"
 
 for fam in 4 6; do
 	trace_mark scenario "$name" "$fam"
@@ -62,7 +62,7 @@ stop_daemon daemon
 # Offline judges the gateway's own `tcpdump -i any` capture: each forwarded
 # packet in it twice, the gateway's own only outgoing (ingress.py's one-copy
 # file gives the count to expect).
-"$RSTWATCH" explain --json --idle-threshold 2 "$out/$name.any.pcap" >"$out/$name.offline.json" \
+"$RSTWATCH" explain --json "$out/$name.any.pcap" >"$out/$name.offline.json" \
 	2>"$tmp/explain.err" || fail "rstwatch explain failed"
 echo 0 >"$SC_TRACE/events/tcp/tcp_send_reset/enable"
 cp "$SC_TRACE/trace" "$out/$name.trace"

@@ -44,6 +44,11 @@ scenario overflow "INVALID_SYN=accept-overflow" "" "" \
 	"accept queue overflow (tcp_abort_on_overflow=1)"
 scenario keepalive "TCP_KEEPALIVE_TIMEOUT=idle-timeout" "" "" \
 	"keepalive timeout: the server stops answering"
+# An application's idle timer (a proxy's): the server aborts a connection
+# whose client said nothing for 3 s after an exchange; the kernel's reason is
+# that of any SO_LINGER {1,0} close. Judged at the default --idle-threshold.
+scenario apptimer "TCP_STATE=idle-timeout" "" "" \
+	"an application idle timer: the server aborts a connection its client left silent for 3 s"
 scenario halfopen "NO_SOCKET=half-open" "" "" \
 	"half-open: the server crashed silently, then the client speaks"
 scenario synconflict "TCP_INVALID_ACK_SEQUENCE=syn-conflict" "" "" \
@@ -249,6 +254,14 @@ sc_keepalive() {
 	touch "$tmp/go"
 	expect_out keepalive$1 timeout 15
 	unsilence "$S" "$SA" "$p"
+	stop_server
+}
+
+sc_apptimer() {
+	server srv-apptimer$1 "$PY" "$EP" serve-idletimer "$p" 3
+	bg apptimer$1 "$C" "$PY" "$EP" idle "$SA" "$p"
+	expect_out srv-apptimer$1 idled-out 15
+	expect_out apptimer$1 reset
 	stop_server
 }
 

@@ -60,6 +60,11 @@ static const struct ct_info ct_established_idle = {
 	.present = true, .tcp_state = 3 /* ESTABLISHED */, .timeout_s = 432000 - 4000,
 };
 
+/* Established, 5 s of silence: nothing outstanding. */
+static const struct ct_info ct_established_recent = {
+	.present = true, .tcp_state = 3 /* ESTABLISHED */, .timeout_s = 432000 - 5,
+};
+
 /* Conntrack's 300 s timer for unacknowledged data, 1 s into it. */
 static const struct ct_info ct_established_unacked = {
 	.present = true, .tcp_state = 3 /* ESTABLISHED */, .timeout_s = 299,
@@ -96,7 +101,7 @@ static const struct scenario scenarios[] = {
 		{ 'C', A, 1001, 5001, 0, 1, 0, 0, NULL },
 		{ 'S', PA, 5001, 1001, 20, 1, 0, 0, NULL },
 		{ 'C', A, 1001, 5021, 0, 1, 0, 0, NULL },
-		{ 'S', RA, 5021, 1001, 0, 5000, 0, 0, "abort server endpoint socket-reset" } } },
+		{ 'S', RA, 5021, 1001, 0, 1000, 0, 0, "abort server endpoint socket-reset" } } },
 	{ "nearmiss-overflow-too-late", {
 		{ 'C', S_, 1000, 0, 0, 0, 0, 0, NULL },
 		{ 'S', SA, 5000, 1001, 0, 1, 0, 0, NULL },
@@ -172,9 +177,22 @@ static const struct scenario scenarios[] = {
 	{ "idle-gap", {
 		ESTABLISHED,
 		{ 'C', RA, 1101, 5101, 0, 400000, 0, 0, "idle-timeout client endpoint idle:400s" } } },
+	/* Silent for less than an unusual silence (2 s: 1,000 round trips of
+	 * its 1 ms handshake are less): an abort after a pause, not an idle timer. */
 	{ "nearmiss-idle-short-gap", {
 		ESTABLISHED,
-		{ 'C', RA, 1101, 5101, 0, 60000, 0, 0, "abort client endpoint socket-reset" } } },
+		{ 'C', RA, 1101, 5101, 0, 1500, 0, 0, "abort client endpoint socket-reset" } } },
+	/* 60 s of silence after a settled exchange, 60,000 round trips: a
+	 * keepalive timeout with settings of seconds or an application's idle
+	 * timer, well below the 300 s threshold. */
+	{ "idle-unusual-silence", {
+		ESTABLISHED,
+		{ 'C', RA, 1101, 5101, 0, 60000, 0, 0, "idle-timeout client endpoint unusual-silence" } } },
+	/* The same silence with the client's request unacknowledged: it gave up. */
+	{ "abort-request-unanswered", {
+		ESTABLISHED,
+		{ 'C', PA, 1101, 5101, 50, 1, 0, 0, NULL },
+		{ 'C', RA, 1151, 5101, 0, 60000, 0, 0, "abort client endpoint socket-reset" } } },
 	{ "unread-data", {
 		ESTABLISHED,
 		{ 'C', PA, 1101, 5101, 300, 100, 0, 0, NULL },
@@ -279,6 +297,14 @@ static const struct scenario scenarios[] = {
 		{ 'C', RA, 1101, 5101, 0, 400000, 0, 0, "idle-timeout client endpoint peer-silent:399s",
 		  407001, 90020 } },
 	  .partial = true },
+	/* Live, a keepalive timeout with settings of seconds: the probes are not
+	 * seen, the TSecr says the server was last heard 5 s before, conntrack
+	 * that nothing is outstanding. */
+	{ "partial-keepalive-seconds", {
+		TS_HANDSHAKE,
+		{ 'C', RA, 1101, 5101, 0, 5000, 0, 0, "idle-timeout client endpoint unusual-silence",
+		  12001, 90001 } },
+	  .partial = true, .ct = &ct_established_recent },
 	{ "partial-abort-peer-heard", {
 		TS_HANDSHAKE,
 		{ 'C', RA, 1101, 5101, 0, 400000, 0, 0, "abort client endpoint socket-reset",
