@@ -15,6 +15,8 @@
 #include "clock.h"
 #include "event.h"
 #include "hold.h"
+#include "metrics_http.h"
+#include "thread.h"
 #include "worker.h"
 
 #ifndef RSTWATCH_VERSION
@@ -272,8 +274,9 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	       size_t errlen)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
+	struct metrics_http *http = NULL;
 	uint64_t last_check = 0;
-	int mfd = -1, rc = 0;
+	int rc = 0;
 	unsigned i;
 
 	if (!d) {
@@ -287,8 +290,9 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 		goto out;
 	}
 	if (c->metrics_addr[0]) {
-		mfd = metrics_listen(c->metrics_addr);
-		if (mfd < 0) {
+		/* Its own thread: no client can hold up the watchdog below. */
+		http = metrics_http_start(c->metrics_addr, render_metrics, d);
+		if (!http) {
 			snprintf(err, errlen, "cannot listen on %s for metrics: %s", c->metrics_addr,
 				 strerror(errno));
 			rc = -1;
@@ -298,7 +302,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	for (i = 0; i < d->n_workers; i++) {
 		struct worker *w = &d->workers[i];
 
-		if (pthread_create(&w->thread, NULL, worker_main, w)) {
+		if (thread_start(&w->thread, worker_main, w)) {
 			snprintf(err, errlen, "cannot start a thread");
 			rc = -1;
 			atomic_store(&d->stopping, 1);
@@ -317,11 +321,9 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 		sd_notify_msg("READY=1\nSTATUS=watching TCP resets");
 	}
 	while (!rc && !sig->stop) {
-		struct pollfd pfd = { .fd = mfd, .events = POLLIN };
 		uint64_t now;
 
-		if (poll(&pfd, mfd >= 0 ? 1 : 0, LOOP_TIMEOUT_MS) > 0 && (pfd.revents & POLLIN))
-			metrics_serve_one(mfd, render_metrics, d);
+		poll(NULL, 0, LOOP_TIMEOUT_MS);    /* a signal ends it early */
 		if (sig->hup) {
 			sig->hup = 0;
 			if (logsink_reopen(&d->log))
@@ -370,10 +372,9 @@ out:
 	for (i = 0; d->workers && i < d->n_workers; i++)
 		if (d->workers[i].started)
 			pthread_join(d->workers[i].thread, NULL);
+	metrics_http_stop(http);            /* it reads the workers' state */
 	for (i = 0; d->workers && i < d->n_workers; i++)
 		worker_free(&d->workers[i]);
-	if (mfd >= 0)
-		close(mfd);
 	if (d->log.fp || d->log.kind == LOGSINK_SYSLOG)
 		logsink_close(&d->log);
 	free(d->workers);

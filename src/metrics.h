@@ -1,7 +1,7 @@
 /* Prometheus metrics: counters rendered as text exposition format, and served
- * on GET /metrics by a minimal HTTP responder that the daemon's main loop
- * polls. Each struct metrics is written by one thread only (a worker's own, or
- * the main loop's) and read by the renderer, which sums them. */
+ * on GET /metrics by src/metrics_http.c, on a thread of its own. Each struct
+ * metrics is written by one thread only (a worker's own, or the main loop's)
+ * and read by the renderer, which sums them. */
 #ifndef RSTWATCH_METRICS_H
 #define RSTWATCH_METRICS_H
 
@@ -59,15 +59,7 @@ void metrics_sum(struct metrics *sum, const struct metrics *m);
 /* The counters common to every daemon (resets, ct, decode, ...). */
 void metrics_render(const struct metrics *m, FILE *out);
 
-/* Listen on "ADDR:PORT" ("[::1]:9100", "127.0.0.1:9100", ":9100"); non-blocking.
- * Returns the socket, or -1 + errno. */
-int metrics_listen(const char *addrport);
-
+/* Writes the /metrics page (src/metrics_http.h serves it). */
 typedef void (*metrics_render_cb)(FILE *out, void *arg);
-
-/* Answer one pending connection on the listening socket, if any: GET
- * /metrics gets the rendered text, anything else 404. Bounded: a client that
- * does not send its request within 200 ms is dropped. */
-void metrics_serve_one(int lfd, metrics_render_cb render, void *arg);
 
 #endif
