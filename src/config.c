@@ -9,18 +9,20 @@
 #include <sys/stat.h>
 
 #include "hold.h"
+#include "logsink.h"
 
 enum {
 	OPT_FORMAT = 1000, OPT_MARK_MASK, OPT_WATCH_SECONDS, OPT_METRICS, OPT_NO_RULES,
 	OPT_NO_CT, OPT_NFLOG_GROUP, OPT_QUEUE_IMPL, OPT_COPY_RANGE, OPT_QUEUE_MAXLEN,
 	OPT_RCVBUF, OPT_BATCH, OPT_NO_FAIL_OPEN, OPT_MAX_FLOWS, OPT_RATE, OPT_BURST,
 	OPT_IDLE, OPT_TTL_TOL, OPT_RATE_TOTAL, OPT_ARRIVAL_STAMPS, OPT_HOLD_MIN, OPT_HOLD_MAX,
-	OPT_HOLD_COUNT,
+	OPT_HOLD_COUNT, OPT_LOG_BUFFER,
 };
 
 const struct option config_run_opts[] = {
 	{ "queue", required_argument, NULL, 'q' },
 	{ "log", required_argument, NULL, 'l' },
+	{ "log-buffer", required_argument, NULL, OPT_LOG_BUFFER },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "mode", required_argument, NULL, 'm' },
 	{ "suppress", required_argument, NULL, 's' },
@@ -61,6 +63,7 @@ static const struct num_option {
 } num_options[] = {
 #define NUM(code, lo, hi, field) { code, lo, hi, offsetof(struct daemon_config, field), \
 				   sizeof(((struct daemon_config *)0)->field) }
+	NUM(OPT_LOG_BUFFER, LOGSINK_BUFFER_MIN, LOGSINK_BUFFER_MAX, log_buffer),
 	NUM(OPT_MARK_MASK, 1, 0xffffffffUL, mark_mask),
 	NUM(OPT_WATCH_SECONDS, 0, 3600, watch_seconds),
 	/* A held reset waits in the kernel's queue: seconds at most. */

@@ -33,6 +33,7 @@ void daemon_config_default(struct daemon_config *c)
 	c->queue_first = c->queue_last = RULES_DEFAULT_QUEUE;
 	c->nflog_group = RULES_DEFAULT_NFLOG_GROUP;
 	strcpy(c->log_target, "-");
+	c->log_buffer = LOGSINK_BUFFER_DEFAULT;
 	c->mode = MODE_OBSERVE;
 	c->mark_mask = POLICY_DEFAULT_MASK;
 	c->watch_seconds = 10;
@@ -56,10 +57,43 @@ void daemon_config_default(struct daemon_config *c)
 	c->ttl_tolerance = cs.ttl_tolerance;
 }
 
+/* A reset's first event: what rstwatch_resets_total counts, so what a
+ * dropped line takes from the sum events + suppressed (an amendment, a
+ * summary or a message about rstwatch takes nothing). The log's two line
+ * formats tell: a JSON event starts with its timestamp, the other JSON
+ * lines with their event_type; a text summary is "N events suppressed
+ * from ...", and text messages never go to the log. */
+static bool first_event(const char *line, size_t len)
+{
+	static const char ts[] = "{\"timestamp\":", amends[] = ",\"amends\":{";
+	static const char text_amends[] = " AMENDS ", text_summary[] = " events suppressed from ";
+
+	if (line[0] == '{')
+		return len >= sizeof(ts) - 1 && !memcmp(line, ts, sizeof(ts) - 1) &&
+		       !memmem(line, len, amends, sizeof(amends) - 1);
+	return !memmem(line, len, text_amends, sizeof(text_amends) - 1) &&
+	       !memmem(line, len, text_summary, sizeof(text_summary) - 1);
+}
+
 void daemon_log_line(struct daemon *d, struct metrics *m, const char *line, size_t len)
 {
-	if (logsink_write(&d->log, line, len))
-		metrics_inc(&m->log_errors);
+	struct logsink_drops lost = { 0, 0 };
+
+	logsink_write(&d->log, line, len, &lost);
+	if (lost.lines) {
+		metrics_add(&m->log_lines_dropped[LOG_DROP_BACKLOG], lost.lines);
+		metrics_add(&m->events_dropped[LOG_DROP_BACKLOG], lost.counted);
+	}
+}
+
+/* What the sink's writer could not write, into a metrics sum. */
+static void add_sink_losses(struct metrics *sum, const struct logsink_stats *ls)
+{
+	metrics_add(&sum->log_errors, ls->failed.lines);
+	metrics_add(&sum->log_lines_dropped[LOG_DROP_ERROR], ls->failed.lines);
+	metrics_add(&sum->events_dropped[LOG_DROP_ERROR], ls->failed.counted);
+	metrics_add(&sum->log_lines_dropped[LOG_DROP_BACKLOG], ls->late.lines);
+	metrics_add(&sum->events_dropped[LOG_DROP_BACKLOG], ls->late.counted);
 }
 
 /* Everything /metrics says about one queue, read once per scrape. */
@@ -104,10 +138,13 @@ static void render_metrics(FILE *out, void *arg)
 	unsigned i;
 	uint64_t flows = 0, evicted = 0, chain = 0;
 	struct metrics sum = { 0 };
+	struct logsink_stats sink;
 
 	metrics_sum(&sum, &d->m);
 	for (i = 0; i < d->n_workers; i++)
 		metrics_sum(&sum, &d->workers[i].m);
+	logsink_stats(&d->log, &sink);
+	add_sink_losses(&sum, &sink);
 	metrics_render(&sum, out);
 	for (i = 0; snap && i < d->n_workers; i++) {
 		nfqueue_stats(d->workers[i].q, &snap[i].s);
@@ -217,6 +254,38 @@ static void rules_watchdog(struct daemon *d)
 		metrics_inc(&d->m.rules_reinstalled);
 }
 
+/* Event log lines lost so far (as last said), and when that was said. */
+struct log_losses {
+	uint64_t said, said_us;
+};
+
+/* One line on stderr when event log lines start to be lost, then at most
+ * one a minute while it goes on: the log itself cannot be told. */
+static void log_losses_check(struct daemon *d, struct log_losses *l, uint64_t now)
+{
+	struct logsink_stats ls;
+	uint64_t backlog = atomic_load(&d->m.log_lines_dropped[LOG_DROP_BACKLOG]);
+	uint64_t events = atomic_load(&d->m.events_dropped[LOG_DROP_BACKLOG]);
+	unsigned i;
+
+	for (i = 0; i < d->n_workers; i++) {
+		backlog += atomic_load(&d->workers[i].m.log_lines_dropped[LOG_DROP_BACKLOG]);
+		events += atomic_load(&d->workers[i].m.events_dropped[LOG_DROP_BACKLOG]);
+	}
+	logsink_stats(&d->log, &ls);
+	if (backlog + ls.failed.lines == l->said || (l->said_us && now - l->said_us < 60000000))
+		return;
+	fprintf(stderr, "rstwatch: event log %s: %llu lines (%llu events) dropped so far, "
+		"%llu of them because it fell behind, %llu because writing failed%s%s "
+		"(rstwatch_events_dropped_total)\n", d->c->log_target,
+		(unsigned long long)(backlog + ls.failed.lines),
+		(unsigned long long)(events + ls.failed.counted), (unsigned long long)backlog,
+		(unsigned long long)ls.failed.lines, ls.failed.lines ? ": " : "",
+		ls.failed.lines ? strerror(ls.failed_errno) : "");
+	l->said = backlog + ls.failed.lines;
+	l->said_us = now;
+}
+
 static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 {
 	const struct daemon_config *c = d->c;
@@ -248,7 +317,7 @@ static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 	d->rules.impl = c->queue_impl;
 	if (rules_config_check(&d->rules, err, errlen))
 		return -1;
-	if (logsink_open(&d->log, c->log_target)) {
+	if (logsink_open(&d->log, c->log_target, c->log_buffer, first_event)) {
 		snprintf(err, errlen, "cannot open log %s: %s", c->log_target, strerror(errno));
 		return -1;
 	}
@@ -275,6 +344,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 {
 	struct daemon *d = calloc(1, sizeof(*d));
 	struct metrics_http *http = NULL;
+	struct log_losses losses = { 0, 0 };
 	uint64_t last_check = 0;
 	int rc = 0;
 	unsigned i;
@@ -330,6 +400,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 				status_line(d, "cannot reopen the log file: keeping the old one");
 		}
 		now = clock_realtime_us();
+		log_losses_check(d, &losses, now);
 		if (c->install_rules && now - last_check >= 1000000) {
 			last_check = now;
 			rules_watchdog(d);
@@ -375,8 +446,16 @@ out:
 	metrics_http_stop(http);            /* it reads the workers' state */
 	for (i = 0; d->workers && i < d->n_workers; i++)
 		worker_free(&d->workers[i]);
-	if (d->log.fp || d->log.kind == LOGSINK_SYSLOG)
-		logsink_close(&d->log);
+	if (d->log.st) {
+		struct logsink_stats ls = { 0 };
+
+		logsink_close(&d->log, &ls);
+		if (ls.late.lines)
+			fprintf(stderr, "rstwatch: event log %s: %llu lines (%llu events) still "
+				"waiting after %d ms at exit were dropped\n", c->log_target,
+				(unsigned long long)ls.late.lines,
+				(unsigned long long)ls.late.counted, LOGSINK_DRAIN_MS);
+	}
 	free(d->workers);
 	free(d);
 	return rc;

@@ -104,12 +104,28 @@ void metrics_render(const struct metrics *m, FILE *out)
 		"been read after them (the markers' rate limit under a reset flood, or copies "
 		"lost).\n# TYPE rstwatch_reset_markers_missing_total counter\n"
 		"rstwatch_reset_markers_missing_total %llu\n"
-		"# HELP rstwatch_log_errors_total Event lines that could not be written.\n"
+		"# HELP rstwatch_log_errors_total Event log lines that could not be formatted or "
+		"written (write errors).\n"
 		"# TYPE rstwatch_log_errors_total counter\nrstwatch_log_errors_total %llu\n",
 		(unsigned long long)get(&m->rules_reinstalled),
 		(unsigned long long)get(&m->nflog_packets),
 		(unsigned long long)get(&m->markers_missing),
 		(unsigned long long)get(&m->log_errors));
+	fprintf(out, "# HELP rstwatch_events_dropped_total Events of resets never written: the log "
+		"fell behind and its buffer was full (backlog), or a write failed (error). "
+		"Events + suppressed + dropped = resets_total.\n"
+		"# TYPE rstwatch_events_dropped_total counter\n"
+		"rstwatch_events_dropped_total{reason=\"backlog\"} %llu\n"
+		"rstwatch_events_dropped_total{reason=\"error\"} %llu\n"
+		"# HELP rstwatch_log_lines_dropped_total Event log lines of any kind never written "
+		"(events, amendments, summaries, messages).\n"
+		"# TYPE rstwatch_log_lines_dropped_total counter\n"
+		"rstwatch_log_lines_dropped_total{reason=\"backlog\"} %llu\n"
+		"rstwatch_log_lines_dropped_total{reason=\"error\"} %llu\n",
+		(unsigned long long)get(&m->events_dropped[LOG_DROP_BACKLOG]),
+		(unsigned long long)get(&m->events_dropped[LOG_DROP_ERROR]),
+		(unsigned long long)get(&m->log_lines_dropped[LOG_DROP_BACKLOG]),
+		(unsigned long long)get(&m->log_lines_dropped[LOG_DROP_ERROR]));
 	fputs("# HELP rstwatch_holds_total Suspect resets watched for what their claimed sender "
 	      "did next: taken (watched), held (enforce: their verdict waited), released (the hold "
 	      "time ended, still watched), alive (the sender spoke after it: injected), deadline "

@@ -20,6 +20,10 @@ enum ct_result { CT_FOUND = 0, CT_MISSING, CT_ERROR, CT_SHED, CT_RESULT_COUNT };
 enum hold_outcome { HOLD_TAKEN = 0, HOLD_HELD, HOLD_RELEASED, HOLD_ALIVE, HOLD_DEADLINE, HOLD_FULL,
 		    HOLD_OUTCOME_COUNT };
 
+/* Why event log lines were not written: the log fell behind and its buffer
+ * was full (or it closed with lines waiting), or a write failed. */
+enum log_drop { LOG_DROP_BACKLOG = 0, LOG_DROP_ERROR, LOG_DROP_COUNT };
+
 struct metrics {
 	atomic_uint_fast64_t resets[RST_CLASS_COUNT][ORIGIN_COUNT][2]; /* [..][action] */
 	atomic_uint_fast64_t events_suppressed;
@@ -31,6 +35,8 @@ struct metrics {
 	atomic_uint_fast64_t nflog_packets;
 	atomic_uint_fast64_t markers_missing;
 	atomic_uint_fast64_t log_errors;
+	atomic_uint_fast64_t events_dropped[LOG_DROP_COUNT];   /* first events of resets */
+	atomic_uint_fast64_t log_lines_dropped[LOG_DROP_COUNT]; /* every kind of line */
 	atomic_uint_fast64_t holds[HOLD_OUTCOME_COUNT];
 	atomic_uint_fast64_t hold_release_errors;
 };
@@ -50,6 +56,12 @@ int nfqueue_proc_read(uint16_t queue_num, struct nfqueue_proc *out);
 static inline void metrics_inc(atomic_uint_fast64_t *c)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+static inline void metrics_add(atomic_uint_fast64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
 			      memory_order_relaxed);
 }
 

@@ -88,6 +88,7 @@ expect 2 "oct.conf:1: --nflog-group: invalid value '010'" "$BIN" rules print --c
 expect 0 'nflog group 7300' "$BIN" rules print --mark-mask 0x00ff0000
 expect 2 "mark-mask: invalid value '0x1ffffffff'" "$BIN" rules print --mark-mask 0x1ffffffff
 expect 0 'queue 8, nflog group 10' "$BIN" rules print --queue 8 --nflog-group 10
+expect 2 "log-buffer: invalid value '1000': want a decimal number in 65536..1073741824" "$BIN" rules print --log-buffer 1000
 
 if [ "$failures" -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
 [ "$failures" -eq 0 ]
