@@ -109,6 +109,20 @@ static bool past_deadline(struct logsink_state *st)
 	return past;
 }
 
+/* A write to a file stopped after n of its bytes (disk full): cut the file
+ * back to the end of the last whole line. Returns the bytes kept. */
+static size_t keep_whole_lines(int fd, const char *buf, size_t n)
+{
+	const char *nl = memrchr(buf, '\n', n);
+	size_t keep = nl ? (size_t)(nl + 1 - buf) : 0;
+	off_t end = lseek(fd, 0, SEEK_CUR);
+
+	if (keep < n && end >= (off_t)(n - keep) &&
+	    ftruncate(fd, end - (off_t)(n - keep)) == 0)
+		lseek(fd, end - (off_t)(n - keep), SEEK_SET);
+	return keep;
+}
+
 static void write_syslog(struct logsink_state *st, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len;
@@ -153,7 +167,7 @@ static void write_out(struct logsink_state *st)
 			if (n == (ssize_t)want)
 				return;
 			if (n >= 0) {
-				off += (size_t)n;
+				off += keep_whole_lines(st->fd, buf + off, (size_t)n);
 				errno = ENOSPC;   /* short: the disk or the quota is full */
 			}
 			lost(st, buf + off, len - off, false, errno);

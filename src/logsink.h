@@ -3,7 +3,9 @@
  * bounded buffer in memory, and a thread of the sink's own writes them out.
  * A line that does not fit is dropped whole and counted, so a sink that
  * blocks (a pipe nobody reads, a stuck syslog or journald, a hung NFS
- * server) costs events, never a verdict. */
+ * server) costs events, never a verdict. A file gets whole lines or
+ * nothing: a write cut short (disk full) is truncated back to its last
+ * whole line and the rest is counted as failed. */
 #ifndef RSTWATCH_LOGSINK_H
 #define RSTWATCH_LOGSINK_H
 

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# The event log when its sink misbehaves (issue #14, 2). Until then a queue
+# The event log when its sink misbehaves (issue #14, 2-3). Until then a queue
 # thread wrote its events itself: a pipe nobody read blocked it after 131
-# packets (traffic passed unjudged) and held SIGTERM until the pipe drained.
+# packets (traffic passed unjudged) and held SIGTERM until the pipe drained;
+# a full disk left half a line glued to the next.
 #  A. --log - into a pipe nobody reads (--log-buffer 65536): a burst of 2,000
 #     resets is received and judged all the same (received + unseen = what
 #     the kernel queued, resets_total = received), and a refused connection
 #     after it too; the events that did not fit are dropped, counted
 #     (rstwatch_events_dropped_total) and said on stderr; the events in the
 #     pipe + dropped (+ those still waiting at exit, said on stderr) =
-#     resets_total; SIGTERM exits 0 within a second, the pipe still unread.
+#     resets_total; SIGTERM exits 0 within a second, the pipe still unread;
+#  B. a full file system (64 KiB tmpfs): what does not fit is dropped and
+#     counted (reason error, stderr says why); once space returns, new events
+#     are written, and the file holds whole JSON lines only; events + dropped
+#     = resets_total.
 source "$(dirname "$0")/lib.sh"
-need "$RSTWATCH" nft
+need "$RSTWATCH" nft mount
 topology_up
 conn() { in_ns "$C" "$PY" tests/live/peer.py connect "$@"; }
 quiet_queue() { wait_for 10 none_waiting || fail "$(queue_waiting) packets still waiting"; }
@@ -77,6 +82,38 @@ late=$(late_events d1)
 [ $((written + dropped + late)) = "$resets" ] ||
 	fail "A: $written events in the pipe + $dropped dropped + $late at exit != resets_total $resets"
 ok "A: pipe unread: all $qpkts received resets judged ($unseen unseen), $written events in the pipe + $dropped dropped + $late at exit = resets_total $resets; SIGTERM exit 0 in $ms ms"
+
+# --- B ----------------------------------------------------------------------
+mkdir "$tmp/small"
+mount -t tmpfs -o size=64k rstwatch-small "$tmp/small" || skip "cannot mount a tmpfs"
+cleanup_hooks+=('umount -l "$tmp/small"')
+dd if=/dev/zero of="$tmp/small/filler" bs=1k count=40 status=none
+EV=$tmp/small/events.log
+start_daemon d2 --rate-limit 0 --rate-limit-total 0
+in_ns "$C" "$PY" tests/live/flood.py $C4 $S4 300 9 || fail "B: flood"
+quiet_queue
+failed() { [ "$(metric_sum rstwatch_log_errors_total)" -gt 0 ]; }
+wait_for 5 failed || fail "B: no log error counted on a full file system"
+rm "$tmp/small/filler"
+for p in 7002 7003 7004; do
+	r=$(conn $S4 $p) ; [ "$r" = refused ] || fail "B: connect to a closed port: $r"
+done
+wait_for 5 grep -q '"src_port":7004,' "$EV" || fail "B: no event written once space returned"
+quiet_queue
+m=$(metrics) || fail "B: GET /metrics"
+resets=$(metric_sum rstwatch_resets_total "$m")
+dropped=$(metric_sum rstwatch_events_dropped_total "$m")
+errors=$(metric_sum rstwatch_log_errors_total "$m")
+stop_daemon d2
+read -r written lines bad < <(json_counts "$EV")
+late=$(late_events d2)
+[ "$bad" = 0 ] || fail "B: $bad of the $lines lines are not whole JSON lines: $(grep -v '}$' "$EV" | head -c 300)"
+[ "$(metric_sum 'rstwatch_events_dropped_total{reason="error"}' "$m")" -gt 0 ] ||
+	fail "B: no event counted as dropped for an error"
+grep -q 'because writing failed: No space left on device' "$tmp/d2.err" || fail "B: stderr does not say the disk is full"
+[ $((written + dropped + late)) = "$resets" ] ||
+	fail "B: $written events written + $dropped dropped + $late at exit != resets_total $resets"
+ok "B: 64 KiB tmpfs: $lines whole JSON lines, $written events + $dropped dropped ($errors errors) = resets_total $resets"
 
 no_sanitizer_report
 echo "1 passed, 0 failed"
