@@ -15,6 +15,7 @@
 
 #include "thread.h"
 
+#define SINK_FILE_MODE 0640
 /* Longest the writer sleeps waiting for a stream to take more before it
  * looks whether the sink is closing. */
 #define STREAM_POLL_MS 100
@@ -57,11 +58,28 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Appended to. O_NONBLOCK: a FIFO without a reader is an error now, not a
- * hang; files ignore it. */
+/* Appended to, and created SINK_FILE_MODE whatever the umask (the umask
+ * can only narrow open's mode, and 000 made the log world-writable). An
+ * existing file keeps its mode; a symlink is followed. O_NONBLOCK: a FIFO
+ * without a reader is an error now, not a hang; files ignore it. */
 static int open_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0666);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NONBLOCK,
+		      SINK_FILE_MODE);
+
+	if (fd >= 0) {
+		if (fchmod(fd, SINK_FILE_MODE)) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		return fd;
+	}
+	if (errno != EEXIST)
+		return -1;
+	return open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NONBLOCK);
 }
 
 static enum out_type fd_type(int fd)

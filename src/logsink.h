@@ -5,7 +5,8 @@
  * blocks (a pipe nobody reads, a stuck syslog or journald, a hung NFS
  * server) costs events, never a verdict. A file gets whole lines or
  * nothing: a write cut short (disk full) is truncated back to its last
- * whole line and the rest is counted as failed. */
+ * whole line and the rest is counted as failed. A file rstwatch creates is
+ * mode 0640 whatever the umask. */
 #ifndef RSTWATCH_LOGSINK_H
 #define RSTWATCH_LOGSINK_H
 
@@ -44,7 +45,7 @@ struct logsink {
 	struct logsink_state *st;      /* NULL: not open */
 };
 
-/* target: "-" (stdout), "syslog", or a file path (appended to).
+/* target: "-" (stdout), "syslog", or a file path (appended to, created 0640).
  * buffer: bytes of lines that may wait (two halves: one filling, one being
  * written). counts: see above. -1 + errno. */
 int logsink_open(struct logsink *s, const char *target, size_t buffer,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The event log when its sink misbehaves (issue #14, 2-3). Until then a queue
+# The event log when its sink misbehaves (issue #14, 2-4). Until then a queue
 # thread wrote its events itself: a pipe nobody read blocked it after 131
 # packets (traffic passed unjudged) and held SIGTERM until the pipe drained;
-# a full disk left half a line glued to the next.
+# a full disk left half a line glued to the next; the file's mode followed
+# the umask.
 #  A. --log - into a pipe nobody reads (--log-buffer 65536): a burst of 2,000
 #     resets is received and judged all the same (received + unseen = what
 #     the kernel queued, resets_total = received), and a refused connection
@@ -13,7 +14,8 @@
 #  B. a full file system (64 KiB tmpfs): what does not fit is dropped and
 #     counted (reason error, stderr says why); once space returns, new events
 #     are written, and the file holds whole JSON lines only; events + dropped
-#     = resets_total.
+#     = resets_total;
+#  C. umask 000: the event log is created 0640, and again after mv + SIGHUP.
 source "$(dirname "$0")/lib.sh"
 need "$RSTWATCH" nft mount
 topology_up
@@ -115,5 +117,20 @@ grep -q 'because writing failed: No space left on device' "$tmp/d2.err" || fail 
 	fail "B: $written events written + $dropped dropped + $late at exit != resets_total $resets"
 ok "B: 64 KiB tmpfs: $lines whole JSON lines, $written events + $dropped dropped ($errors errors) = resets_total $resets"
 
+# --- C ----------------------------------------------------------------------
+mkdir "$tmp/perm"
+EV=$tmp/perm/events.log
+bg d3 "$G" sh -c 'umask 000; exec "$@"' sh "$RSTWATCH" run --log "$EV" --metrics "$METRICS_ADDR"
+daemon=$bg_pid
+wait_for 15 grep -q 'rstwatch: running' "$tmp/d3.err" || fail "C: daemon did not start"
+mode=$(stat -c %a "$EV")
+[ "$mode" = 640 ] || fail "C: with umask 000 the event log was created $mode, want 640"
+mv "$EV" "$EV.1"
+kill -HUP "$daemon"
+wait_for 5 test -e "$EV" || fail "C: log not reopened after SIGHUP"
+mode2=$(stat -c %a "$EV")
+[ "$mode2" = 640 ] || fail "C: reopened after SIGHUP with umask 000: $mode2, want 640"
+stop_daemon d3
+ok "C: umask 000: the event log is created 0640, and again after mv + SIGHUP"
 no_sanitizer_report
 echo "1 passed, 0 failed"

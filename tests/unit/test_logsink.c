@@ -1,6 +1,7 @@
 /* The event log sink on real descriptors: a pipe nobody reads never blocks
  * the writer and closing it is bounded; every line is written, dropped or
- * counted late; a reopened file gets the lines from then on. */
+ * counted late; a created file is 0640 whatever the umask; a reopened file
+ * gets the lines from then on. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -153,12 +154,13 @@ static void test_reader_gone(void **state)
 	assert_int_equal(st.failed_errno, EPIPE);
 }
 
-static void test_reopen(void **state)
+static void test_file_mode_and_reopen(void **state)
 {
 	char path[128], moved[140], line[LINE_LEN];
 	struct logsink s;
 	struct logsink_drops dropped = { 0, 0 };
 	struct stat sb;
+	mode_t old = umask(0);
 	int fd;
 	unsigned partial;
 
@@ -166,6 +168,8 @@ static void test_reopen(void **state)
 	snprintf(path, sizeof(path), "%s/events.log", dir);
 	snprintf(moved, sizeof(moved), "%s.1", path);
 	assert_int_equal(logsink_open(&s, path, LOGSINK_BUFFER_MIN, counts_e), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0640);
 	line_of(line, 'E', 1);
 	logsink_write(&s, line, sizeof(line), &dropped);
 	for (int i = 0; i < 200; i++) {   /* until the writer wrote it */
@@ -175,10 +179,14 @@ static void test_reopen(void **state)
 	}
 	assert_int_equal(sb.st_size, LINE_LEN);
 	assert_int_equal(rename(path, moved), 0);
+	umask(077);            /* narrower: still 0640 */
 	assert_int_equal(logsink_reopen(&s), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0640);
 	line_of(line, 'E', 2);
 	logsink_write(&s, line, sizeof(line), &dropped);
 	logsink_close(&s, NULL);
+	umask(old);
 	assert_int_equal(dropped.lines, 0);
 	fd = open(path, O_RDONLY);
 	assert_true(fd >= 0);
@@ -206,7 +214,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipe_nobody_reads),
 		cmocka_unit_test(test_reader_gone),
-		cmocka_unit_test(test_reopen),
+		cmocka_unit_test(test_file_mode_and_reopen),
 		cmocka_unit_test(test_bad_buffer),
 	};
 
