@@ -28,6 +28,7 @@
 #include "nflog.h"
 #include "clock.h"
 #include "nlattr.h"
+#include "nlrecv.h"
 
 #define PACKET_TYPE ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET)
 #define CONFIG_TYPE ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG)
@@ -293,10 +294,15 @@ static int configure(struct nflog_reader *r, const struct nflog_config *cfg)
 			return -1;
 		if (ret <= 0)
 			continue;
-		n = mnl_socket_recvfrom(r->nl, r->buf, r->bufsize);
+		n = nl_recv_kernel(mnl_socket_get_fd(r->nl), r->buf, r->bufsize, 0);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
+			if (errno == EPERM) {
+				__atomic_store_n(&r->stats.foreign, r->stats.foreign + 1,
+						 __ATOMIC_RELAXED);
+				continue;
+			}
 			if (errno == ENOBUFS) {
 				r->stats.enobufs++;
 				continue;
@@ -387,11 +393,16 @@ int nflog_process(struct nflog_reader *r, nflog_cb cb, void *arg, int timeout_ms
 	}
 
 	for (int i = 0; i < DATAGRAMS_PER_CALL; i++) {
-		ssize_t n = mnl_socket_recvfrom(r->nl, r->buf, r->bufsize);
+		ssize_t n = nl_recv_kernel(mnl_socket_get_fd(r->nl), r->buf, r->bufsize, 0);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
+			if (errno == EPERM) {
+				__atomic_store_n(&r->stats.foreign, r->stats.foreign + 1,
+						 __ATOMIC_RELAXED);
+				continue;
+			}
 			if (errno == ENOBUFS) {
 				/* The socket overflowed; it stays usable. */
 				__atomic_store_n(&r->stats.enobufs, r->stats.enobufs + 1,
@@ -431,6 +442,7 @@ void nflog_get_stats(const struct nflog_reader *r, struct nflog_stats *out)
 	out->enobufs = __atomic_load_n(&r->stats.enobufs, __ATOMIC_RELAXED);
 	out->lost = __atomic_load_n(&r->stats.lost, __ATOMIC_RELAXED);
 	out->parse_errors = __atomic_load_n(&r->stats.parse_errors, __ATOMIC_RELAXED);
+	out->foreign = __atomic_load_n(&r->stats.foreign, __ATOMIC_RELAXED);
 }
 
 void nflog_close(struct nflog_reader *r)
