@@ -28,6 +28,7 @@
 #include "nflog.h"
 #include "clock.h"
 #include "nlattr.h"
+#include "nlrecv.h"
 
 #define PACKET_TYPE ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET)
 #define CONFIG_TYPE ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG)
@@ -205,6 +206,14 @@ int nflog_parse_packet(const struct nlmsghdr *nlh, struct nflog_packet *out)
 
 /* ---- reading ----------------------------------------------------------- */
 
+/* The counters: only the owning thread writes them, another (rendering
+ * /metrics) reads them; a relaxed store of the new value is whole to the
+ * reader without a locked add (as queue.c's bump). */
+static void add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
 /* Counts what the sequence numbers say went missing since the last packet. */
 static void track_seq(struct nflog_reader *r, const struct nflog_packet *pkt)
 {
@@ -213,8 +222,7 @@ static void track_seq(struct nflog_reader *r, const struct nflog_packet *pkt)
 	/* Unsigned distance copes with wrap-around; a step backwards (which
 	 * one bound instance never makes) is not counted as loss. */
 	if (r->seq_known && pkt->seq - r->next_seq < UINT32_C(0x80000000))
-		__atomic_store_n(&r->stats.lost, r->stats.lost + (pkt->seq - r->next_seq),
-				 __ATOMIC_RELAXED);
+		add(&r->stats.lost, pkt->seq - r->next_seq);
 	r->seq_known = true;
 	r->next_seq = pkt->seq + 1;
 }
@@ -239,18 +247,18 @@ static int packet_msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != PACKET_TYPE)
 		return MNL_CB_OK;
 	if (nflog_parse_packet(nlh, &pkt) < 0) {
-		d->r->stats.parse_errors++;
+		add(&d->r->stats.parse_errors, 1);
 		return MNL_CB_OK;
 	}
 	track_seq(d->r, &pkt);
 	if (!d->cb) {
-		d->r->stats.lost++;
+		add(&d->r->stats.lost, 1);
 		return MNL_CB_OK;
 	}
 	if (!pkt.has_ts)
 		pkt.ts_us = d->received_us;
 
-	__atomic_store_n(&d->r->stats.packets, d->r->stats.packets + 1, __ATOMIC_RELAXED);
+	add(&d->r->stats.packets, 1);
 	d->delivered++;
 	ret = d->cb(&pkt, d->arg);
 	if (ret < 0) {
@@ -293,12 +301,16 @@ static int configure(struct nflog_reader *r, const struct nflog_config *cfg)
 			return -1;
 		if (ret <= 0)
 			continue;
-		n = mnl_socket_recvfrom(r->nl, r->buf, r->bufsize);
+		n = nl_recv_kernel(mnl_socket_get_fd(r->nl), r->buf, r->bufsize, 0);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
+			if (errno == EPERM) {
+				add(&r->stats.foreign, 1);
+				continue;
+			}
 			if (errno == ENOBUFS) {
-				r->stats.enobufs++;
+				add(&r->stats.enobufs, 1);
 				continue;
 			}
 			return -1;
@@ -387,20 +399,23 @@ int nflog_process(struct nflog_reader *r, nflog_cb cb, void *arg, int timeout_ms
 	}
 
 	for (int i = 0; i < DATAGRAMS_PER_CALL; i++) {
-		ssize_t n = mnl_socket_recvfrom(r->nl, r->buf, r->bufsize);
+		ssize_t n = nl_recv_kernel(mnl_socket_get_fd(r->nl), r->buf, r->bufsize, 0);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
+			if (errno == EPERM) {
+				add(&r->stats.foreign, 1);
+				continue;
+			}
 			if (errno == ENOBUFS) {
 				/* The socket overflowed; it stays usable. */
-				__atomic_store_n(&r->stats.enobufs, r->stats.enobufs + 1,
-						 __ATOMIC_RELAXED);
+				add(&r->stats.enobufs, 1);
 				continue;
 			}
 			if (errno == ENOSPC) {
 				/* Truncated: bigger than any message we asked for. */
-				r->stats.parse_errors++;
+				add(&r->stats.parse_errors, 1);
 				continue;
 			}
 			return -1;
@@ -415,7 +430,7 @@ int nflog_process(struct nflog_reader *r, nflog_cb cb, void *arg, int timeout_ms
 			}
 			/* An error message or a malformed datagram: nothing we
 			 * sent is waiting for an answer, so count it and go on. */
-			r->stats.parse_errors++;
+			add(&r->stats.parse_errors, 1);
 		}
 		if (d.stop)
 			break;
@@ -431,6 +446,7 @@ void nflog_get_stats(const struct nflog_reader *r, struct nflog_stats *out)
 	out->enobufs = __atomic_load_n(&r->stats.enobufs, __ATOMIC_RELAXED);
 	out->lost = __atomic_load_n(&r->stats.lost, __ATOMIC_RELAXED);
 	out->parse_errors = __atomic_load_n(&r->stats.parse_errors, __ATOMIC_RELAXED);
+	out->foreign = __atomic_load_n(&r->stats.foreign, __ATOMIC_RELAXED);
 }
 
 void nflog_close(struct nflog_reader *r)

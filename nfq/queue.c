@@ -15,6 +15,8 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 #include <linux/netfilter.h>
 
+#include "nlrecv.h"
+
 /* Messages handled per nfqueue_process call at most: under a flood the caller
  * still gets control back often enough to see its stop flag. */
 #define RECV_BUDGET 1024
@@ -130,6 +132,7 @@ void nfqueue_stats(const struct nfqueue *q, struct nfqueue_stats *out)
 	out->hold_refused = __atomic_load_n(&q->st.hold_refused, __ATOMIC_RELAXED);
 	out->released_accept = __atomic_load_n(&q->st.released_accept, __ATOMIC_RELAXED);
 	out->released_drop = __atomic_load_n(&q->st.released_drop, __ATOMIC_RELAXED);
+	out->foreign = __atomic_load_n(&q->st.foreign, __ATOMIC_RELAXED);
 }
 
 bool nfqueue_can_hold(const struct nfqueue *q)
@@ -527,7 +530,8 @@ static int recv_one(struct nfqueue *q)
 {
 	for (;;) {
 		uint8_t *buf = q->buf[q->cur];
-		ssize_t n = recv(mnl_socket_get_fd(q->nl), buf, q->buflen, MSG_DONTWAIT | MSG_TRUNC);
+		ssize_t n = nl_recv_kernel(mnl_socket_get_fd(q->nl), buf, q->buflen,
+					   MSG_DONTWAIT | MSG_TRUNC);
 
 		if (n >= 0) {
 			size_t got = (size_t)n < q->buflen ? (size_t)n : q->buflen;
@@ -542,6 +546,10 @@ static int recv_one(struct nfqueue *q)
 			return 0;
 		if (errno == ENOBUFS) {
 			bump(&q->st.enobufs);
+			continue;
+		}
+		if (errno == EPERM) {
+			bump(&q->st.foreign);
 			continue;
 		}
 		return -1;

@@ -122,6 +122,7 @@ struct nfqueue_stats {
 	uint64_t hold_refused;  /* NFQUEUE_HOLD with the hold set full: accepted at once */
 	uint64_t released_accept; /* held packets answered: accepted (also in accepted) */
 	uint64_t released_drop;   /* ... dropped (also in dropped) */
+	uint64_t foreign;       /* datagrams not from the kernel: dropped unread */
 };
 
 struct nfqueue;

@@ -34,6 +34,8 @@
 #include <linux/netfilter/xt_NFQUEUE.h>
 #include <linux/netfilter_ipv4.h>
 
+#include "nlrecv.h"
+
 #define TABLE_COMMENT "rstwatch: TCP resets to NFQUEUE (rules/rstwatch.nft)"
 #define DIVERT_CHAIN "divert"
 #define QUEUE_COMMENT "to the rstwatch daemon"
@@ -44,6 +46,17 @@
 
 /* The room one batch may take. The ruleset needs about 3 KiB. */
 #define BATCH_LIMIT (64 * 1024)
+
+/* The kernel's next datagram; anyone else's are skipped (nfq/nlrecv.h). */
+static ssize_t recv_kernel(struct mnl_socket *nl, void *buf, size_t len)
+{
+	for (;;) {
+		ssize_t n = nl_recv_kernel(mnl_socket_get_fd(nl), buf, len, 0);
+
+		if (n >= 0 || errno != EPERM)
+			return n;
+	}
+}
 
 /* ---- the ruleset, described once ---- */
 
@@ -855,7 +868,7 @@ static int batch_talk(struct batch *bt, struct replies *rp)
 				errno = ETIMEDOUT;
 			goto out;
 		}
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		n = recv_kernel(nl, buf, sizeof(buf));
 		if (n < 0)
 			goto out;
 		/* seq 0: the replies carry one seq per message of the batch;
@@ -937,7 +950,7 @@ static int probe_compat(struct rules_probe *out)
 	}
 	out->nft_compat = false;
 	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		n = recv_kernel(nl, buf, sizeof(buf));
 		if (n < 0)
 			break;
 		r = mnl_cb_run(buf, (size_t)n, seq, portid, compat_rev_cb, &rev);
@@ -1215,7 +1228,7 @@ static int nl_query(struct mnl_socket *nl, uint32_t portid, struct nlmsghdr *nlh
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		ssize_t n = recv_kernel(nl, buf, sizeof(buf));
 		int r;
 
 		if (n < 0)

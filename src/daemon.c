@@ -15,6 +15,8 @@
 #include "clock.h"
 #include "event.h"
 #include "hold.h"
+#include "metrics_http.h"
+#include "thread.h"
 #include "worker.h"
 
 #ifndef RSTWATCH_VERSION
@@ -31,6 +33,7 @@ void daemon_config_default(struct daemon_config *c)
 	c->queue_first = c->queue_last = RULES_DEFAULT_QUEUE;
 	c->nflog_group = RULES_DEFAULT_NFLOG_GROUP;
 	strcpy(c->log_target, "-");
+	c->log_buffer = LOGSINK_BUFFER_DEFAULT;
 	c->mode = MODE_OBSERVE;
 	c->mark_mask = POLICY_DEFAULT_MASK;
 	c->watch_seconds = 10;
@@ -54,10 +57,43 @@ void daemon_config_default(struct daemon_config *c)
 	c->ttl_tolerance = cs.ttl_tolerance;
 }
 
+/* A reset's first event: what rstwatch_resets_total counts, so what a
+ * dropped line takes from the sum events + suppressed (an amendment, a
+ * summary or a message about rstwatch takes nothing). The log's two line
+ * formats tell: a JSON event starts with its timestamp, the other JSON
+ * lines with their event_type; a text summary is "N events suppressed
+ * from ...", and text messages never go to the log. */
+static bool first_event(const char *line, size_t len)
+{
+	static const char ts[] = "{\"timestamp\":", amends[] = ",\"amends\":{";
+	static const char text_amends[] = " AMENDS ", text_summary[] = " events suppressed from ";
+
+	if (line[0] == '{')
+		return len >= sizeof(ts) - 1 && !memcmp(line, ts, sizeof(ts) - 1) &&
+		       !memmem(line, len, amends, sizeof(amends) - 1);
+	return !memmem(line, len, text_amends, sizeof(text_amends) - 1) &&
+	       !memmem(line, len, text_summary, sizeof(text_summary) - 1);
+}
+
 void daemon_log_line(struct daemon *d, struct metrics *m, const char *line, size_t len)
 {
-	if (logsink_write(&d->log, line, len))
-		metrics_inc(&m->log_errors);
+	struct logsink_drops lost = { 0, 0 };
+
+	logsink_write(&d->log, line, len, &lost);
+	if (lost.lines) {
+		metrics_add(&m->log_lines_dropped[LOG_DROP_BACKLOG], lost.lines);
+		metrics_add(&m->events_dropped[LOG_DROP_BACKLOG], lost.counted);
+	}
+}
+
+/* What the sink's writer could not write, into a metrics sum. */
+static void add_sink_losses(struct metrics *sum, const struct logsink_stats *ls)
+{
+	metrics_add(&sum->log_errors, ls->failed.lines);
+	metrics_add(&sum->log_lines_dropped[LOG_DROP_ERROR], ls->failed.lines);
+	metrics_add(&sum->events_dropped[LOG_DROP_ERROR], ls->failed.counted);
+	metrics_add(&sum->log_lines_dropped[LOG_DROP_BACKLOG], ls->late.lines);
+	metrics_add(&sum->events_dropped[LOG_DROP_BACKLOG], ls->late.counted);
 }
 
 /* Everything /metrics says about one queue, read once per scrape. */
@@ -102,10 +138,13 @@ static void render_metrics(FILE *out, void *arg)
 	unsigned i;
 	uint64_t flows = 0, evicted = 0, chain = 0;
 	struct metrics sum = { 0 };
+	struct logsink_stats sink;
 
 	metrics_sum(&sum, &d->m);
 	for (i = 0; i < d->n_workers; i++)
 		metrics_sum(&sum, &d->workers[i].m);
+	logsink_stats(&d->log, &sink);
+	add_sink_losses(&sum, &sink);
 	metrics_render(&sum, out);
 	for (i = 0; snap && i < d->n_workers; i++) {
 		nfqueue_stats(d->workers[i].q, &snap[i].s);
@@ -142,17 +181,25 @@ static void render_metrics(FILE *out, void *arg)
 		"# TYPE rstwatch_flow_chain_longest gauge\nrstwatch_flow_chain_longest %llu\n",
 		(unsigned long long)flows, (unsigned long long)evicted, (unsigned long long)chain);
 	{
-		uint64_t lost = 0;
+		uint64_t lost = 0, foreign = 0;
 
 		for (i = 0; i < d->n_workers; i++) {
 			struct nflog_stats ls;
+			struct nfqueue_stats qs;
 
 			nflog_get_stats(d->workers[i].log, &ls);
+			nfqueue_stats(d->workers[i].q, &qs);
 			lost += ls.lost + ls.enobufs;
+			foreign += ls.foreign + qs.foreign;
 		}
 		fprintf(out, "# HELP rstwatch_nflog_lost_total Copies the log groups lost "
 			"(sequence gaps and overruns).\n# TYPE rstwatch_nflog_lost_total counter\n"
-			"rstwatch_nflog_lost_total %llu\n", (unsigned long long)lost);
+			"rstwatch_nflog_lost_total %llu\n"
+			"# HELP rstwatch_netlink_foreign_total Netlink datagrams to the queue and log "
+			"sockets that did not come from the kernel (another process sent them): "
+			"dropped unread.\n# TYPE rstwatch_netlink_foreign_total counter\n"
+			"rstwatch_netlink_foreign_total %llu\n", (unsigned long long)lost,
+			(unsigned long long)foreign);
 	}
 	fprintf(out, "# HELP rstwatch_build_info Version of the running rstwatch.\n"
 		"# TYPE rstwatch_build_info gauge\nrstwatch_build_info{version=\"%s\"} 1\n",
@@ -215,6 +262,38 @@ static void rules_watchdog(struct daemon *d)
 		metrics_inc(&d->m.rules_reinstalled);
 }
 
+/* Event log lines lost so far (as last said), and when that was said. */
+struct log_losses {
+	uint64_t said, said_us;
+};
+
+/* One line on stderr when event log lines start to be lost, then at most
+ * one a minute while it goes on: the log itself cannot be told. */
+static void log_losses_check(struct daemon *d, struct log_losses *l, uint64_t now)
+{
+	struct logsink_stats ls;
+	uint64_t backlog = atomic_load(&d->m.log_lines_dropped[LOG_DROP_BACKLOG]);
+	uint64_t events = atomic_load(&d->m.events_dropped[LOG_DROP_BACKLOG]);
+	unsigned i;
+
+	for (i = 0; i < d->n_workers; i++) {
+		backlog += atomic_load(&d->workers[i].m.log_lines_dropped[LOG_DROP_BACKLOG]);
+		events += atomic_load(&d->workers[i].m.events_dropped[LOG_DROP_BACKLOG]);
+	}
+	logsink_stats(&d->log, &ls);
+	if (backlog + ls.failed.lines == l->said || (l->said_us && now - l->said_us < 60000000))
+		return;
+	fprintf(stderr, "rstwatch: event log %s: %llu lines (%llu events) dropped so far, "
+		"%llu of them because it fell behind, %llu because writing failed%s%s "
+		"(rstwatch_events_dropped_total)\n", d->c->log_target,
+		(unsigned long long)(backlog + ls.failed.lines),
+		(unsigned long long)(events + ls.failed.counted), (unsigned long long)backlog,
+		(unsigned long long)ls.failed.lines, ls.failed.lines ? ": " : "",
+		ls.failed.lines ? strerror(ls.failed_errno) : "");
+	l->said = backlog + ls.failed.lines;
+	l->said_us = now;
+}
+
 static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 {
 	const struct daemon_config *c = d->c;
@@ -246,7 +325,7 @@ static int daemon_setup(struct daemon *d, char *err, size_t errlen)
 	d->rules.impl = c->queue_impl;
 	if (rules_config_check(&d->rules, err, errlen))
 		return -1;
-	if (logsink_open(&d->log, c->log_target)) {
+	if (logsink_open(&d->log, c->log_target, c->log_buffer, first_event)) {
 		snprintf(err, errlen, "cannot open log %s: %s", c->log_target, strerror(errno));
 		return -1;
 	}
@@ -272,8 +351,10 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	       size_t errlen)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
+	struct metrics_http *http = NULL;
+	struct log_losses losses = { 0, 0 };
 	uint64_t last_check = 0;
-	int mfd = -1, rc = 0;
+	int rc = 0;
 	unsigned i;
 
 	if (!d) {
@@ -287,8 +368,9 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 		goto out;
 	}
 	if (c->metrics_addr[0]) {
-		mfd = metrics_listen(c->metrics_addr);
-		if (mfd < 0) {
+		/* Its own thread: no client can hold up the watchdog below. */
+		http = metrics_http_start(c->metrics_addr, render_metrics, d);
+		if (!http) {
 			snprintf(err, errlen, "cannot listen on %s for metrics: %s", c->metrics_addr,
 				 strerror(errno));
 			rc = -1;
@@ -298,7 +380,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	for (i = 0; i < d->n_workers; i++) {
 		struct worker *w = &d->workers[i];
 
-		if (pthread_create(&w->thread, NULL, worker_main, w)) {
+		if (thread_start(&w->thread, worker_main, w)) {
 			snprintf(err, errlen, "cannot start a thread");
 			rc = -1;
 			atomic_store(&d->stopping, 1);
@@ -317,17 +399,16 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 		sd_notify_msg("READY=1\nSTATUS=watching TCP resets");
 	}
 	while (!rc && !sig->stop) {
-		struct pollfd pfd = { .fd = mfd, .events = POLLIN };
 		uint64_t now;
 
-		if (poll(&pfd, mfd >= 0 ? 1 : 0, LOOP_TIMEOUT_MS) > 0 && (pfd.revents & POLLIN))
-			metrics_serve_one(mfd, render_metrics, d);
+		poll(NULL, 0, LOOP_TIMEOUT_MS);    /* a signal ends it early */
 		if (sig->hup) {
 			sig->hup = 0;
 			if (logsink_reopen(&d->log))
 				status_line(d, "cannot reopen the log file: keeping the old one");
 		}
 		now = clock_realtime_us();
+		log_losses_check(d, &losses, now);
 		if (c->install_rules && now - last_check >= 1000000) {
 			last_check = now;
 			rules_watchdog(d);
@@ -370,12 +451,19 @@ out:
 	for (i = 0; d->workers && i < d->n_workers; i++)
 		if (d->workers[i].started)
 			pthread_join(d->workers[i].thread, NULL);
+	metrics_http_stop(http);            /* it reads the workers' state */
 	for (i = 0; d->workers && i < d->n_workers; i++)
 		worker_free(&d->workers[i]);
-	if (mfd >= 0)
-		close(mfd);
-	if (d->log.fp || d->log.kind == LOGSINK_SYSLOG)
-		logsink_close(&d->log);
+	if (d->log.st) {
+		struct logsink_stats ls = { 0 };
+
+		logsink_close(&d->log, &ls);
+		if (ls.late.lines)
+			fprintf(stderr, "rstwatch: event log %s: %llu lines (%llu events) still "
+				"waiting after %d ms at exit were dropped\n", c->log_target,
+				(unsigned long long)ls.late.lines,
+				(unsigned long long)ls.late.counted, LOGSINK_DRAIN_MS);
+	}
 	free(d->workers);
 	free(d);
 	return rc;

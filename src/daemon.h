@@ -20,6 +20,7 @@ struct daemon_config {
 	uint16_t nflog_group;           /* the first; one per queue */
 	char log_target[4096];          /* "-", "syslog" or a file */
 	bool log_text;                  /* plain-English lines instead of JSON */
+	uint32_t log_buffer;            /* bytes of lines that may wait for a slow log */
 	enum policy_mode mode;
 	char suppress[256];             /* class names, comma-separated */
 	uint32_t mark_mask;

@@ -6,14 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ctype.h>
 #include <signal.h>
 
 #include "capture.h"
 #include "classify.h"
+#include "config.h"
 #include "ct.h"
 #include "daemon.h"
-#include "hold.h"
 #include "event.h"
 #include "install.h"
 #include "metrics.h"
@@ -93,19 +92,6 @@ static const char usage_explain[] =
 "damage is reported), or some of its frames have a link type rstwatch cannot\n"
 "decode (their resets are missing); 2 a file could not be read as a capture,\n"
 "or bad usage.\n";
-
-static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 struct explain_out {
 	bool json;
@@ -218,14 +204,14 @@ static int cmd_explain(int argc, char **argv)
 			quiet = true;
 			break;
 		case 'F':
-			if (parse_uint(optarg, 1, 1u << 28, &max_flows)) {
+			if (config_parse_uint(optarg, 1, 1u << 28, &max_flows)) {
 				fprintf(stderr, "rstwatch explain: --max-flows wants 1..%u, not '%s'\n",
 					1u << 28, optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		case 'I':
-			if (parse_uint(optarg, 1, 86400 * 30, &v)) {
+			if (config_parse_uint(optarg, 1, 86400 * 30, &v)) {
 				fprintf(stderr, "rstwatch explain: --idle-threshold wants seconds "
 					"(1..2592000), not '%s'\n", optarg);
 				return EXIT_USAGE;
@@ -233,7 +219,7 @@ static int cmd_explain(int argc, char **argv)
 			cs.idle_threshold_s = (uint32_t)v;
 			break;
 		case 'T':
-			if (parse_uint(optarg, 0, 64, &v)) {
+			if (config_parse_uint(optarg, 0, 64, &v)) {
 				fprintf(stderr, "rstwatch explain: --ttl-tolerance wants 0..64, "
 					"not '%s'\n", optarg);
 				return EXIT_USAGE;
@@ -354,6 +340,9 @@ static const char usage_run[] =
 "                          one queue and its nflog group (default 7300)\n"
 "  -l, --log TARGET        FILE (appended; reopened on SIGHUP), '-' for standard\n"
 "                          output, or 'syslog' (default -)\n"
+"      --log-buffer BYTES  event lines that may wait for a slow log (default\n"
+"                          4194304); past that they are dropped and counted\n"
+"                          (rstwatch_events_dropped_total), never waited for\n"
 "      --format json|text  JSON lines (Suricata EVE envelope, event_type \"rst\")\n"
 "                          or one plain-English line per reset (default json)\n"
 "  -m, --mode observe|enforce\n"
@@ -416,284 +405,6 @@ static const char usage_run[] =
 "Exit status: 0 clean stop; 1 a runtime failure (queue busy, kernel refused a\n"
 "rule, a thread failed); 2 bad usage or configuration.\n";
 
-enum {
-	OPT_FORMAT = 1000, OPT_MARK_MASK, OPT_WATCH_SECONDS, OPT_METRICS, OPT_NO_RULES,
-	OPT_NO_CT, OPT_NFLOG_GROUP, OPT_QUEUE_IMPL, OPT_COPY_RANGE, OPT_QUEUE_MAXLEN,
-	OPT_RCVBUF, OPT_BATCH, OPT_NO_FAIL_OPEN, OPT_MAX_FLOWS, OPT_RATE, OPT_BURST,
-	OPT_IDLE, OPT_TTL_TOL, OPT_RATE_TOTAL, OPT_ARRIVAL_STAMPS, OPT_HOLD_MIN, OPT_HOLD_MAX,
-	OPT_HOLD_COUNT,
-};
-
-static const struct option run_opts[] = {
-	{ "queue", required_argument, NULL, 'q' },
-	{ "log", required_argument, NULL, 'l' },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "mode", required_argument, NULL, 'm' },
-	{ "suppress", required_argument, NULL, 's' },
-	{ "mark-mask", required_argument, NULL, OPT_MARK_MASK },
-	{ "context", required_argument, NULL, 'c' },
-	{ "watch-seconds", required_argument, NULL, OPT_WATCH_SECONDS },
-	{ "hold-min-ms", required_argument, NULL, OPT_HOLD_MIN },
-	{ "hold-max-ms", required_argument, NULL, OPT_HOLD_MAX },
-	{ "hold-count", required_argument, NULL, OPT_HOLD_COUNT },
-	{ "metrics", required_argument, NULL, OPT_METRICS },
-	{ "no-rules", no_argument, NULL, OPT_NO_RULES },
-	{ "no-conntrack", no_argument, NULL, OPT_NO_CT },
-	{ "nflog-group", required_argument, NULL, OPT_NFLOG_GROUP },
-	{ "queue-impl", required_argument, NULL, OPT_QUEUE_IMPL },
-	{ "copy-range", required_argument, NULL, OPT_COPY_RANGE },
-	{ "queue-maxlen", required_argument, NULL, OPT_QUEUE_MAXLEN },
-	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
-	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "no-fail-open", no_argument, NULL, OPT_NO_FAIL_OPEN },
-	{ "arrival-stamps", no_argument, NULL, OPT_ARRIVAL_STAMPS },
-	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-	{ "rate-limit", required_argument, NULL, OPT_RATE },
-	{ "rate-burst", required_argument, NULL, OPT_BURST },
-	{ "rate-limit-total", required_argument, NULL, OPT_RATE_TOTAL },
-	{ "idle-threshold", required_argument, NULL, OPT_IDLE },
-	{ "ttl-tolerance", required_argument, NULL, OPT_TTL_TOL },
-	{ "config", required_argument, NULL, 'F' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static int copy_str(char *dst, size_t size, const char *src)
-{
-	if (strlen(src) >= size)
-		return -1;
-	strcpy(dst, src);
-	return 0;
-}
-
-/* Apply one option, from the command line or a config file. 0, or -1 with a
- * message in err. */
-static int run_option(struct daemon_config *c, int code, const char *name, const char *val,
-		      char *err, size_t errlen)
-{
-	unsigned long v, w;
-	char *end;
-	int lvl;
-
-	switch (code) {
-	case 'q':
-		errno = 0;
-		v = strtoul(val, &end, 10);
-		w = v;
-		if (*end == '-')
-			w = strtoul(end + 1, &end, 10);
-		if (errno || *end || !isdigit((unsigned char)val[0]) || v > 65535 || w > 65535 ||
-		    w < v || w - v >= 64)
-			goto bad;
-		c->queue_first = (uint16_t)v;
-		c->queue_last = (uint16_t)w;
-		return 0;
-	case 'l':
-		return copy_str(c->log_target, sizeof(c->log_target), val) ? -1 : 0;
-	case OPT_FORMAT:
-		if (strcmp(val, "json") && strcmp(val, "text"))
-			goto bad;
-		c->log_text = !strcmp(val, "text");
-		return 0;
-	case 'm':
-		if (strcmp(val, "observe") && strcmp(val, "enforce"))
-			goto bad;
-		c->mode = strcmp(val, "enforce") ? MODE_OBSERVE : MODE_ENFORCE;
-		return 0;
-	case 's':
-		return copy_str(c->suppress, sizeof(c->suppress), val) ? -1 : 0;
-	case OPT_MARK_MASK:
-		if (parse_uint(val, 1, 0xffffffffUL, &v))
-			goto bad;
-		c->mark_mask = (uint32_t)v;
-		return 0;
-	case 'c':
-		lvl = rules_level_from_name(val);
-		if (lvl < 0)
-			goto bad;
-		c->level = (enum rules_level)lvl;
-		return 0;
-	case OPT_WATCH_SECONDS:
-		if (parse_uint(val, 0, 3600, &v))
-			goto bad;
-		c->watch_seconds = (uint32_t)v;
-		return 0;
-	case OPT_HOLD_MIN:
-	case OPT_HOLD_MAX:
-		/* A held reset waits in the kernel's queue: seconds at most. */
-		if (parse_uint(val, 1, 10000, &v))
-			goto bad;
-		*(code == OPT_HOLD_MIN ? &c->hold_min_ms : &c->hold_max_ms) = (uint32_t)v;
-		return 0;
-	case OPT_HOLD_COUNT:
-		if (parse_uint(val, 0, HOLD_MAX, &v))
-			goto bad;
-		c->hold_count = (unsigned)v;
-		return 0;
-	case OPT_METRICS:
-		return copy_str(c->metrics_addr, sizeof(c->metrics_addr), val) ? -1 : 0;
-	case OPT_NO_RULES:
-		c->install_rules = false;
-		return 0;
-	case OPT_NO_CT:
-		c->conntrack = false;
-		return 0;
-	case OPT_NFLOG_GROUP:
-		if (parse_uint(val, 0, 65535, &v))
-			goto bad;
-		c->nflog_group = (uint16_t)v;
-		return 0;
-	case OPT_QUEUE_IMPL:
-		if (!strcmp(val, "auto"))
-			c->queue_impl = RULES_QUEUE_AUTO;
-		else if (!strcmp(val, "native"))
-			c->queue_impl = RULES_QUEUE_NATIVE;
-		else if (!strcmp(val, "xt"))
-			c->queue_impl = RULES_QUEUE_XT;
-		else
-			goto bad;
-		return 0;
-	case OPT_COPY_RANGE:
-		if (parse_uint(val, 40, 65535, &v))
-			goto bad;
-		c->copy_range = (uint32_t)v;
-		return 0;
-	case OPT_QUEUE_MAXLEN:
-		if (parse_uint(val, 1, 1u << 20, &v))
-			goto bad;
-		c->queue_maxlen = (uint32_t)v;
-		return 0;
-	case OPT_RCVBUF:
-		if (parse_uint(val, 0, 1u << 30, &v))
-			goto bad;
-		c->rcvbuf = (int)v;
-		return 0;
-	case OPT_BATCH:
-		if (parse_uint(val, 1, 1024, &v))
-			goto bad;
-		c->batch = (unsigned)v;
-		return 0;
-	case OPT_NO_FAIL_OPEN:
-		c->fail_open = false;
-		return 0;
-	case OPT_ARRIVAL_STAMPS:
-		c->arrival_stamps = true;
-		return 0;
-	case OPT_MAX_FLOWS:
-		if (parse_uint(val, 1, 1u << 28, &v))
-			goto bad;
-		c->max_flows = (uint32_t)v;
-		return 0;
-	case OPT_RATE:
-		if (parse_uint(val, 0, 1000000, &v))
-			goto bad;
-		c->rate = (uint32_t)v;
-		return 0;
-	case OPT_BURST:
-		if (parse_uint(val, 1, 1000000, &v))
-			goto bad;
-		c->burst = (uint32_t)v;
-		return 0;
-	case OPT_RATE_TOTAL:
-		if (parse_uint(val, 0, 10000000, &v))
-			goto bad;
-		c->rate_total = (uint32_t)v;
-		return 0;
-	case OPT_IDLE:
-		if (parse_uint(val, 1, 86400 * 30, &v))
-			goto bad;
-		c->idle_threshold_s = (uint32_t)v;
-		return 0;
-	case OPT_TTL_TOL:
-		if (parse_uint(val, 0, 64, &v))
-			goto bad;
-		c->ttl_tolerance = (uint8_t)v;
-		return 0;
-	default:
-		snprintf(err, errlen, "unknown option '%s'", name);
-		return -1;
-	}
-bad:
-	snprintf(err, errlen, "--%s: invalid value '%s' (see --help)", name, val);
-	return -1;
-}
-
-static const struct option *run_opt_by_name(const char *name)
-{
-	const struct option *o;
-
-	for (o = run_opts; o->name; o++)
-		if (!strcmp(o->name, name))
-			return o;
-	return NULL;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = 0;
-	return s;
-}
-
-/* "name = value" lines; '#' starts a comment; flags take yes/true/1. */
-static int load_config(struct daemon_config *c, const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "re");
-	char line[4200], msg[256];
-	unsigned lineno = 0;
-
-	if (!f) {
-		snprintf(err, errlen, "cannot read config %s: %s", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *k, *v, *eq, *hash = strchr(line, '#');
-		const struct option *o;
-
-		lineno++;
-		if (hash)
-			*hash = 0;
-		k = trim(line);
-		if (!*k)
-			continue;
-		eq = strchr(k, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%u: expected 'name = value'", path, lineno);
-			goto fail;
-		}
-		*eq = 0;
-		k = trim(k);
-		v = trim(eq + 1);
-		o = run_opt_by_name(k);
-		if (!o || o->val == 'F' || o->val == 'h') {
-			snprintf(err, errlen, "%s:%u: unknown option '%s'", path, lineno, k);
-			goto fail;
-		}
-		if (o->has_arg == no_argument) {
-			if (strcmp(v, "yes") && strcmp(v, "true") && strcmp(v, "1")) {
-				if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
-					continue;
-				snprintf(err, errlen, "%s:%u: %s takes yes or no", path, lineno, k);
-				goto fail;
-			}
-		}
-		if (run_option(c, o->val, k, v, msg, sizeof(msg))) {
-			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
-			goto fail;
-		}
-	}
-	fclose(f);
-	return 0;
-fail:
-	fclose(f);
-	return -1;
-}
-
 /* Options of run and rules: the config file first, then the command line. */
 static int parse_run_options(int argc, char **argv, struct daemon_config *c, bool *help)
 {
@@ -711,13 +422,13 @@ static int parse_run_options(int argc, char **argv, struct daemon_config *c, boo
 			cfg = argv[i + 1];
 		else if (!strncmp(argv[i], "--config=", 9))
 			cfg = argv[i] + 9;
-		if (cfg && load_config(c, cfg, err, sizeof(err))) {
+		if (cfg && config_load(c, cfg, err, sizeof(err))) {
 			fprintf(stderr, "rstwatch: %s\n", err);
 			return -1;
 		}
 	}
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "q:l:m:s:c:F:h", run_opts, &idx)) != -1) {
+	while ((opt = getopt_long(argc, argv, CONFIG_SHORT_OPTS, config_run_opts, &idx)) != -1) {
 		const char *name = NULL;
 		const struct option *o;
 
@@ -731,10 +442,10 @@ static int parse_run_options(int argc, char **argv, struct daemon_config *c, boo
 			fputs("Try 'rstwatch run --help'.\n", stderr);
 			return -1;
 		}
-		for (o = run_opts; o->name; o++)
+		for (o = config_run_opts; o->name; o++)
 			if (o->val == opt)
 				name = o->name;
-		if (run_option(c, opt, name ? name : "?", optarg ? optarg : "", err, sizeof(err))) {
+		if (config_apply(c, opt, name ? name : "?", optarg ? optarg : "", err, sizeof(err))) {
 			fprintf(stderr, "rstwatch: %s\n", err);
 			return -1;
 		}

@@ -1,14 +1,8 @@
 #include "metrics.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 static uint64_t get(const atomic_uint_fast64_t *c)
 {
@@ -110,12 +104,28 @@ void metrics_render(const struct metrics *m, FILE *out)
 		"been read after them (the markers' rate limit under a reset flood, or copies "
 		"lost).\n# TYPE rstwatch_reset_markers_missing_total counter\n"
 		"rstwatch_reset_markers_missing_total %llu\n"
-		"# HELP rstwatch_log_errors_total Event lines that could not be written.\n"
+		"# HELP rstwatch_log_errors_total Event log lines that could not be formatted or "
+		"written (write errors).\n"
 		"# TYPE rstwatch_log_errors_total counter\nrstwatch_log_errors_total %llu\n",
 		(unsigned long long)get(&m->rules_reinstalled),
 		(unsigned long long)get(&m->nflog_packets),
 		(unsigned long long)get(&m->markers_missing),
 		(unsigned long long)get(&m->log_errors));
+	fprintf(out, "# HELP rstwatch_events_dropped_total Events of resets never written: the log "
+		"fell behind and its buffer was full (backlog), or a write failed (error). "
+		"Events + suppressed + dropped = resets_total.\n"
+		"# TYPE rstwatch_events_dropped_total counter\n"
+		"rstwatch_events_dropped_total{reason=\"backlog\"} %llu\n"
+		"rstwatch_events_dropped_total{reason=\"error\"} %llu\n"
+		"# HELP rstwatch_log_lines_dropped_total Event log lines of any kind never written "
+		"(events, amendments, summaries, messages).\n"
+		"# TYPE rstwatch_log_lines_dropped_total counter\n"
+		"rstwatch_log_lines_dropped_total{reason=\"backlog\"} %llu\n"
+		"rstwatch_log_lines_dropped_total{reason=\"error\"} %llu\n",
+		(unsigned long long)get(&m->events_dropped[LOG_DROP_BACKLOG]),
+		(unsigned long long)get(&m->events_dropped[LOG_DROP_ERROR]),
+		(unsigned long long)get(&m->log_lines_dropped[LOG_DROP_BACKLOG]),
+		(unsigned long long)get(&m->log_lines_dropped[LOG_DROP_ERROR]));
 	fputs("# HELP rstwatch_holds_total Suspect resets watched for what their claimed sender "
 	      "did next: taken (watched), held (enforce: their verdict waited), released (the hold "
 	      "time ended, still watched), alive (the sender spoke after it: injected), deadline "
@@ -129,123 +139,4 @@ void metrics_render(const struct metrics *m, FILE *out)
 		"# TYPE rstwatch_hold_release_errors_total counter\n"
 		"rstwatch_hold_release_errors_total %llu\n",
 		(unsigned long long)get(&m->hold_release_errors));
-}
-
-int metrics_listen(const char *addrport)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	char host[128];
-	const char *colon = strrchr(addrport, ':');
-	char *end;
-	unsigned long port;
-	int fd, one = 1;
-	size_t hl;
-
-	if (!colon) {
-		errno = EINVAL;
-		return -1;
-	}
-	port = strtoul(colon + 1, &end, 10);
-	hl = (size_t)(colon - addrport);
-	if (*end || colon[1] == 0 || port > 65535 || hl >= sizeof(host)) {
-		errno = EINVAL;
-		return -1;
-	}
-	memcpy(host, addrport, hl);
-	host[hl] = 0;
-	memset(&ss, 0, sizeof(ss));
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		host[hl - 1] = 0;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1) {
-			errno = EINVAL;
-			return -1;
-		}
-		sl = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (hl == 0)
-			s4->sin_addr.s_addr = htonl(INADDR_ANY);
-		else if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
-			errno = EINVAL;
-			return -1;
-		}
-		sl = sizeof(*s4);
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 16)) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-void metrics_serve_one(int lfd, metrics_render_cb render, void *arg)
-{
-	char req[1024], hdr[160];
-	struct pollfd pfd;
-	size_t len = 0;
-	char *body = NULL;
-	size_t blen = 0;
-	FILE *mem;
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	/* Read until the end of the request line, within 200 ms in all. */
-	while (len < sizeof(req) - 1 && !memchr(req, '\n', len) && poll(&pfd, 1, 200) == 1) {
-		ssize_t r = read(fd, req + len, sizeof(req) - 1 - len);
-
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	req[len] = 0;
-	if (strncmp(req, "GET /metrics ", 13) && strncmp(req, "GET /metrics?", 13)) {
-		static const char nf[] = "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\n"
-					 "Content-Length: 22\r\n\r\ntry GET /metrics here\n";
-
-		write_all(fd, nf, sizeof(nf) - 1);
-		close(fd);
-		return;
-	}
-	mem = open_memstream(&body, &blen);
-	if (mem) {
-		render(mem, arg);
-		fclose(mem);
-	}
-	snprintf(hdr, sizeof(hdr), "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-		 "Content-Length: %zu\r\nConnection: close\r\n\r\n", body ? blen : 0);
-	write_all(fd, hdr, strlen(hdr));
-	if (body)
-		write_all(fd, body, blen);
-	free(body);
-	close(fd);
 }

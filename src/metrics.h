@@ -1,7 +1,7 @@
 /* Prometheus metrics: counters rendered as text exposition format, and served
- * on GET /metrics by a minimal HTTP responder that the daemon's main loop
- * polls. Each struct metrics is written by one thread only (a worker's own, or
- * the main loop's) and read by the renderer, which sums them. */
+ * on GET /metrics by src/metrics_http.c, on a thread of its own. Each struct
+ * metrics is written by one thread only (a worker's own, or the main loop's)
+ * and read by the renderer, which sums them. */
 #ifndef RSTWATCH_METRICS_H
 #define RSTWATCH_METRICS_H
 
@@ -20,6 +20,10 @@ enum ct_result { CT_FOUND = 0, CT_MISSING, CT_ERROR, CT_SHED, CT_RESULT_COUNT };
 enum hold_outcome { HOLD_TAKEN = 0, HOLD_HELD, HOLD_RELEASED, HOLD_ALIVE, HOLD_DEADLINE, HOLD_FULL,
 		    HOLD_OUTCOME_COUNT };
 
+/* Why event log lines were not written: the log fell behind and its buffer
+ * was full (or it closed with lines waiting), or a write failed. */
+enum log_drop { LOG_DROP_BACKLOG = 0, LOG_DROP_ERROR, LOG_DROP_COUNT };
+
 struct metrics {
 	atomic_uint_fast64_t resets[RST_CLASS_COUNT][ORIGIN_COUNT][2]; /* [..][action] */
 	atomic_uint_fast64_t events_suppressed;
@@ -31,6 +35,8 @@ struct metrics {
 	atomic_uint_fast64_t nflog_packets;
 	atomic_uint_fast64_t markers_missing;
 	atomic_uint_fast64_t log_errors;
+	atomic_uint_fast64_t events_dropped[LOG_DROP_COUNT];   /* first events of resets */
+	atomic_uint_fast64_t log_lines_dropped[LOG_DROP_COUNT]; /* every kind of line */
 	atomic_uint_fast64_t holds[HOLD_OUTCOME_COUNT];
 	atomic_uint_fast64_t hold_release_errors;
 };
@@ -53,21 +59,19 @@ static inline void metrics_inc(atomic_uint_fast64_t *c)
 			      memory_order_relaxed);
 }
 
+static inline void metrics_add(atomic_uint_fast64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
 /* sum += m, counter by counter (the threads' counters into one rendering). */
 void metrics_sum(struct metrics *sum, const struct metrics *m);
 
 /* The counters common to every daemon (resets, ct, decode, ...). */
 void metrics_render(const struct metrics *m, FILE *out);
 
-/* Listen on "ADDR:PORT" ("[::1]:9100", "127.0.0.1:9100", ":9100"); non-blocking.
- * Returns the socket, or -1 + errno. */
-int metrics_listen(const char *addrport);
-
+/* Writes the /metrics page (src/metrics_http.h serves it). */
 typedef void (*metrics_render_cb)(FILE *out, void *arg);
-
-/* Answer one pending connection on the listening socket, if any: GET
- * /metrics gets the rendered text, anything else 404. Bounded: a client that
- * does not send its request within 200 ms is dropped. */
-void metrics_serve_one(int lfd, metrics_render_cb render, void *arg);
 
 #endif

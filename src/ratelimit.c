@@ -35,16 +35,17 @@ static void hold(struct ratelimit_slot *s, uint64_t n, uint64_t since_us)
 	s->suppressed += n;
 }
 
-/* Refill by elapsed time, then take a token if there is one. */
-static bool take(struct ratelimit_slot *s, uint32_t rate, uint32_t burst, uint64_t now_us)
+/* Refill by elapsed time, then take a token if there is one. In 64 bits:
+ * in 32, 2 s of --rate-limit-total above 2,147,483/s wrapped around. */
+static bool take(struct ratelimit_slot *s, uint64_t rate, uint64_t burst, uint64_t now_us)
 {
 	if (now_us > s->refill_us) {
-		uint64_t add = (now_us - s->refill_us) * rate / 1000;
+		uint64_t dt = now_us - s->refill_us, full = burst * 1000;
+		/* A long silence fills the bucket (and dt * rate would wrap). */
+		uint64_t add = rate && dt > full / rate * 1000 ? full : dt * rate / 1000;
 
 		if (add) {
-			uint64_t t = s->tokens_milli + add;
-
-			s->tokens_milli = t > burst * 1000ULL ? burst * 1000 : (uint32_t)t;
+			s->tokens_milli = add >= full - s->tokens_milli ? full : s->tokens_milli + add;
 			s->refill_us = now_us;
 		}
 	} else {
@@ -63,10 +64,10 @@ static bool take_total(struct ratelimit *rl, uint64_t now_us)
 	if (!rl->total_rate)
 		return true;
 	if (!rl->total.refill_us) {
-		rl->total.tokens_milli = 2 * rl->total_rate * 1000;
+		rl->total.tokens_milli = 2000ULL * rl->total_rate;
 		rl->total.refill_us = now_us;
 	}
-	return take(&rl->total, rl->total_rate, 2 * rl->total_rate, now_us);
+	return take(&rl->total, rl->total_rate, 2ULL * rl->total_rate, now_us);
 }
 
 /* Report a source's count once it is a second old (any age with all). A
@@ -115,7 +116,7 @@ bool ratelimit_allow(struct ratelimit *rl, int family, const uint8_t *addr, uint
 			memset(s, 0, sizeof(*s));
 			s->family = (uint8_t)family;
 			memcpy(s->addr, addr, n);
-			s->tokens_milli = rl->burst * 1000;
+			s->tokens_milli = 1000ULL * rl->burst;
 			s->refill_us = now_us;
 		}
 		if (!take(s, rl->rate, rl->burst, now_us)) {

@@ -24,7 +24,7 @@ typedef void (*ratelimit_report_cb)(int family, const uint8_t *addr, uint64_t su
 struct ratelimit_slot {
 	uint8_t addr[16];
 	uint8_t family;          /* 0: free */
-	uint32_t tokens_milli;   /* tokens * 1000 */
+	uint64_t tokens_milli;   /* tokens * 1000: 2 s of 10,000,000/s is past 32 bits */
 	uint64_t refill_us;
 	uint64_t suppressed;
 	uint64_t first_suppressed_us;

@@ -56,5 +56,39 @@ expect 2 "mark mask|mark-mask" "$BIN" rules print --mark-mask 0x1f
 expect 2 "say print, install, remove or status" "$BIN" rules frob
 expect 0 'queue 7300, nflog group 7300' "$BIN" rules print --config rules/rstwatch.conf
 
+# Config files and values are bounded, numbers decimal (issue #14, 5).
+# A comment longer than the line buffer was split and its tail parsed: this
+# one set the queue (4199 bytes then 'queue = 9999').
+{ printf '#%04198d' 0; printf 'queue = 9999\n'; } >"$tmp/long.conf"
+expect 2 "long.conf:1: line of 4212 bytes, at most 4200 allowed" "$BIN" rules print --config "$tmp/long.conf"
+# A directory read as an empty file; /dev/zero as an endless line.
+expect 2 "config $tmp is not a regular file" "$BIN" rules print --config "$tmp"
+expect 2 "config /dev/zero is not a regular file" timeout 10 "$BIN" rules print --config /dev/zero
+head -c 1048577 /dev/zero | tr '\0' '#' >"$tmp/big.conf"
+expect 2 "big.conf is larger than 1048576 bytes" "$BIN" rules print --config "$tmp/big.conf"
+printf 'queue = 7300\0\n' >"$tmp/nul.conf"
+expect 2 "nul.conf:1: NUL byte" "$BIN" rules print --config "$tmp/nul.conf"
+# Over-long values: a message, not whatever the error buffer held.
+long=$(printf '%05000d' 0)
+expect 2 "^rstwatch: --log: value of 5000 bytes, at most 4095 allowed$" "$BIN" rules print --log "$long"
+expect 2 "^rstwatch: --suppress: value of 5000 bytes, at most 255 allowed$" "$BIN" rules print --suppress "$long"
+expect 2 "^rstwatch: --metrics: value of 5000 bytes, at most 127 allowed$" "$BIN" rules print --metrics "$long"
+printf 'log = %s\n' "$(printf '%04100d' 0)" >"$tmp/longval.conf"
+expect 2 "longval.conf:1: --log: value of 4100 bytes, at most 4095 allowed" "$BIN" rules print --config "$tmp/longval.conf"
+# Numbers are decimal: 010 was 8 (strtoul base 0), 0x10 16.
+expect 2 "nflog-group: invalid value '010': want a decimal number in 0..65535, no leading zeros" "$BIN" rules print --nflog-group 010
+# (rules print, not run: an old binary that accepts these must not start.)
+expect 2 "batch: invalid value '0x10'" "$BIN" rules print --batch 0x10
+expect 2 "batch: invalid value ' 8'" "$BIN" rules print --batch ' 8'
+expect 2 "batch: invalid value '\+8'" "$BIN" rules print --batch +8
+expect 2 "queue: invalid value '07300'" "$BIN" rules print --queue 07300
+expect 2 "queue: invalid value '7300- 7301'" "$BIN" rules print --queue '7300- 7301'
+printf 'nflog-group = 010\n' >"$tmp/oct.conf"
+expect 2 "oct.conf:1: --nflog-group: invalid value '010'" "$BIN" rules print --config "$tmp/oct.conf"
+expect 0 'nflog group 7300' "$BIN" rules print --mark-mask 0x00ff0000
+expect 2 "mark-mask: invalid value '0x1ffffffff'" "$BIN" rules print --mark-mask 0x1ffffffff
+expect 0 'queue 8, nflog group 10' "$BIN" rules print --queue 8 --nflog-group 10
+expect 2 "log-buffer: invalid value '1000': want a decimal number in 65536..1073741824" "$BIN" rules print --log-buffer 1000
+
 if [ "$failures" -eq 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
 [ "$failures" -eq 0 ]

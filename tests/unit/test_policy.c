@@ -231,6 +231,43 @@ static void test_ratelimit_flood_bounded(void **state)
 	assert_int_equal((uint64_t)passed + rep.total, 100000);
 }
 
+/* The largest rates the options accept (--rate-limit-total 10,000,000,
+ * --rate-limit and --rate-burst 1,000,000). In 32-bit milli-tokens 2 s of
+ * 2,147,484/s wrapped to 704: not one event passed. */
+static void test_ratelimit_large_rates(void **state)
+{
+	static const uint32_t totals[] = { 2147484, 10000000 };
+	static struct ratelimit rl;
+	uint8_t a[16] = { 198, 51, 100, 1 };
+	uint64_t i, passed, day = 86400ULL * 1000000;
+	unsigned k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		ratelimit_init(&rl, 0, 0, totals[k], NULL, NULL);
+		for (i = passed = 0; i < 2ULL * totals[k] + 10; i++)
+			passed += ratelimit_allow(&rl, 4, a, 1000000);
+		assert_int_equal(passed, 2ULL * totals[k]);      /* the burst: 2 s */
+		for (i = passed = 0; i < totals[k]; i++)
+			passed += ratelimit_allow(&rl, 4, a, 1500000);
+		assert_int_equal(passed, totals[k] / 2);          /* 0.5 s of tokens */
+	}
+	/* A month of silence refills a bucket to its burst, no more, no less. */
+	ratelimit_init(&rl, 0, 0, 10000000, NULL, NULL);
+	for (i = passed = 0; i < 20000010; i++)
+		passed += ratelimit_allow(&rl, 4, a, 1000000);
+	for (i = passed = 0; i < 20000010; i++)
+		passed += ratelimit_allow(&rl, 4, a, 1000000 + 30 * day);
+	assert_int_equal(passed, 20000000);
+	ratelimit_init(&rl, 1000000, 1000000, 0, NULL, NULL);
+	for (i = passed = 0; i < 1000010; i++)
+		passed += ratelimit_allow(&rl, 4, a, 1000000);
+	assert_int_equal(passed, 1000000);
+	for (i = passed = 0; i < 1000010; i++)
+		passed += ratelimit_allow(&rl, 4, a, 1000000 + 30 * day);
+	assert_int_equal(passed, 1000000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_ratelimit_total),
 		cmocka_unit_test(test_ratelimit_summary_per_second),
 		cmocka_unit_test(test_ratelimit_flood_bounded),
+		cmocka_unit_test(test_ratelimit_large_rates),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
