@@ -138,8 +138,12 @@ static void watch_add(struct worker *w, const struct tcp_packet *p, uint64_t unt
 {
 	unsigned i;
 
+	/* The whole tuple, as the reset travelled: flows that share a source
+	 * address and ports towards two destinations are two flows. */
 	for (i = 0; i < w->n_watch; i++)
-		if (!memcmp(&w->watch[i].tuple.src, p->src, 16) &&
+		if (w->watch[i].tuple.family == p->family &&
+		    !memcmp(w->watch[i].tuple.src, p->src, 16) &&
+		    !memcmp(w->watch[i].tuple.dst, p->dst, 16) &&
 		    w->watch[i].tuple.sport == p->sport && w->watch[i].tuple.dport == p->dport) {
 			w->watch[i].until_us = until;
 			return;

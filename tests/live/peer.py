@@ -1,12 +1,13 @@
 """TCP endpoints for the live tests (run with Debian's /usr/bin/python3).
   serve PORT...                       dual-stack server: a line "more" gets 1000 bytes back,
-                                      a line "stream N" N chunks of 100 bytes, 2 ms apart
+                                      a line "stream N [GAP_MS]" N chunks of 100 bytes, GAP_MS
+                                      (default 2) apart
   connect HOST PORT [TIMEOUT [send]]  one connect (with send: then a line out and an answer
                                       awaited): prints refused|timeout|connected|reset
   rounds HOST PORT N PAUSE RESUME     N request/response rounds; when file PAUSE exists it
                                       prints "paused K" and waits for file RESUME; ends with
                                       "completed N" or "reset after K"
-  stream HOST PORT N HALF             asks for a stream of N chunks, creates file HALF once
+  stream HOST PORT N HALF [GAP_MS]    asks for a stream of N chunks GAP_MS apart, creates file HALF once
                                       half of it arrived; "completed N" (every byte) or
                                       "reset after K" (bytes)
   abort HOST PORT SPORT GO            connect from SPORT, one round, print "ready", then on
@@ -44,19 +45,27 @@ def serve(ports):
         socks.append(s)
     print("listening", flush=True)
     conns = {}
-    streams = {}   # socket -> chunks still to send
+    streams = {}   # socket -> [chunks still to send, gap (s), next send time]
     end = time.monotonic() + 120
     while time.monotonic() < end:
-        r, _, _ = select.select(socks + list(conns), [], [], 0.002 if streams else 1)
+        wait = 1
+        if streams:
+            wait = max(0, min(v[2] for v in streams.values()) - time.monotonic())
+        r, _, _ = select.select(socks + list(conns), [], [], wait)
+        now = time.monotonic()
         for s in list(streams):
             # A server that talks on its own: after a forged reset its next
-            # chunk follows within 2 ms, whatever the client does.
+            # chunk follows within the gap, whatever the client does.
+            v = streams[s]
+            if now < v[2]:
+                continue
             try:
                 s.send(b"y" * 100)
-                streams[s] -= 1
+                v[0] -= 1
             except OSError:
-                streams[s] = 0
-            if streams[s] <= 0:
+                v[0] = 0
+            v[2] = now + v[1]
+            if v[0] <= 0:
                 del streams[s]
         for s in r:
             if s in socks:
@@ -78,7 +87,9 @@ def serve(ports):
                 if line == b"more":
                     s.sendall(b"x" * 1000)
                 elif line.startswith(b"stream "):
-                    streams[s] = int(line.split()[1])
+                    f = line.split()
+                    gap_ms = int(f[2]) if len(f) > 2 else 2
+                    streams[s] = [int(f[1]), gap_ms / 1000, 0]
 
 
 def connect(host, port, timeout=3.0, send=False):
@@ -125,9 +136,9 @@ def rounds(host, port, n, pause, resume):
         print("reset after", k, type(e).__name__, flush=True)
 
 
-def stream(host, port, n, half):
+def stream(host, port, n, half, gap_ms=2):
     s = socket.create_connection((host, port), timeout=5)
-    s.sendall(b"stream %d\n" % n)
+    s.sendall(b"stream %d %d\n" % (n, gap_ms))
     got = 0
     try:
         while got < n * 100:
@@ -164,7 +175,8 @@ def main(cmd, args):
     elif cmd == "rounds":
         rounds(args[0], int(args[1]), int(args[2]), args[3], args[4])
     elif cmd == "stream":
-        stream(args[0], int(args[1]), int(args[2]), args[3])
+        stream(args[0], int(args[1]), int(args[2]), args[3],
+               int(args[4]) if len(args) > 4 else 2)
     elif cmd == "abort":
         abort(args[0], int(args[1]), int(args[2]), args[3])
     else:
