@@ -160,6 +160,8 @@ static bool seq_exact(const struct facts *x)
  * (idle 1 s, one probe 1 s later). */
 #define UNUSUAL_SILENCE_RTTS 1000
 #define UNUSUAL_SILENCE_MIN_US 2000000ULL
+/* An IPv4 ID jump counts only this soon after the sender's previous packet. */
+#define IPID_JUMP_WINDOW_US 1000000ULL
 
 static uint64_t ms(uint64_t us)
 {
@@ -239,8 +241,11 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 		x->ttl_mismatch = r->ttl + st->ttl_tolerance < s->ttl_min ||
 				  r->ttl > s->ttl_max + st->ttl_tolerance;
 	/* A sender whose IDs count up (a connected socket's counter) does not
-	 * suddenly jump; Linux's own stateless resets carry ID 0. */
-	if (r->family == 4 && x->s_pkts >= 2 && s->ipid_zero == 0 && r->ipid != 0)
+	 * suddenly jump; Linux's own stateless resets carry ID 0. A host-wide
+	 * counter (Windows) moves with all of the host's traffic: after a
+	 * silence of the sender's, a jump is normal, not a sign of forgery. */
+	if (r->family == 4 && x->s_pkts >= 2 && s->ipid_zero == 0 && r->ipid != 0 &&
+	    ts >= s->last_ts && ts - s->last_ts < IPID_JUMP_WINDOW_US)
 		x->ipid_jump = (uint16_t)(r->ipid - s->ipid) > 1024;
 	x->rst_seq_change = s->rsts > 0 && r->seq != s->rst_seq;
 	x->partial = ctx->partial_view;
