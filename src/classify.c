@@ -224,6 +224,12 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 	x->stateless = !(r->flags & TCPF_ACK);
 	x->seq_socket = (s->flags & DF_SEQ) && r->seq == s->snd_nxt;
 	x->seq_peer_ack = (p->flags & DF_ACK) && r->seq == p->ack;
+	/* A stateless R answering a segment of the peer's that crossed the
+	 * sender's FIN carries that segment's ack: the FIN's own seq, one below
+	 * what the peer acknowledged once it took the FIN. */
+	if (!(r->flags & TCPF_ACK) && (s->flags & DF_FIN) && (p->flags & DF_ACK) &&
+	    (s->flags & DF_SEQ) && p->ack == s->snd_nxt && r->seq == p->ack - 1)
+		x->seq_peer_ack = true;
 	if (p->flags & DF_ACK) {
 		/* Without the peer's SYN its window scale is unknown: assume the
 		 * largest, so that "outside the window" is never a false alarm. */

@@ -165,6 +165,16 @@ static const struct scenario scenarios[] = {
 	{ "ipid-jump-after-silence", {
 		ESTABLISHED,
 		{ 'S', R, 5201, 0, 0, 30000, 0, 40000, "unknown server unknown seq-unexplained" } } },
+	/* The server closes; the client's data crosses its FIN (acking only up
+	 * to it), then the client acks the FIN; the server's kernel answers the
+	 * data with R at that segment's ack, one below the client's latest ack:
+	 * data after close, not a forgery outside the window. */
+	{ "data-crossed-fin", {
+		ESTABLISHED,
+		{ 'S', FA, 5101, 1101, 0, 10, 0, 0, NULL },
+		{ 'C', PA, 1101, 5101, 50, 1, 0, 0, NULL },
+		{ 'C', A, 1151, 5102, 0, 0, 0, 0, NULL },
+		{ 'S', R, 5101, 0, 0, 1, 0, 0, "unread-data server endpoint data-after-fin" } } },
 	{ "middlebox-state-expired", {
 		ESTABLISHED,
 		{ 'C', PA, 1101, 5101, 30, 400000, 0, 0, NULL },
