@@ -498,6 +498,14 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		verdict(v, RST_SYN_CONFLICT, ORIGIN_ENDPOINT, seen_old ? 0.85f : 0.6f);
 		return true;
 	}
+	/* Data the peer sent after the sender's FIN reached a closed socket:
+	 * data after close, whether or not the peer's own FIN followed it (both
+	 * FINs seen is not TIME-WAIT then). */
+	if ((s->flags & DF_FIN) && (p->flags & DF_DATA) && p->last_data_ts > s->fin_ts) {
+		rst_evidence_add(v, "data-after-fin");
+		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, 0.8f);
+		return true;
+	}
 	if ((s->flags & DF_FIN) && (p->flags & DF_FIN)) {
 		rst_evidence_add(v, "after-both-fins");
 		if (x->stateless)
@@ -517,11 +525,6 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		rst_evidence_add(v, "server-silent-after-synack");
 		evidence(v, "flow-age:%llums", (unsigned long long)ms(x->age_us));
 		verdict(v, RST_ACCEPT_OVERFLOW, ORIGIN_ENDPOINT, x->partial ? 0.75f : 0.85f);
-		return true;
-	}
-	if ((s->flags & DF_FIN) && (p->flags & DF_DATA) && p->last_data_ts > s->fin_ts) {
-		rst_evidence_add(v, "data-after-fin");
-		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, 0.8f);
 		return true;
 	}
 	if (x->partial && (s->flags & DF_FIN) && !(p->flags & DF_FIN)) {

@@ -175,6 +175,16 @@ static const struct scenario scenarios[] = {
 		{ 'C', PA, 1101, 5101, 50, 1, 0, 0, NULL },
 		{ 'C', A, 1151, 5102, 0, 0, 0, 0, NULL },
 		{ 'S', R, 5101, 0, 0, 1, 0, 0, "unread-data server endpoint data-after-fin" } } },
+	/* TLS close_notify: the client closes first; the server's alert and
+	 * its FIN come after the client's FIN, and the client's closed socket
+	 * answers the data with R: data after close, though both FINs were seen
+	 * (not TIME-WAIT). */
+	{ "data-and-fin-after-own-fin", {
+		ESTABLISHED,
+		{ 'C', FA, 1101, 5101, 0, 10, 0, 0, NULL },
+		{ 'S', PA, 5101, 1102, 31, 1, 0, 0, NULL },
+		{ 'S', FA, 5132, 1102, 0, 0, 0, 0, NULL },
+		{ 'C', R, 1102, 0, 0, 1, 0, 0, "unread-data client endpoint data-after-fin" } } },
 	{ "middlebox-state-expired", {
 		ESTABLISHED,
 		{ 'C', PA, 1101, 5101, 30, 400000, 0, 0, NULL },
