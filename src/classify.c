@@ -583,8 +583,10 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	 * own: hence the lower confidence (README, Reset classes). */
 	uint64_t silence = x->partial ? x->peer_silent_us : x->gap_us;
 
+	/* Keepalives the peer answered (unanswered ones were decided above)
+	 * show a live peer: a reset after them is an abort. */
 	if (!x->stateless && s_synced && !(s->flags & DF_FIN) && x->settled && x->unusual_us &&
-	    silence > x->unusual_us && (x->partial || seq_exact(x))) {
+	    silence > x->unusual_us && (x->partial || seq_exact(x)) && !s->keepalives) {
 		evidence(v, "peer-silent:%llums", (unsigned long long)ms(silence));
 		rst_evidence_add(v, "unusual-silence");
 		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.5f);

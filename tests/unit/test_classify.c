@@ -185,6 +185,14 @@ static const struct scenario scenarios[] = {
 		{ 'S', PA, 5101, 1102, 31, 1, 0, 0, NULL },
 		{ 'S', FA, 5132, 1102, 0, 0, 0, 0, NULL },
 		{ 'C', R, 1102, 0, 0, 1, 0, 0, "unread-data client endpoint data-after-fin" } } },
+	/* The client's keepalive (len 0 at snd.nxt - 1) answered by the
+	 * server, then 11 s later the client resets: the peer was alive, an
+	 * abort, not an idle timeout. */
+	{ "keepalive-answered-then-abort", {
+		ESTABLISHED,
+		{ 'C', A, 1100, 5101, 0, 30000, 0, 0, NULL },
+		{ 'S', A, 5101, 1101, 0, 1, 0, 0, NULL },
+		{ 'C', RA, 1101, 5101, 0, 11000, 0, 0, "abort client endpoint socket-reset" } } },
 	{ "middlebox-state-expired", {
 		ESTABLISHED,
 		{ 'C', PA, 1101, 5101, 30, 400000, 0, 0, NULL },
