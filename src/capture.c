@@ -113,7 +113,6 @@ static int feed_frame(const struct feed *f, int linktype, const uint8_t *data, s
 			pkt.link_dir = LINK_DIR_UNKNOWN;   /* judged as without direction */
 		} else if (copies_seen(*f->copies, &pkt, ts_us, &in_ifindex)) {
 			/* Judged already, as it came in (or as the host sent it). */
-			f->st->copies++;
 			if ((pkt.flags & TCPF_RST) && pkt.link_dir == LINK_DIR_OUT)
 				return lookahead_copy(f->la, &pkt, pkt.link_ifindex, ts_us, emit,
 						      (void *)f) ? -1 : 0;
@@ -368,6 +367,7 @@ enum capture_result capture_explain(const char *path, struct pipeline *pl, captu
 		res = CAPTURE_CALLBACK;
 	st->lookahead = la.st;
 	lookahead_free(&la);
+	st->copies = copies ? copies->merged : 0;
 	free(copies);
 	return res;
 }

@@ -463,10 +463,11 @@ static bool classify_follow_on(const struct facts *x, uint64_t ts, struct rst_ve
 	 * may not have seen it (data of a flow not watched). */
 	if (!(p->last_ts > p->rst_ts) && !x->partial)
 		return false;
+	uint64_t since_ms = ms(ts - p->rst_ts);
+
 	cause = (enum rst_class)(FLOW_RST_CLASS(x->p_last) - 1);
 	v->follows = FLOW_RST_CLASS(x->p_last);
-	v->follows_ms = (uint32_t)(ms(ts - p->rst_ts) > UINT32_MAX ? UINT32_MAX
-								      : ms(ts - p->rst_ts));
+	v->follows_ms = since_ms > UINT32_MAX ? UINT32_MAX : (uint32_t)since_ms;
 	rst_evidence_add(v, "answers-earlier-reset");
 	evidence(v, "earlier-reset:%s:%ums", rst_class_name(cause), v->follows_ms);
 	verdict(v, cause, ORIGIN_ENDPOINT, 0.75f);
