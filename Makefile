@@ -21,7 +21,8 @@ DEB_TEST  := nftables iptables conntrack iproute2 tcpdump tshark clang libclang-
              python3-scapy procps
 DEPS_STAMP := build/.deps-ok
 
-LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard nfq/*.c) $(wildcard rules/*.c)
+CLI_SRC  := $(wildcard src/main*.c)
+LIB_SRC  := $(filter-out $(CLI_SRC),$(wildcard src/*.c)) $(wildcard nfq/*.c) $(wildcard rules/*.c)
 LIB_OBJ  := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -68,11 +69,14 @@ build/librstwatch.a: $(LIB_OBJ)
 build/librstwatch-asan.a: $(ASAN_OBJ)
 	$(AR) rcs $@ $^
 
-build/rstwatch: build/obj/src/main.o build/librstwatch.a
+CLI_OBJ  := $(patsubst %.c,build/obj/%.o,$(CLI_SRC))
+CLI_ASAN := $(patsubst %.c,build/asan/%.o,$(CLI_SRC))
+
+build/rstwatch: $(CLI_OBJ) build/librstwatch.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 # The same program under ASan/UBSan: what the capture, corpus and live tests run.
-build/asan/rstwatch: build/asan/src/main.o build/librstwatch-asan.a
+build/asan/rstwatch: $(CLI_ASAN) build/librstwatch-asan.a
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
 build/asan/tests/%: tests/unit/%.c build/librstwatch-asan.a

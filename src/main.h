@@ -1,0 +1,17 @@
+/* The command line: each subcommand in its own file, all of them picking exit
+ * codes (library code never does). */
+#ifndef RSTWATCH_MAIN_H
+#define RSTWATCH_MAIN_H
+
+enum { EXIT_OKAY = 0, EXIT_PARTIAL = 1, EXIT_USAGE = 2 };
+
+extern const char usage_explain[];
+extern const char usage_run[];
+extern const char usage_check[];
+
+int cmd_explain(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+#endif
