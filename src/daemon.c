@@ -16,6 +16,7 @@
 #include "event.h"
 #include "hold.h"
 #include "metrics_http.h"
+#include "process_metrics.h"
 #include "thread.h"
 #include "worker.h"
 
@@ -60,16 +61,16 @@ void daemon_config_default(struct daemon_config *c)
 /* A reset's first event: what rstwatch_resets_total counts, so what a
  * dropped line takes from the sum events + suppressed (an amendment, a
  * summary or a message about rstwatch takes nothing). The log's two line
- * formats tell: a JSON event starts with its timestamp, the other JSON
- * lines with their event_type; a text summary is "N events suppressed
- * from ...", and text messages never go to the log. */
+ * formats tell: a JSON event has event_type "rst" (a string the escaping of
+ * packet-derived text cannot produce), a text summary says "N events
+ * suppressed from ...", and text messages never go to the log. */
 static bool first_event(const char *line, size_t len)
 {
-	static const char ts[] = "{\"timestamp\":", amends[] = ",\"amends\":{";
+	static const char rst[] = ",\"event_type\":\"rst\",", amends[] = ",\"amends\":{";
 	static const char text_amends[] = " AMENDS ", text_summary[] = " events suppressed from ";
 
 	if (line[0] == '{')
-		return len >= sizeof(ts) - 1 && !memcmp(line, ts, sizeof(ts) - 1) &&
+		return memmem(line, len, rst, sizeof(rst) - 1) &&
 		       !memmem(line, len, amends, sizeof(amends) - 1);
 	return !memmem(line, len, text_amends, sizeof(text_amends) - 1) &&
 	       !memmem(line, len, text_summary, sizeof(text_summary) - 1);
@@ -204,6 +205,7 @@ static void render_metrics(FILE *out, void *arg)
 	fprintf(out, "# HELP rstwatch_build_info Version of the running rstwatch.\n"
 		"# TYPE rstwatch_build_info gauge\nrstwatch_build_info{version=\"%s\"} 1\n",
 		RSTWATCH_VERSION);
+	process_metrics_render(out);
 }
 
 /* systemd Type=notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
@@ -228,19 +230,19 @@ static void sd_notify_msg(const char *msg)
 	close(fd);
 }
 
-/* A message about rstwatch itself: to stderr, and into a JSON log too. */
-static void status_line(struct daemon *d, const char *msg)
+/* A message about rstwatch itself: to stderr, and into a JSON log too, as an
+ * "engine" line (the operator of a text log or of standard output reads
+ * stderr). */
+static void status_line(struct daemon *d, const char *level, const char *msg)
 {
-	char line[600], esc[512];
+	char line[800];
 	int n;
 
 	fprintf(stderr, "rstwatch: %s\n", msg);
 	if (d->c->log_text || d->log.kind == LOGSINK_STDOUT)
-		return;    /* the operator reads stderr */
-	json_escape(msg, esc, sizeof(esc));
-	n = snprintf(line, sizeof(line), "{\"event_type\":\"rstwatch\",\"message\":\"%s\"}\n",
-		     esc);
-	if (n > 0 && (size_t)n < sizeof(line))
+		return;
+	n = event_json_engine(clock_realtime_us(), level, msg, line, sizeof(line));
+	if (n > 0)
 		daemon_log_line(d, &d->m, line, (size_t)n);
 }
 
@@ -252,12 +254,12 @@ static void rules_watchdog(struct daemon *d)
 
 	if (st == RULES_INTACT || st < 0)
 		return;
-	status_line(d, st == RULES_MISSING
+	status_line(d, "Warning", st == RULES_MISSING
 		    ? "table inet rstwatch disappeared (nft flush ruleset?): reinstalling it"
 		    : "table inet rstwatch was altered: reinstalling it");
 	if (rules_install(&d->rules, err, sizeof(err))) {
 		snprintf(msg, sizeof(msg), "reinstall failed: %s", err);
-		status_line(d, msg);
+		status_line(d, "Error", msg);
 	} else
 		metrics_inc(&d->m.rules_reinstalled);
 }
@@ -292,6 +294,43 @@ static void log_losses_check(struct daemon *d, struct log_losses *l, uint64_t no
 		ls.failed.lines ? strerror(ls.failed_errno) : "");
 	l->said = backlog + ls.failed.lines;
 	l->said_us = now;
+}
+
+/* At exit, on stderr (the journal): every reset judged, by its final class,
+ * and where its first event went, so that a run's log can be checked against
+ * what rstwatch counted: resets = events logged + suppressed + dropped. */
+static void say_final_counts(struct daemon *d, const struct logsink_stats *ls)
+{
+	struct metrics sum = { 0 };
+	uint64_t resets = 0, suppressed = 0, dropped, by_class;
+	unsigned i;
+	int c, o;
+
+	metrics_sum(&sum, &d->m);
+	for (i = 0; i < d->n_workers; i++)
+		metrics_sum(&sum, &d->workers[i].m);
+	add_sink_losses(&sum, ls);
+	dropped = atomic_load(&sum.events_dropped[LOG_DROP_BACKLOG]) +
+		  atomic_load(&sum.events_dropped[LOG_DROP_ERROR]);
+	for (c = 0; c < RST_CLASS_COUNT; c++) {
+		for (o = 0; o < ORIGIN_COUNT; o++)
+			resets += atomic_load(&sum.resets[c][o][0]) + atomic_load(&sum.resets[c][o][1]);
+		suppressed += atomic_load(&sum.events_suppressed[c]);
+	}
+	fprintf(stderr, "rstwatch: stopped: resets %llu = events logged %llu + suppressed %llu + "
+		"dropped %llu; by class:", (unsigned long long)resets,
+		(unsigned long long)(resets - suppressed - dropped), (unsigned long long)suppressed,
+		(unsigned long long)dropped);
+	for (c = 0; c < RST_CLASS_COUNT; c++) {
+		for (by_class = 0, o = 0; o < ORIGIN_COUNT; o++)
+			by_class += atomic_load(&sum.resets[c][o][0]) +
+				    atomic_load(&sum.resets[c][o][1]);
+		if (by_class)
+			fprintf(stderr, " %s %llu (suppressed %llu)", rst_class_name((enum rst_class)c),
+				(unsigned long long)by_class,
+				(unsigned long long)atomic_load(&sum.events_suppressed[c]));
+	}
+	fputs(resets ? "\n" : " none\n", stderr);
 }
 
 static int daemon_setup(struct daemon *d, char *err, size_t errlen)
@@ -395,7 +434,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 			 c->queue_first, c->queue_last, c->nflog_group,
 			 c->nflog_group + (c->queue_last - c->queue_first),
 			 c->mode == MODE_ENFORCE ? "enforce" : "observe");
-		status_line(d, what);
+		status_line(d, "Notice", what);
 		sd_notify_msg("READY=1\nSTATUS=watching TCP resets");
 	}
 	while (!rc && !sig->stop) {
@@ -405,7 +444,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 		if (sig->hup) {
 			sig->hup = 0;
 			if (logsink_reopen(&d->log))
-				status_line(d, "cannot reopen the log file: keeping the old one");
+				status_line(d, "Error", "cannot reopen the log file: keeping the old one");
 		}
 		now = clock_realtime_us();
 		log_losses_check(d, &losses, now);
@@ -463,6 +502,8 @@ out:
 				"waiting after %d ms at exit were dropped\n", c->log_target,
 				(unsigned long long)ls.late.lines,
 				(unsigned long long)ls.late.counted, LOGSINK_DRAIN_MS);
+		if (d->workers)
+			say_final_counts(d, &ls);
 	}
 	free(d->workers);
 	free(d);

@@ -53,8 +53,22 @@ struct rst_event {
  * Returns the length, or -1 if buf is too small (2048 bytes always suffice). */
 int event_json_format(const struct rst_event *ev, char *buf, size_t size);
 
+/* The other lines of a JSON log, in the same envelope (each with its
+ * timestamp): a rate limit's "N events suppressed" summary (family 0: from
+ * all sources together, no src_ip), and a message about rstwatch itself,
+ * event_type "engine" with a log_level as Suricata's JSON engine log has
+ * ("Notice", "Warning", "Error"). Same return as event_json_format. */
+int event_json_suppressed(uint64_t ts_us, int family, const uint8_t *addr, uint64_t n,
+			  uint64_t since_us, char *buf, size_t size);
+int event_json_engine(uint64_t ts_us, const char *level, const char *message, char *buf,
+		      size_t size);
+
 /* One plain-English line with the next troubleshooting step (with '\n'). */
 int event_text_format(const struct rst_event *ev, char *buf, size_t size);
+
+/* The summary line of a text log: "TIME N events suppressed from SRC (...)". */
+int event_text_suppressed(uint64_t ts_us, int family, const uint8_t *addr, uint64_t n,
+			  uint32_t rate, uint32_t rate_total, char *buf, size_t size);
 
 /* in as the inside of a JSON string (no quotes) into out; "" if it does not fit. */
 void json_escape(const char *in, char *out, size_t size);

@@ -3,6 +3,8 @@
  * truncated object. */
 #include "event.h"
 
+#include "community_id.h"
+
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -90,7 +92,7 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 	const struct tcp_packet *p = ev->pkt;
 	const struct rst_verdict *v = &ev->verdict;
 	struct out o = { .buf = buf, .size = size };
-	char a[INET6_ADDRSTRLEN], fl[9];
+	char a[INET6_ADDRSTRLEN], fl[9], cid[COMMUNITY_ID_SIZE];
 	unsigned i;
 
 	if (size == 0)
@@ -110,6 +112,8 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 	put(&o, ",\"src_port\":%u", p->sport);
 	put(&o, ",\"dest_ip\":\"%s\",\"dest_port\":%u", addr_str(p->family, p->dst, a), p->dport);
 	put(&o, ",\"proto\":\"TCP\"");
+	community_id_v1(p->family, p->src, p->dst, p->sport, p->dport, 6, 0, cid);
+	put(&o, ",\"community_id\":\"%s\"", cid);
 	if (p->vlan)
 		put(&o, ",\"vlan\":[%u]", p->vlan);
 
@@ -182,5 +186,41 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 		put(&o, ",\"class\":\"%s\"}", rst_class_name(ev->amends_class));
 	}
 	put(&o, "}\n");
+	return o.full ? -1 : (int)o.len;
+}
+
+int event_json_suppressed(uint64_t ts_us, int family, const uint8_t *addr, uint64_t n,
+			  uint64_t since_us, char *buf, size_t size)
+{
+	struct out o = { .buf = buf, .size = size };
+	char a[INET6_ADDRSTRLEN];
+
+	if (size == 0)
+		return -1;
+	put(&o, "{\"timestamp\":");
+	put_time(&o, ts_us);
+	put(&o, ",\"event_type\":\"rst_suppressed\"");
+	if (family)
+		put(&o, ",\"src_ip\":\"%s\"", addr_str(family, addr, a));
+	put(&o, ",\"rst_suppressed\":{\"events\":%llu,\"scope\":\"%s\",\"since\":",
+	    (unsigned long long)n, family ? "source" : "all-sources");
+	put_time(&o, since_us);
+	put(&o, "}}\n");
+	return o.full ? -1 : (int)o.len;
+}
+
+int event_json_engine(uint64_t ts_us, const char *level, const char *message, char *buf,
+		      size_t size)
+{
+	struct out o = { .buf = buf, .size = size };
+
+	if (size == 0)
+		return -1;
+	put(&o, "{\"timestamp\":");
+	put_time(&o, ts_us);
+	put(&o, ",\"log_level\":\"%s\",\"event_type\":\"engine\",\"engine\":{\"module\":"
+	    "\"rstwatch\",\"message\":", level);
+	put_str(&o, message);
+	put(&o, "}}\n");
 	return o.full ? -1 : (int)o.len;
 }

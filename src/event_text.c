@@ -94,21 +94,30 @@ static void advice(const struct rst_event *ev, const char *src, const char *src_
 	}
 }
 
+/* "YYYY-MM-DD HH:MM:SS.uuuuuu" in UTC: every text line starts with it. */
+static void time_text(uint64_t ts_us, char out[40])
+{
+	time_t sec = (time_t)(ts_us / 1000000);
+	struct tm tm;
+	char b[32];
+
+	if (!gmtime_r(&sec, &tm) || !strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S", &tm))
+		strcpy(b, "?");
+	snprintf(out, 40, "%s.%06u", b, (unsigned)(ts_us % 1000000));
+}
+
 int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 {
 	const struct tcp_packet *p = ev->pkt;
 	const struct rst_verdict *v = &ev->verdict;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], fl[9], when[32], adv[320];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], fl[9], when[40], adv[320];
 	char src_ep[ENDPOINT_LEN], dst_ep[ENDPOINT_LEN];
 	char ev_list[RST_EVIDENCE_MAX * (RST_EVIDENCE_LEN + 1)] = "", amends[64] = "";
 	char copies[64] = "";
-	time_t sec = (time_t)(ev->ts_us / 1000000);
-	struct tm tm;
 	unsigned i;
 	int n;
 
-	if (!gmtime_r(&sec, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
-		strcpy(when, "?");
+	time_text(ev->ts_us, when);
 	addr_str(p->family, p->src, src);
 	addr_str(p->family, p->dst, dst);
 	endpoint(p->family, src, p->sport, src_ep);
@@ -132,10 +141,24 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 	if (ev->copies == 2)
 		snprintf(copies, sizeof(copies), " (forwarded: in if%u, out if%u; 2 copies)",
 			 ev->in_ifindex, ev->out_ifindex);
-	n = snprintf(buf, size, "%s.%06u %s > %s %s %s%s%s (%s, %s, %.0f%%): %s [%s]%s\n",
-		     when, (unsigned)(ev->ts_us % 1000000), src_ep, dst_ep,
+	n = snprintf(buf, size, "%s %s > %s %s %s%s%s (%s, %s, %.0f%%): %s [%s]%s\n",
+		     when, src_ep, dst_ep,
 		     tcp_flags_str(p->flags, fl), rst_class_name(v->cls),
 		     ev->action == ACTION_DROP ? " DROPPED" : "", amends, rst_sender_name(v->sender),
 		     rst_origin_name(v->origin), (double)v->confidence * 100, adv, ev_list, copies);
 	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+int event_text_suppressed(uint64_t ts_us, int family, const uint8_t *addr, uint64_t n,
+			  uint32_t rate, uint32_t rate_total, char *buf, size_t size)
+{
+	char when[40], a[INET6_ADDRSTRLEN];
+	int len;
+
+	time_text(ts_us, when);
+	len = snprintf(buf, size, "%s %llu events suppressed from %s (rate limit %u/s per "
+		       "source, %u/s in all; all counted in the metrics)\n", when,
+		       (unsigned long long)n, family ? addr_str(family, addr, a) : "all sources",
+		       rate, rate_total);
+	return len < 0 || (size_t)len >= size ? -1 : len;
 }

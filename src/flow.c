@@ -317,7 +317,7 @@ static void flow_init(struct flow_table *t, struct flow *f, const struct tcp_pac
 	f->key.port[DIR_RESP] = fwd ? p->dport : p->sport;
 	f->orig_guessed = guessed;
 	f->first_ts = f->last_ts = ts_us;
-	f->id = mix64(t->next_id++ ^ hash_pkt(t, p) ^ ts_us) & 0x7fffffffffffffffULL;
+	f->id = mix64(t->next_id++ ^ hash_pkt(t, p) ^ ts_us) & FLOW_ID_MASK;
 	f->in_use = 1;
 	f->dir[0].wscale = f->dir[1].wscale = 0xff;
 }

@@ -56,13 +56,17 @@ struct flow_key {
 	uint8_t addr[2][16];
 };
 
+/* Event flow ids fit in 51 bits, as Suricata's do: JSON readers that hold
+ * numbers as doubles (JavaScript, EveBox, jq 1.6) are exact only to 2^53. */
+#define FLOW_ID_MASK ((UINT64_C(1) << 51) - 1)
+
 struct flow {
 	struct flow_key key;       /* key.*[DIR_ORIG] is the originator's side */
 	uint32_t hnext;            /* hash chain, index + 1, 0 ends */
 	uint32_t lru_prev, lru_next;
 	uint32_t idle_before_last_ms; /* silence that preceded the newest packet (saturating) */
 	uint64_t first_ts, last_ts;
-	uint64_t id;               /* stable flow id for events */
+	uint64_t id;               /* stable flow id for events (FLOW_ID_MASK) */
 	struct flow_dir dir[2];
 	uint8_t orig_guessed : 1;  /* no SYN seen: originator inferred (ports / first packet) */
 	uint8_t in_use : 1;

@@ -57,6 +57,7 @@ struct held_reset {
 	uint64_t until_us;           /* end of the watch: decided as it was */
 	uint32_t id;                 /* the queued packet (when queued) */
 	bool queued;                 /* its verdict waits (enforce, until release_us) */
+	bool first_suppressed;       /* the rate limit held its first event back */
 	bool in_use;
 };
 

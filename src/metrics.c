@@ -23,6 +23,52 @@ void metrics_sum(struct metrics *sum, const struct metrics *m)
 		atomic_store_explicit(&s[i], get(&s[i]) + get(&c[i]), memory_order_relaxed);
 }
 
+const uint32_t metrics_verdict_bucket_us[VERDICT_BUCKETS] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000
+};
+
+void metrics_verdict_time(struct metrics *m, bool held, uint64_t arrival_us, uint64_t verdict_us)
+{
+	struct verdict_histogram *h = &m->verdict_time[held];
+	uint64_t us = verdict_us > arrival_us ? verdict_us - arrival_us : 0;
+	unsigned b = 0;
+
+	while (b < VERDICT_BUCKETS && us > metrics_verdict_bucket_us[b])
+		b++;
+	metrics_inc(&h->count[b]);
+	metrics_add(&h->sum_us, us);
+}
+
+static void render_verdict_time(const struct metrics *m, FILE *out)
+{
+	unsigned held, b;
+
+	fputs("# HELP rstwatch_reset_verdict_seconds Time from a queued reset's arrival (its "
+	      "kernel stamp with --arrival-stamps, else when rstwatch read it) to its verdict; "
+	      "held: a suspect reset whose verdict waited for what its sender did next.\n"
+	      "# TYPE rstwatch_reset_verdict_seconds histogram\n", out);
+	for (held = 0; held < 2; held++) {
+		const struct verdict_histogram *h = &m->verdict_time[held];
+		uint64_t cum = 0;
+
+		for (b = 0; b <= VERDICT_BUCKETS; b++) {
+			cum += get(&h->count[b]);
+			if (b < VERDICT_BUCKETS)
+				fprintf(out, "rstwatch_reset_verdict_seconds_bucket{held=\"%s\","
+					"le=\"%g\"} %llu\n", held ? "true" : "false",
+					metrics_verdict_bucket_us[b] / 1e6, (unsigned long long)cum);
+			else
+				fprintf(out, "rstwatch_reset_verdict_seconds_bucket{held=\"%s\","
+					"le=\"+Inf\"} %llu\n", held ? "true" : "false",
+					(unsigned long long)cum);
+		}
+		fprintf(out, "rstwatch_reset_verdict_seconds_sum{held=\"%s\"} %.6f\n"
+			"rstwatch_reset_verdict_seconds_count{held=\"%s\"} %llu\n",
+			held ? "true" : "false", get(&h->sum_us) / 1e6, held ? "true" : "false",
+			(unsigned long long)cum);
+	}
+}
+
 int nfqueue_proc_read(uint16_t queue_num, struct nfqueue_proc *out)
 {
 	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
@@ -61,20 +107,24 @@ void metrics_render(const struct metrics *m, FILE *out)
 
 	fputs("# HELP rstwatch_resets_total TCP resets classified, by class, origin and action.\n"
 	      "# TYPE rstwatch_resets_total counter\n", out);
+	/* Every series from the start, at 0: rate() and increase() need a
+	 * sample before a class's first reset to see it. */
 	for (c = 0; c < RST_CLASS_COUNT; c++)
 		for (o = 0; o < ORIGIN_COUNT; o++)
 			for (a = 0; a < 2; a++)
-				if (get(&m->resets[c][o][a]))
-					fprintf(out, "rstwatch_resets_total{class=\"%s\",origin=\"%s\","
-						"action=\"%s\"} %llu\n",
-						rst_class_name((enum rst_class)c),
-						rst_origin_name((enum rst_origin)o), action[a],
-						(unsigned long long)get(&m->resets[c][o][a]));
-	fprintf(out, "# HELP rstwatch_events_suppressed_total Events held back by the per-source "
-		"rate limit (the resets are still counted above).\n"
-		"# TYPE rstwatch_events_suppressed_total counter\n"
-		"rstwatch_events_suppressed_total %llu\n",
-		(unsigned long long)get(&m->events_suppressed));
+				fprintf(out, "rstwatch_resets_total{class=\"%s\",origin=\"%s\","
+					"action=\"%s\"} %llu\n",
+					rst_class_name((enum rst_class)c),
+					rst_origin_name((enum rst_origin)o), action[a],
+					(unsigned long long)get(&m->resets[c][o][a]));
+	fputs("# HELP rstwatch_events_suppressed_total Events held back by the rate limits "
+	      "(the resets are still counted in rstwatch_resets_total), by class: events "
+	      "logged + suppressed + dropped = resets_total, class by class.\n"
+	      "# TYPE rstwatch_events_suppressed_total counter\n", out);
+	for (c = 0; c < RST_CLASS_COUNT; c++)
+		fprintf(out, "rstwatch_events_suppressed_total{class=\"%s\"} %llu\n",
+			rst_class_name((enum rst_class)c),
+			(unsigned long long)get(&m->events_suppressed[c]));
 	fputs("# HELP rstwatch_ct_lookups_total Conntrack lookups for resets, by result "
 	      "(shed: skipped because the queue was backed up).\n"
 	      "# TYPE rstwatch_ct_lookups_total counter\n", out);
@@ -139,4 +189,5 @@ void metrics_render(const struct metrics *m, FILE *out)
 		"# TYPE rstwatch_hold_release_errors_total counter\n"
 		"rstwatch_hold_release_errors_total %llu\n",
 		(unsigned long long)get(&m->hold_release_errors));
+	render_verdict_time(m, out);
 }

@@ -24,9 +24,22 @@ enum hold_outcome { HOLD_TAKEN = 0, HOLD_HELD, HOLD_RELEASED, HOLD_ALIVE, HOLD_D
  * was full (or it closed with lines waiting), or a write failed. */
 enum log_drop { LOG_DROP_BACKLOG = 0, LOG_DROP_ERROR, LOG_DROP_COUNT };
 
+/* Upper bounds (us) of the buckets of the time from a reset's arrival to its
+ * verdict; one more bucket holds the rest (+Inf). Held resets wait up to
+ * --hold-max-ms by design, so they have a histogram of their own. */
+#define VERDICT_BUCKETS 13
+extern const uint32_t metrics_verdict_bucket_us[VERDICT_BUCKETS];
+
+struct verdict_histogram {
+	atomic_uint_fast64_t count[VERDICT_BUCKETS + 1]; /* per bucket, not cumulative */
+	atomic_uint_fast64_t sum_us;
+};
+
 struct metrics {
 	atomic_uint_fast64_t resets[RST_CLASS_COUNT][ORIGIN_COUNT][2]; /* [..][action] */
-	atomic_uint_fast64_t events_suppressed;
+	/* By the class the reset is counted under in resets[]: with the events
+	 * logged and dropped, they add up to resets[] class by class. */
+	atomic_uint_fast64_t events_suppressed[RST_CLASS_COUNT];
 	atomic_uint_fast64_t ct_lookups[CT_RESULT_COUNT];
 	atomic_uint_fast64_t ct_marks_set;
 	atomic_uint_fast64_t ct_mark_errors;
@@ -39,6 +52,7 @@ struct metrics {
 	atomic_uint_fast64_t log_lines_dropped[LOG_DROP_COUNT]; /* every kind of line */
 	atomic_uint_fast64_t holds[HOLD_OUTCOME_COUNT];
 	atomic_uint_fast64_t hold_release_errors;
+	struct verdict_histogram verdict_time[2];      /* [held] */
 };
 
 /* The kernel's per-queue line of /proc/net/netfilter/nfnetlink_queue. */
@@ -64,6 +78,9 @@ static inline void metrics_add(atomic_uint_fast64_t *c, uint64_t n)
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
 			      memory_order_relaxed);
 }
+
+/* A reset queued at arrival_us got its verdict at verdict_us. */
+void metrics_verdict_time(struct metrics *m, bool held, uint64_t arrival_us, uint64_t verdict_us);
 
 /* sum += m, counter by counter (the threads' counters into one rendering). */
 void metrics_sum(struct metrics *sum, const struct metrics *m);

@@ -80,7 +80,8 @@ static void settle(struct ratelimit *rl, struct ratelimit_slot *s, uint64_t now_
 		return;
 	if (take_total(rl, now_us)) {
 		if (rl->report)
-			rl->report(s->family, s->addr, s->suppressed, rl->arg);
+			rl->report(s->family, s->addr, s->suppressed, s->first_suppressed_us, now_us,
+				   rl->arg);
 	} else {
 		hold(&rl->total, s->suppressed, s->first_suppressed_us);
 	}
@@ -96,7 +97,7 @@ static void settle_total(struct ratelimit *rl, uint64_t now_us, bool all)
 	if (!t->suppressed || (!all && now_us - t->first_suppressed_us < SUMMARY_AGE_US))
 		return;
 	if (rl->report)
-		rl->report(0, NULL, t->suppressed, rl->arg);
+		rl->report(0, NULL, t->suppressed, t->first_suppressed_us, now_us, rl->arg);
 	t->suppressed = 0;
 }
 

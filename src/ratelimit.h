@@ -16,10 +16,11 @@
 
 #define RATELIMIT_SLOTS 1024
 
-/* Called with a source's held-back count when it is reported; family 0 (addr
- * NULL) reports what the limit for all sources together held back. */
+/* Called with a source's held-back count when it is reported (now_us), and
+ * the time of the first event it held back; family 0 (addr NULL) reports what
+ * the limit for all sources together held back. */
 typedef void (*ratelimit_report_cb)(int family, const uint8_t *addr, uint64_t suppressed,
-				    void *arg);
+				    uint64_t since_us, uint64_t now_us, void *arg);
 
 struct ratelimit_slot {
 	uint8_t addr[16];

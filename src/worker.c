@@ -90,48 +90,49 @@ static void out_flush(struct worker *w)
 }
 
 /* "N events suppressed" for a source the rate limit held back. */
-static void report_suppressed(int family, const uint8_t *addr, uint64_t n, void *arg)
+static void report_suppressed(int family, const uint8_t *addr, uint64_t n, uint64_t since_us,
+			      uint64_t now_us, void *arg)
 {
 	struct worker *w = arg;
 	const struct daemon_config *c = w->d->c;
-	char a[64], line[512];
+	char line[512];
 	int len;
 
-	if (family)
-		addr_str(family, addr, a);
-	else
-		strcpy(a, "all sources");
-	if (c->log_text)
-		len = snprintf(line, sizeof(line), "%llu events suppressed from %s (rate limit "
-			       "%u/s per source, %u/s in all; all counted in the metrics)\n",
-			       (unsigned long long)n, a, c->rate, c->rate_total);
-	else if (family)
-		len = snprintf(line, sizeof(line), "{\"event_type\":\"rst_suppressed\","
-			       "\"src_ip\":\"%s\",\"suppressed\":%llu}\n", a,
-			       (unsigned long long)n);
-	else
-		len = snprintf(line, sizeof(line), "{\"event_type\":\"rst_suppressed\","
-			       "\"src_ip\":\"*\",\"suppressed\":%llu}\n", (unsigned long long)n);
-	if (len > 0 && (size_t)len < sizeof(line)) {
+	len = c->log_text ? event_text_suppressed(now_us, family, addr, n, c->rate, c->rate_total,
+						  line, sizeof(line))
+			  : event_json_suppressed(now_us, family, addr, n, since_us, line,
+						  sizeof(line));
+	if (len > 0) {
 		pending_format(w);    /* keep the log in order */
 		memcpy(out_room(w, (size_t)len), line, (size_t)len);
 		w->out_len += (size_t)len;
 	}
 }
 
-/* Write ev after the burst. An amendment passes the rate limit: it is not
- * a reset of its own (events + suppressed == resets_total counts first
- * events), and there are at most --hold-count watched at once. */
-static void emit(struct worker *w, const struct rst_event *ev)
+/* Write ev after the burst, unless the rate limit holds it back (false: the
+ * caller counts it, under the reset's final class, see count_reset). An
+ * amendment passes the rate limit: it is not a reset of its own (events +
+ * suppressed == resets_total counts first events), and there are at most
+ * --hold-count watched at once. */
+static bool emit(struct worker *w, const struct rst_event *ev)
 {
 	if (!ev->amends_ts_us &&
-	    !ratelimit_allow(&w->rl, ev->pkt->family, ev->pkt->src, ev->ts_us)) {
-		metrics_inc(&w->m.events_suppressed);
-		return;
-	}
+	    !ratelimit_allow(&w->rl, ev->pkt->family, ev->pkt->src, ev->ts_us))
+		return false;
 	if (w->n_pending == PENDING_MAX)
 		pending_format(w);
 	kept_event_set(&w->pending[w->n_pending++], ev);
+	return true;
+}
+
+/* A reset decided under its final class: counted, with its first event if
+ * the rate limit held that back. */
+static void count_reset(struct worker *w, const struct rst_verdict *v, bool drop,
+			bool first_suppressed)
+{
+	metrics_inc(&w->m.resets[v->cls][v->origin][drop]);
+	if (first_suppressed)
+		metrics_inc(&w->m.events_suppressed[v->cls]);
 }
 
 static void watch_add(struct worker *w, const struct tcp_packet *p, uint64_t until)
@@ -218,7 +219,8 @@ static void hold_release(struct worker *w, struct held_reset *h)
 		metrics_inc(&w->m.hold_release_errors);   /* nfqueue_close accepts it */
 	h->queued = false;
 	metrics_inc(&w->m.holds[HOLD_RELEASED]);
-	emit(w, &h->k.ev);
+	metrics_verdict_time(&w->m, true, h->k.ev.ts_us, clock_realtime_us());
+	h->first_suppressed = !emit(w, &h->k.ev);
 }
 
 /* A watched reset is decided: alive (its claimed sender spoke after it:
@@ -257,7 +259,8 @@ static void hold_decide(struct worker *w, struct held_reset *h, bool alive, uint
 	if (alive && h->k.ct.present && w->ct)
 		tag_flow(w, &h->k.pkt, &h->k.ct, ev, drop, true, now);
 	if (h->queued) {
-		emit(w, ev);
+		metrics_verdict_time(&w->m, true, ev->ts_us, clock_realtime_us());
+		h->first_suppressed = !emit(w, ev);
 	} else if (alive) {
 		ev->amends_ts_us = ev->ts_us;
 		ev->amends_class = was;
@@ -265,7 +268,7 @@ static void hold_decide(struct worker *w, struct held_reset *h, bool alive, uint
 		emit(w, ev);
 	}
 	metrics_inc(&w->m.holds[alive ? HOLD_ALIVE : HOLD_DEADLINE]);
-	metrics_inc(&w->m.resets[ev->verdict.cls][ev->verdict.origin][drop]);
+	count_reset(w, &ev->verdict, drop, h->first_suppressed);
 	hold_remove(w->holds, h);
 }
 
@@ -375,16 +378,21 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 								     : h->release_us;
 		h->id = qid;
 		h->queued = hold;
+		h->first_suppressed = false;
 		metrics_inc(&w->m.holds[HOLD_TAKEN]);
 		if (hold) {
 			metrics_inc(&w->m.holds[HOLD_HELD]);
 			return NFQUEUE_HOLD;
 		}
-		emit(w, &ev);     /* never delay more: counted when decided */
+		/* Never delayed more: counted when decided. */
+		h->first_suppressed = !emit(w, &ev);
+		if (!via_log)
+			metrics_verdict_time(&w->m, false, ts, clock_realtime_us());
 		return NFQUEUE_ACCEPT;
 	}
-	metrics_inc(&w->m.resets[ev.verdict.cls][ev.verdict.origin][drop]);
-	emit(w, &ev);
+	count_reset(w, &ev.verdict, drop, !emit(w, &ev));
+	if (!via_log)
+		metrics_verdict_time(&w->m, false, ts, clock_realtime_us());
 	return drop ? NFQUEUE_DROP : NFQUEUE_ACCEPT;
 }
 

@@ -30,7 +30,7 @@ run_one() {
 }
 
 for t in build/asan/tests/test_*; do [ -x "$t" ] && run_one "$t"; done
-for t in tests/cli/t-*.sh tests/captures/t-*.sh tests/corpus/t-*.sh tests/fuzz/t-*.sh \
+for t in tests/cli/t-*.sh tests/captures/t-*.sh tests/corpus/t-*.sh tests/schema/t-*.sh tests/fuzz/t-*.sh \
 	 tests/live/t-*.sh tests/scenarios/t-*.sh; do
 	[ -x "$t" ] && run_one "$t"
 done

@@ -159,11 +159,31 @@ start_daemon() {
 	in_ns "$G" nft list table inet rstwatch >/dev/null || fail "no table after start"
 }
 
-# stop_daemon NAME: SIGTERM, exit 0 expected, then no sanitizer report.
+# stop_daemon NAME: SIGTERM, exit 0 expected, then no sanitizer report, and
+# a JSON event log ($EV) valid against the schema and adding up to the counts
+# the daemon printed as it stopped (events + suppressed + dropped = resets,
+# class by class): every live test that stops its daemon checks both.
+# A daemon's log is $EV from its start: tests look at what is new in it with
+# offsets, never by truncating it under the running daemon. A log rotated
+# away (mv + SIGHUP) is named after NAME, older files first.
 stop_daemon() {
+	local name=$1
+	shift
 	kill -TERM "$daemon"
-	wait "$daemon" || fail "daemon $1 exited with $? on SIGTERM"
-	no_sanitizer_report "$1"
+	wait "$daemon" || fail "daemon $name exited with $? on SIGTERM"
+	no_sanitizer_report "$name"
+	check_accounting "$name" "$@" "$EV"
+}
+
+# check_accounting NAME LOG...: as above, for a daemon NAME that has stopped
+# and wrote the LOGs.
+check_accounting() {
+	local out name=$1
+	shift
+	[ -f "$1" ] || return 0                     # standard output or syslog
+	[ ! -s "$1" ] || [ "$(head -c 1 "$1")" = "{" ] || return 0    # a text log
+	out=$("$PY" tests/schema/eve.py account "$tmp/$name.err" "$@") || fail "daemon $name: $out"
+	ok "daemon $name: $out"
 }
 
 # no_sanitizer_report NAME...: fail if ASan/UBSan/LSan wrote anything to

@@ -140,7 +140,7 @@ for line in open(sys.argv[1]):
     if e.get("event_type") == "rst":
         ev += 1
     elif e.get("event_type") == "rst_suppressed":
-        sup += e["suppressed"]
+        sup += e["rst_suppressed"]["events"]
 print(ev, sup, n)' "$EV") || fail "event log is not JSON lines"
 nsum=$(grep -c '"event_type":"rst_suppressed"' "$EV")
 [ "$nsum" -gt 0 ] || fail "no 'rst_suppressed' summary in the log"

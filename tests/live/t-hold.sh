@@ -70,6 +70,7 @@ wait "$client_a"
 case $(tail -n 1 "$tmp/cl-a.out") in "reset after"*) ;;
 *) fail "B: the reset held at SIGTERM never reached the client: $(cat "$tmp/cl-a.out")" ;; esac
 no_sanitizer_report d1
+check_accounting d1 "$EV"    # the reset released at SIGTERM is counted and logged once
 ok "B: SIGTERM let the held reset through (exit 0 in $((SECONDS - t0)) s), event logged, none waiting"
 
 # --- C, D: the count cap and the deadline ----------------------------------

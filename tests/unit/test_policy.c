@@ -101,11 +101,15 @@ struct reports {
 	bool at_exit;            /* the final flush: summaries of any age */
 };
 
-static void on_report(int family, const uint8_t *addr, uint64_t n, void *arg)
+static void on_report(int family, const uint8_t *addr, uint64_t n, uint64_t since_us,
+		      uint64_t now_us, void *arg)
 {
 	struct reports *r = arg;
 
 	(void)addr;
+	/* A summary reports a count once it is a second old, or at exit. */
+	assert_true(since_us <= now_us);
+	assert_true(r->at_exit || now_us - since_us >= 1000000);
 	r->total += n;
 	r->calls++;
 	if (family && !r->at_exit) {
