@@ -37,7 +37,7 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 TEST_WARN := -Wno-missing-prototypes -Wno-missing-field-initializers
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps check unit live fuzz demo bench clean
+.PHONY: all deps check unit live fuzz fuzz-long demo bench clean
 
 all: build/rstwatch
 
@@ -105,6 +105,11 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) | $(DEPS_STAMP)
 
 unit: $(UNIT_BIN)
 fuzz: $(if $(shell command -v $(FUZZ_CC)),$(FUZZ_BIN),)
+
+# Every fuzz target for FUZZ_LONG_SECONDS in all (default an hour), by hand.
+FUZZ_LONG_SECONDS ?= 3600
+fuzz-long: fuzz
+	FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) tests/fuzz/t-fuzz.sh
 
 live: $(LIVE_BIN)
 bench: all $(BENCH_BIN)

@@ -315,7 +315,8 @@ static int configure(struct nflog_reader *r, const struct nflog_config *cfg)
 			}
 			return -1;
 		}
-		ret = mnl_cb_run(r->buf, (size_t)n, seq, r->portid, packet_msg_cb, &d);
+		ret = mnl_cb_run(r->buf, nl_whole_messages(r->buf, (size_t)n), seq, r->portid,
+				 packet_msg_cb, &d);
 		if (ret <= MNL_CB_STOP)
 			return ret < 0 ? -1 : 0;
 	}
@@ -422,7 +423,8 @@ int nflog_process(struct nflog_reader *r, nflog_cb cb, void *arg, int timeout_ms
 		}
 
 		d.received_us = clock_realtime_us();
-		ret = mnl_cb_run(r->buf, (size_t)n, 0, r->portid, packet_msg_cb, &d);
+		ret = mnl_cb_run(r->buf, nl_whole_messages(r->buf, (size_t)n), 0, r->portid,
+				 packet_msg_cb, &d);
 		if (ret < 0) {
 			if (d.cb_failed) {
 				errno = d.cb_errno;

@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <linux/netlink.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -40,6 +42,28 @@ static inline ssize_t nl_recv_kernel(int fd, void *buf, size_t len, int flags)
 		return -1;
 	}
 	return n;
+}
+
+/* The length of buf's leading whole messages: those whose nlmsg_len is at
+ * least a header and within what is left. Pass that to mnl_cb_run, not n:
+ * libmnl (1.0.4) compares nlmsg_len as a signed int, so a length of 2^31 or
+ * more passes its check, and its walk to the next message then steps
+ * gigabytes past the buffer (found by tests/fuzz/fuzz_netlink). The kernel
+ * never sends such a message; what follows one is unreadable anyway. */
+static inline size_t nl_whole_messages(const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	size_t off = 0;
+
+	while (n - off >= sizeof(struct nlmsghdr)) {
+		struct nlmsghdr h;
+
+		memcpy(&h, p + off, sizeof(h));
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > n - off)
+			break;
+		off += NLMSG_ALIGN(h.nlmsg_len) < n - off ? NLMSG_ALIGN(h.nlmsg_len) : n - off;
+	}
+	return off;
 }
 
 #endif

@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct nlmsghdr;
+
 struct nfqueue_config {
 	uint16_t queue_num;
 	/* Bytes of each packet copied to userspace (network header first).
@@ -190,5 +192,12 @@ int nfqueue_release_all(struct nfqueue *q, enum nfqueue_verdict v);
  * (nfqueue_release_all) before removing the rules. Returns 0, or -1 +
  * errno if the unbind failed (q is freed anyway). NULL is a no-op. */
 int nfqueue_close(struct nfqueue *q);
+
+/* Fill out from one NFQNL_MSG_PACKET message as the kernel sends it (the
+ * caller's buffer holds nlh->nlmsg_len bytes from nlh; payload points into
+ * it). 0; 1 when some attribute was malformed and left out (the id is good:
+ * answer the packet, do not judge it); -1 with errno EPROTO (not a packet
+ * message) or EBADMSG (no packet header: no id to answer). */
+int nfqueue_parse_packet(const struct nlmsghdr *nlh, struct nfqueue_packet *out);
 
 #endif

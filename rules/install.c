@@ -873,7 +873,8 @@ static int batch_talk(struct batch *bt, struct replies *rp)
 			goto out;
 		/* seq 0: the replies carry one seq per message of the batch;
 		 * reply_error_cb matches them. */
-		if (mnl_cb_run2(buf, (size_t)n, 0, portid, NULL, rp, ctl, NLMSG_MIN_TYPE) < 0)
+		if (mnl_cb_run2(buf, nl_whole_messages(buf, (size_t)n), 0, portid, NULL, rp, ctl,
+				NLMSG_MIN_TYPE) < 0)
 			goto out;
 	}
 	ret = 0;
@@ -953,7 +954,7 @@ static int probe_compat(struct rules_probe *out)
 		n = recv_kernel(nl, buf, sizeof(buf));
 		if (n < 0)
 			break;
-		r = mnl_cb_run(buf, (size_t)n, seq, portid, compat_rev_cb, &rev);
+		r = mnl_cb_run(buf, nl_whole_messages(buf, (size_t)n), seq, portid, compat_rev_cb, &rev);
 		if (r <= 0) {
 			/* The subsystem answered if it acked or named a missing
 			 * target / revision; anything else means it is absent. */
@@ -1233,7 +1234,7 @@ static int nl_query(struct mnl_socket *nl, uint32_t portid, struct nlmsghdr *nlh
 
 		if (n < 0)
 			return -1;
-		r = mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
+		r = mnl_cb_run(buf, nl_whole_messages(buf, (size_t)n), seq, portid, cb, data);
 		if (r < 0)
 			return -1;
 		if (r == MNL_CB_STOP)

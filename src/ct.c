@@ -27,6 +27,7 @@
 #include "ct.h"
 #include "clock.h"
 #include "nlattr.h"
+#include "nlrecv.h"
 
 /* A GET answer is one entry (the kernel allocates NLMSG_DEFAULT_SIZE for it);
  * an error echoes our small request. Both fit with room to spare. */
@@ -544,7 +545,8 @@ static int transact(struct ct_handle *h, size_t len, mnl_cb_t cb, void *data)
 		if (mnl_nlmsg_ok(first, (int)n) && first->nlmsg_seq != req->nlmsg_seq)
 			continue;
 
-		ret = mnl_cb_run(h->answer, (size_t)n, req->nlmsg_seq, h->portid, cb, data);
+		ret = mnl_cb_run(h->answer, nl_whole_messages(h->answer, (size_t)n), req->nlmsg_seq,
+				 h->portid, cb, data);
 		if (ret <= MNL_CB_STOP)
 			return ret < 0 ? -1 : 0;
 	}
