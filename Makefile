@@ -7,7 +7,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
             -Wpointer-arith -Wvla -Werror
-PKGS     := libmnl libnftnl libnetfilter_queue libpcap nettle
+PKGS     := libmnl libnftnl libnetfilter_queue libpcap nettle libcap-ng
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Infq -Irules
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -16,7 +16,7 @@ LDLIBS   += $(PKG_LIBS) -lpthread -lm
 # Debian packages the build, the tests and the demo need. `deps` installs the
 # missing ones (apt-get needs root); everything else only checks.
 DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev \
-             libpcap-dev nettle-dev libcmocka-dev
+             libpcap-dev nettle-dev libcap-ng-dev libcmocka-dev
 DEB_TEST  := nftables iptables conntrack iproute2 tcpdump tshark clang libclang-rt-14-dev \
              python3-scapy python3-jsonschema prometheus procps
 DEPS_STAMP := build/.deps-ok

@@ -16,6 +16,7 @@
 #include "event.h"
 #include "hold.h"
 #include "metrics_http.h"
+#include "privileges.h"
 #include "process_metrics.h"
 #include "thread.h"
 #include "worker.h"
@@ -402,6 +403,10 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	}
 	d->c = c;
 	d->sig = sig;
+	if (privileges_keep_net_admin(err, errlen)) {
+		rc = -1;
+		goto out;
+	}
 	if (daemon_setup(d, err, errlen)) {
 		rc = -1;
 		goto out;
