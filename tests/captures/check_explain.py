@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
-rstwatch = sys.argv[1]
+rstwatch = os.path.abspath(sys.argv[1])
 update = os.environ.get("UPDATE") == "1"
 failures = []
 
@@ -23,8 +23,9 @@ def fail(msg):
 
 
 def explain(path, *opts):
-    p = subprocess.run([rstwatch, "explain", *opts, path], capture_output=True, text=True,
-                       timeout=60)
+    # Run beside the file, so that pcap_filename in the expected output is its bare name.
+    p = subprocess.run([rstwatch, "explain", *opts, os.path.basename(path)], capture_output=True,
+                       text=True, timeout=60, cwd=os.path.dirname(path))
     if "Sanitizer" in p.stderr or "runtime error" in p.stderr:
         fail(f"{os.path.basename(path)}: sanitizer report:\n{p.stderr}")
     return p
