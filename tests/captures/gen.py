@@ -1090,6 +1090,25 @@ def tunnel_captures(caps):
     return out
 
 
+def sc_repeated():
+    """Lone server resets, as a capture started mid-way through a storm shows them: 30 alike
+    (443 to client ports 41000-41029, 10 ms apart), one from port 80, 5 more from 443. Text
+    output collapses each run of alike ones after its first line; JSON keeps all 36."""
+    cap = Capture("repeated-unknown-v4.pcap")
+    t = 0
+    for k, (port, n) in enumerate(((443, 30), (80, 1), (443, 5))):
+        for i in range(n):
+            c = Conn(cap, 4, 41000 + 100 * k + i, port, "%s/%d/%d" % (cap.name, k, i))
+            c.s.snd_nxt = rnd("%s/%d/%d/seq" % (cap.name, k, i))
+            r = c.seg(t, "s", "R", opts=None, win=0, ipid=0, label=c.stateless_label("s"),
+                      deliver=False)
+            cap.expect(r["frame"], "unknown", "server", "unknown",
+                       "lone R from port %d, no flow history (run %d of alike resets)"
+                       % (port, k + 1))
+            t += 10000
+    return cap
+
+
 def sc_nontcp():
     cap = Capture("mixed-nontcp-v4.pcap")
     ca, sa = ADDR[4]
@@ -1292,6 +1311,9 @@ def main():
     put(ref4, pcap_bytes(records(ref4, "ethernet"), 1, nsec=True), "format-nsec.pcap")
     put(ref4, pcap_bytes(records(ref4, "ethernet"), 1, big=True), "format-bigendian.pcap")
 
+    rep = sc_repeated()
+    self_check(rep)
+    put(rep, pcap_bytes(records(rep, "ethernet"), 1))
     for cap in tunnel_captures(caps):
         put(cap, pcap_bytes(records(cap, "ethernet"), 1))
 
