@@ -18,7 +18,7 @@ LDLIBS   += $(PKG_LIBS) -lpthread -lm
 DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev \
              libpcap-dev nettle-dev libcap-ng-dev libcmocka-dev
 DEB_TEST  := nftables iptables conntrack iproute2 tcpdump tshark clang libclang-rt-14-dev \
-             python3-scapy python3-jsonschema prometheus procps
+             python3-scapy python3-jsonschema prometheus procps chromium
 DEPS_STAMP := build/.deps-ok
 
 CLI_SRC  := $(wildcard src/main*.c)

@@ -1,12 +1,13 @@
-#include "capture.h"
-
 #include <errno.h>
-#include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "capture_internal.h"
 #include "pcapng.h"
 
 /* The file's first 4 bytes decide the reader. */
@@ -19,7 +20,7 @@ static const uint8_t pcapng_magic[MAGIC_LEN] = { 0x0a, 0x0d, 0x0d, 0x0a };
 
 /* libpcap hands out DLT_* values; the decoder speaks LINKTYPE_* (what the
  * file says). They differ only for raw IP on some platforms. */
-static int linktype_of(pcap_t *pc)
+int capture_linktype_of(pcap_t *pc)
 {
 	int dlt = pcap_datalink(pc);
 
@@ -35,37 +36,41 @@ static int linktype_of(pcap_t *pc)
 	}
 }
 
+int capture_dlt_of(int linktype)
+{
+	if (linktype == LINK_RAW)
+		return DLT_RAW;
+#ifdef DLT_LOOP
+	if (linktype == LINK_LOOP)
+		return DLT_LOOP;
+#endif
+	return linktype;
+}
+
 const char *capture_linktype_name(int linktype)
 {
-	const char *name;
-	int dlt = linktype;
+	const char *name = pcap_datalink_val_to_name(capture_dlt_of(linktype));
 
-	if (linktype == LINK_RAW)
-		dlt = DLT_RAW;
-#ifdef DLT_LOOP
-	else if (linktype == LINK_LOOP)
-		dlt = DLT_LOOP;
-#endif
-	name = pcap_datalink_val_to_name(dlt);
 	return name ? name : "unknown";
 }
 
-struct feed {
-	struct pipeline *pl;
-	struct lookahead *la;
-	struct copies **copies;     /* allocated at the first packet whose direction is known */
-	capture_event_cb cb;
-	void *arg;
-	struct capture_stats *st;
-};
+static uint64_t monotonic_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
 
 /* A decided event to the caller. */
 static int emit(const struct rst_event *ev, void *arg)
 {
 	const struct feed *f = arg;
+	struct rst_event named = *ev;
 
 	f->st->resets++;
-	return f->cb(ev, f->arg);
+	named.pcap_filename = f->name;
+	return f->cb(&named, f->arg);
 }
 
 static void count_unknown_linktype(struct capture_stats *st, int linktype)
@@ -85,25 +90,45 @@ static void count_unknown_linktype(struct capture_stats *st, int linktype)
 	}
 }
 
-/* One captured frame through decode and the pipeline; dir is what the
- * capture's block says (pcapng epb_flags: 0, 1 in, 2 out). Non-zero: the
- * callback asked to stop. */
-static int feed_frame(const struct feed *f, int linktype, const uint8_t *data, size_t caplen,
-		      uint64_t ts_us, uint8_t dir)
+static int stop(struct feed *f, enum capture_result why)
+{
+	f->stopped = true;
+	f->why_stopped = why;
+	return -1;
+}
+
+int feed_frame(struct feed *f, int linktype, const uint8_t *data, uint32_t caplen,
+	       uint32_t wirelen, uint64_t ts_us, uint8_t dir)
 {
 	struct rst_context out = { .hook = HOOK_OUTPUT };
 	const struct rst_context *ctx = NULL;
 	struct tcp_packet pkt;
 	enum decode_result dr;
 	uint32_t in_ifindex;
+	int rc;
 
 	f->st->frames++;
+	if (f->live) {
+		f->last_ts_us = ts_us;
+		f->last_read_us = monotonic_us();
+	}
+	if (f->filter && f->filter->expr) {
+		rc = capture_filter_match(f->filter, linktype, data, caplen, wirelen, f->err,
+					  f->errlen);
+		if (rc < 0)
+			return stop(f, CAPTURE_FILTER);
+		if (rc == 0) {
+			f->st->filtered++;
+			return 0;
+		}
+	}
 	dr = decode_frame(linktype, data, caplen, &pkt);
 	f->st->by_result[dr]++;
 	if (dr == DECODE_LINKTYPE)
 		count_unknown_linktype(f->st, linktype);
 	if (dr != DECODE_OK)
 		return 0;
+	f->st->tunnelled[pkt.tunnel.type]++;
 	if (!pkt.link_dir && dir)
 		pkt.link_dir = dir == 1 ? LINK_DIR_IN : LINK_DIR_OUT;
 	if (pkt.link_dir) {
@@ -113,9 +138,9 @@ static int feed_frame(const struct feed *f, int linktype, const uint8_t *data, s
 			pkt.link_dir = LINK_DIR_UNKNOWN;   /* judged as without direction */
 		} else if (copies_seen(*f->copies, &pkt, ts_us, &in_ifindex)) {
 			/* Judged already, as it came in (or as the host sent it). */
-			if ((pkt.flags & TCPF_RST) && pkt.link_dir == LINK_DIR_OUT)
-				return lookahead_copy(f->la, &pkt, pkt.link_ifindex, ts_us, emit,
-						      (void *)f) ? -1 : 0;
+			if ((pkt.flags & TCPF_RST) && pkt.link_dir == LINK_DIR_OUT &&
+			    lookahead_copy(f->la, &pkt, pkt.link_ifindex, ts_us, emit, f))
+				return stop(f, CAPTURE_CALLBACK);
 			return 0;
 		} else if (pkt.link_dir == LINK_DIR_OUT) {
 			/* Sent, never received: this host made it. */
@@ -123,12 +148,48 @@ static int feed_frame(const struct feed *f, int linktype, const uint8_t *data, s
 			ctx = &out;
 		}
 	}
-	return pipeline_packet_lookahead(f->pl, f->la, &pkt, ts_us, ctx, emit, (void *)f) ? -1 : 0;
+	if (pipeline_packet_lookahead(f->pl, f->la, &pkt, ts_us, ctx, emit, f))
+		return stop(f, CAPTURE_CALLBACK);
+	return 0;
+}
+
+int feed_idle(struct feed *f)
+{
+	uint64_t now;
+
+	if (!f->last_read_us || !f->la->n)
+		return 0;
+	now = f->last_ts_us + (monotonic_us() - f->last_read_us);
+	return lookahead_advance(f->la, now, emit, f) ? stop(f, CAPTURE_CALLBACK) : 0;
+}
+
+void feed_begin(struct feed *f, struct lookahead *la, struct copies **copies)
+{
+	memset(f->st, 0, sizeof(*f->st));
+	*copies = NULL;
+	f->copies = copies;
+	f->la = la;
+	lookahead_init(la, LOOKAHEAD_MAX, LOOKAHEAD_WINDOW_US);
+}
+
+enum capture_result feed_end(struct feed *f, enum capture_result res)
+{
+	if (f->stopped)
+		res = f->why_stopped;
+	/* The capture's end (or the damage that ends it) closes every window. */
+	if ((res == CAPTURE_OK || res == CAPTURE_TRUNCATED) && lookahead_flush(f->la, emit, f))
+		res = CAPTURE_CALLBACK;
+	f->st->lookahead = f->la->st;
+	lookahead_free(f->la);
+	f->st->copies = *f->copies ? (*f->copies)->merged : 0;
+	free(*f->copies);
+	*f->copies = NULL;
+	return res;
 }
 
 /* ---- classic pcap: libpcap ---------------------------------------------- */
 
-static enum capture_result read_pcap(FILE *fp, const struct feed *f, char *err, size_t errlen)
+static enum capture_result read_pcap(FILE *fp, struct feed *f, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct pcap_pkthdr *h;
@@ -144,11 +205,11 @@ static enum capture_result read_pcap(FILE *fp, const struct feed *f, char *err, 
 			fclose(fp);
 		return CAPTURE_UNREADABLE;
 	}
-	linktype = linktype_of(pc);
+	linktype = capture_linktype_of(pc);
 	while ((rc = pcap_next_ex(pc, &h, &data)) == 1) {
 		uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000 + (uint64_t)h->ts.tv_usec;
 
-		if (feed_frame(f, linktype, data, h->caplen, ts, 0)) {
+		if (feed_frame(f, linktype, data, h->caplen, h->len, ts, 0)) {
 			res = CAPTURE_CALLBACK;
 			break;
 		}
@@ -163,57 +224,100 @@ static enum capture_result read_pcap(FILE *fp, const struct feed *f, char *err, 
 	return res;
 }
 
-/* A stream that cannot seek back (a pipe) gives libpcap the bytes already
- * peeked at, then the rest. */
+/* ---- streams that cannot seek back ---------------------------------------
+ * A pipe (`tcpdump -w - | rstwatch explain -`) is read through a stdio stream
+ * of our own that first gives the bytes already peeked at. Its reads are
+ * single read(2)s of what the pipe holds, never waits for a full stdio
+ * buffer: each record reaches the reader as soon as it is written. Between
+ * them it polls, so that a quiet pipe still closes look-ahead windows
+ * (feed_idle) and a stop request ends the capture. */
+
+/* How often a quiet live source looks at the clock and the stop flag. */
+#define LIVE_TICK_MS 100
+
 struct replay {
-	FILE *fp;
+	int fd;
+	struct feed *f;
 	uint8_t head[MAGIC_LEN];
 	size_t n, pos;
 };
 
+static bool stop_asked(const struct feed *f)
+{
+	return f->stopped || (f->stop && *f->stop);
+}
+
 static ssize_t replay_read(void *cookie, char *buf, size_t size)
 {
 	struct replay *rp = cookie;
+	struct pollfd p = { .fd = rp->fd, .events = POLLIN };
 	size_t k = 0;
+	ssize_t got;
+	int rc;
 
 	while (rp->pos < rp->n && k < size)
 		buf[k++] = (char)rp->head[rp->pos++];
-	if (k < size)
-		k += fread(buf + k, 1, size - k, rp->fp);
-	if (k == 0 && ferror(rp->fp))
-		return -1;
-	return (ssize_t)k;
+	if (k)
+		return (ssize_t)k;
+	for (;;) {
+		if (stop_asked(rp->f))
+			return 0;		/* read as the end of the stream */
+		rc = poll(&p, 1, LIVE_TICK_MS);
+		if (rc < 0 && errno != EINTR)
+			return -1;
+		if (rc > 0) {
+			got = read(rp->fd, buf, size);
+			if (got >= 0 || errno != EINTR)
+				return got;
+		} else if (rc == 0 && feed_idle(rp->f)) {
+			return 0;
+		}
+	}
 }
 
 static int replay_close(void *cookie)
 {
-	struct replay *rp = cookie;
-
-	if (rp->fp != stdin)
-		fclose(rp->fp);
-	free(rp);
+	free(cookie);
 	return 0;
 }
 
-/* fp positioned after the n peeked bytes, as a stream that starts at byte 0. */
-static FILE *rewound(FILE *fp, const uint8_t *head, size_t n)
+/* fd's bytes as a stream; the first n of them, head, already read are given
+ * again if replay. */
+static FILE *stream_of(int fd, struct feed *f, const uint8_t *head, size_t n, bool replay)
 {
 	static const cookie_io_functions_t io = { .read = replay_read, .close = replay_close };
 	struct replay *rp;
 	FILE *out;
 
-	if (fseeko(fp, 0, SEEK_SET) == 0)
-		return fp;
 	rp = calloc(1, sizeof(*rp));
 	if (!rp)
 		return NULL;
-	rp->fp = fp;
+	rp->fd = fd;
+	rp->f = f;
 	memcpy(rp->head, head, n);
 	rp->n = n;
+	rp->pos = replay ? 0 : n;
 	out = fopencookie(rp, "r", io);
 	if (!out)
 		free(rp);
 	return out;
+}
+
+/* The first bytes of a pipe, read without stdio buffering anything beyond. */
+static size_t read_head(int fd, uint8_t *head, size_t want)
+{
+	size_t n = 0;
+	ssize_t got;
+
+	while (n < want) {
+		got = read(fd, head + n, want - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		n += (size_t)got;
+	}
+	return n;
 }
 
 /* ---- pcapng: our block reader ------------------------------------------- */
@@ -238,7 +342,7 @@ static void describe_cut(const struct pcapng *r, const struct pcapng_block *blk,
  * already read. Before a valid Section Header Block the file is not a
  * capture (UNREADABLE); after it, any damage is TRUNCATED. */
 static enum capture_result read_pcapng(FILE *fp, const uint8_t *head, size_t n,
-				       const struct feed *f, char *err, size_t errlen)
+				       struct feed *f, char *err, size_t errlen)
 {
 	enum capture_result res = CAPTURE_OK;
 	struct pcapng r;
@@ -298,8 +402,8 @@ static enum capture_result read_pcapng(FILE *fp, const uint8_t *head, size_t n,
 			res = CAPTURE_TRUNCATED;
 			break;
 		}
-		if (blk.is_packet &&
-		    feed_frame(f, blk.linktype, blk.data, blk.caplen, blk.ts_us, blk.dir)) {
+		if (blk.is_packet && feed_frame(f, blk.linktype, blk.data, blk.caplen, blk.origlen,
+						blk.ts_us, blk.dir)) {
 			res = CAPTURE_CALLBACK;
 			break;
 		}
@@ -324,12 +428,37 @@ static enum capture_result read_pcapng(FILE *fp, const uint8_t *head, size_t n,
 	return res;
 }
 
+/* A pipe (or another stream that cannot seek back): read live. */
+static enum capture_result read_stream(FILE *fp, struct feed *f, char *err, size_t errlen)
+{
+	enum capture_result res;
+	uint8_t head[MAGIC_LEN];
+	bool ng;
+	size_t n;
+	FILE *s;
+
+	f->live = true;
+	n = read_head(fileno(fp), head, sizeof(head));
+	ng = n == sizeof(head) && memcmp(head, pcapng_magic, sizeof(head)) == 0;
+	s = stream_of(fileno(fp), f, head, n, !ng);
+	if (!s) {
+		snprintf(err, errlen, "cannot set up the stream reader: %s", strerror(errno));
+		res = CAPTURE_UNREADABLE;
+	} else {
+		/* Both readers close s. */
+		res = ng ? read_pcapng(s, head, n, f, err, errlen) : read_pcap(s, f, err, errlen);
+	}
+	if (fp != stdin)
+		fclose(fp);
+	return res;
+}
+
 /* Opens path and reads it with the reader its first bytes call for. */
-static enum capture_result read_capture(const char *path, const struct feed *f, char *err,
+static enum capture_result read_capture(const char *path, struct feed *f, char *err,
 					size_t errlen)
 {
 	uint8_t head[MAGIC_LEN];
-	FILE *fp, *pfp;
+	FILE *fp;
 	size_t n;
 
 	fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -337,37 +466,41 @@ static enum capture_result read_capture(const char *path, const struct feed *f, 
 		snprintf(err, errlen, "%s", strerror(errno));
 		return CAPTURE_UNREADABLE;
 	}
+	if (lseek(fileno(fp), 0, SEEK_CUR) < 0 && errno == ESPIPE)
+		return read_stream(fp, f, err, errlen);
 	n = fread(head, 1, sizeof(head), fp);
 	if (n == sizeof(head) && memcmp(head, pcapng_magic, sizeof(head)) == 0)
 		return read_pcapng(fp, head, n, f, err, errlen);
 	/* Classic pcap, or not a capture at all: libpcap says which. */
-	pfp = rewound(fp, head, n);
-	if (!pfp) {
+	if (fseeko(fp, 0, SEEK_SET)) {
 		snprintf(err, errlen, "cannot reread the file header: %s", strerror(errno));
 		if (fp != stdin)
 			fclose(fp);
 		return CAPTURE_UNREADABLE;
 	}
-	return read_pcap(pfp, f, err, errlen);
+	return read_pcap(fp, f, err, errlen);
 }
 
-enum capture_result capture_explain(const char *path, struct pipeline *pl, capture_event_cb cb,
-				    void *arg, struct capture_stats *st, char *err, size_t errlen)
+enum capture_result capture_explain(const char *path, struct pipeline *pl,
+				    const struct capture_opts *opts, capture_event_cb cb, void *arg,
+				    struct capture_stats *st, char *err, size_t errlen)
 {
+	struct capture_filter filter = { .expr = opts ? opts->filter : NULL };
+	struct feed f = { .pl = pl, .cb = cb, .arg = arg, .st = st, .name = path,
+			  .filter = &filter, .err = err, .errlen = errlen,
+			  .stop = opts ? opts->stop : NULL };
 	struct lookahead la;
-	struct copies *copies = NULL;
-	struct feed f = { .pl = pl, .la = &la, .copies = &copies, .cb = cb, .arg = arg, .st = st };
+	struct copies *copies;
 	enum capture_result res;
 
-	memset(st, 0, sizeof(*st));
-	lookahead_init(&la, LOOKAHEAD_MAX, LOOKAHEAD_WINDOW_US);
+	feed_begin(&f, &la, &copies);
 	res = read_capture(path, &f, err, errlen);
-	/* The file's end (or the damage that ends it) closes every window. */
-	if ((res == CAPTURE_OK || res == CAPTURE_TRUNCATED) && lookahead_flush(&la, emit, &f))
-		res = CAPTURE_CALLBACK;
-	st->lookahead = la.st;
-	lookahead_free(&la);
-	st->copies = copies ? copies->merged : 0;
-	free(copies);
+	if (f.live && f.stop && *f.stop && res == CAPTURE_TRUNCATED) {
+		/* Stopped on request, perhaps inside a record: not damage. */
+		st->truncated = false;
+		res = CAPTURE_OK;
+	}
+	res = feed_end(&f, res);
+	capture_filter_free(&filter);
 	return res;
 }

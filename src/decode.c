@@ -11,6 +11,7 @@
 
 #include "bytes.h"
 #include "decode.h"
+#include "decode_internal.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -124,10 +125,8 @@ static void copy_addr(uint8_t *dst, const struct bytes *hdr, size_t off, size_t 
 		memcpy(dst, addr.p, addr.len);
 }
 
-/* A view of the len bytes of a header at off inside a datagram whose header
- * claims ip_end bytes, of which pkt holds what the capture kept. */
-static enum decode_result header_at(const struct bytes *pkt, size_t ip_end, size_t off,
-				    size_t len, struct bytes *hdr)
+enum decode_result header_at(const struct bytes *pkt, size_t ip_end, size_t off, size_t len,
+			     struct bytes *hdr)
 {
 	if (off > ip_end || len > ip_end - off)
 		return DECODE_MALFORMED;
@@ -343,7 +342,7 @@ static enum decode_result decode_ipv4(const struct bytes *pkt, struct tcp_packet
 	if (frag & IPV4_FRAG_OFFSET)
 		return DECODE_FRAGMENT;
 	if (u8_at(&hdr, 9) != IPPROTO_TCP)
-		return DECODE_NOT_TCP;
+		return decode_ip_tunnel(pkt, ihl, total_len, u8_at(&hdr, 9), out);
 	return decode_tcp(pkt, ihl, total_len, out);
 }
 
@@ -398,9 +397,9 @@ static enum decode_result decode_ipv6(const struct bytes *pkt, struct tcp_packet
 		case IPPROTO_AH:
 			break;
 		default:
-			/* ESP, no next header, UDP, ICMPv6, or an extension
-			 * header whose layout we cannot know. */
-			return DECODE_NOT_TCP;
+			/* ESP, no next header, ICMPv6, an extension header
+			 * whose layout we cannot know, or a tunnel (GRE, UDP). */
+			return decode_ip_tunnel(pkt, off, ip_end, next, out);
 		}
 		r = header_at(pkt, ip_end, off, 2, &ext);
 		if (r != DECODE_OK)
@@ -418,10 +417,9 @@ static enum decode_result decode_ipv6(const struct bytes *pkt, struct tcp_packet
 	return decode_tcp(pkt, off, ip_end, out);
 }
 
-/* An IP packet; family is what the link layer announced (4 or 6), or 0 when
- * only the version nibble can tell. out arrives zeroed. */
-static enum decode_result decode_ip_view(const struct bytes *pkt, int family,
-					 struct tcp_packet *out)
+/* family is what the link layer announced (4 or 6), or 0 when only the
+ * version nibble can tell. out arrives zeroed. */
+enum decode_result decode_ip_view(const struct bytes *pkt, int family, struct tcp_packet *out)
 {
 	uint8_t version;
 
@@ -465,8 +463,7 @@ static bool is_vlan_tpid(uint16_t ethertype)
 /* An 802.2 LLC header at off. Only SNAP with an ethertype OUI can carry IP;
  * any other LLC frame (spanning tree, NetBIOS, IPX over 802.2...) is not IP.
  * Each byte is checked as it is read, so a cut header is TRUNCATED. */
-static enum decode_result decode_llc(const struct bytes *frame, size_t off,
-				     struct tcp_packet *out)
+enum decode_result decode_llc(const struct bytes *frame, size_t off, struct tcp_packet *out)
 {
 	static const uint8_t snap_llc[SNAP_OUI_OFF] = { LLC_SAP_SNAP, LLC_SAP_SNAP, LLC_CTRL_UI };
 	uint32_t oui = 0;
@@ -520,8 +517,8 @@ static enum decode_result decode_ethertype(const struct bytes *frame, size_t typ
 			return DECODE_MALFORMED;
 		if (!bytes_sub(frame, payload_off, 4, &tag))
 			return DECODE_TRUNCATED;
-		if (n_tags == 0)
-			out->vlan = be16_at(&tag, 0) & VLAN_VID_MASK;
+		if (out->n_vlan < DECODE_MAX_VLANS)
+			out->vlan[out->n_vlan++] = be16_at(&tag, 0) & VLAN_VID_MASK;
 		ethertype = be16_at(&tag, 2);
 		payload_off += 4;
 	}
@@ -540,6 +537,11 @@ static enum decode_result decode_ethertype(const struct bytes *frame, size_t typ
 	if (kind == TYPE_SLL && n_tags == 0 && ethertype == SLL_PROTO_802_2)
 		return decode_llc(frame, payload_off, out);
 	return DECODE_NOT_IP;
+}
+
+enum decode_result decode_ethernet(const struct bytes *frame, struct tcp_packet *out)
+{
+	return decode_ethertype(frame, ETH_TYPE_OFF, ETH_HLEN, TYPE_ETHERNET, out);
 }
 
 /* FDDI: only LLC frames carry IP; MAC and SMT frames do not. The 13-byte
@@ -616,7 +618,7 @@ enum decode_result decode_frame(int linktype, const uint8_t *buf, size_t caplen,
 		cooked_dir(&frame, linktype == LINK_SLL2, out);
 	switch (linktype) {
 	case LINK_ETHERNET:
-		return decode_ethertype(&frame, ETH_TYPE_OFF, ETH_HLEN, TYPE_ETHERNET, out);
+		return decode_ethernet(&frame, out);
 	case LINK_FDDI:
 		return decode_fddi(&frame, out);
 	case LINK_SLL:

@@ -43,6 +43,30 @@ enum link_type {
 #define TCPF_ECE 0x40
 #define TCPF_CWR 0x80
 
+/* Encapsulations decoded to reach the TCP segment inside (src/decode_tunnel.c). */
+enum tunnel_type {
+	TUNNEL_NONE = 0,
+	TUNNEL_GRE,        /* GRE (RFC 2784/2890): IP or Ethernet (0x6558), Aruba 802.11 */
+	TUNNEL_ERSPAN,     /* ERSPAN type I, II (GRE 0x88BE) or III (GRE 0x22EB) */
+	TUNNEL_VXLAN,      /* UDP port 4789 (RFC 7348) */
+	TUNNEL_GENEVE,     /* UDP port 6081 (RFC 8926) */
+	TUNNEL_TYPE_COUNT
+};
+
+/* Tunnels inside tunnels up to this depth; one more is a crafted packet. */
+#define DECODE_MAX_TUNNELS 3
+/* VLAN tags kept per packet (Ethernet headers stack up to 8 each). */
+#define DECODE_MAX_VLANS 8
+
+struct tunnel_info {
+	uint8_t type;           /* enum tunnel_type; TUNNEL_NONE: not tunnelled */
+	uint8_t family;         /* of the outer IP header: 4 or 6 */
+	uint8_t depth;          /* tunnel layers around the segment (1: one) */
+	bool has_key;
+	uint32_t key;           /* GRE key, ERSPAN session id, or VXLAN/Geneve VNI */
+	uint8_t src[16], dst[16]; /* the outer IP header's addresses */
+};
+
 struct tcp_options {
 	uint16_t mss;
 	uint8_t wscale;
@@ -76,7 +100,13 @@ struct tcp_packet {
 	uint8_t tos;            /* TOS / traffic class */
 	bool df;                /* IPv4 don't-fragment (always false for IPv6) */
 	uint16_t ipid;          /* IPv4 identification (0 for IPv6) */
-	uint16_t vlan;          /* outermost 802.1Q VLAN id, 0 if untagged */
+	uint8_t n_vlan;         /* VLAN tags seen, at most DECODE_MAX_VLANS kept */
+	uint16_t vlan[DECODE_MAX_VLANS]; /* their ids, outermost first (a tunnel's inner
+				  * frame's tags after the capture's own) */
+	struct tunnel_info tunnel; /* the outermost tunnel the segment came in, if any */
+	uint16_t tunnel_zone;   /* 0 outside tunnels; else a hash of every tunnel layer
+				 * (type, both outer addresses, key), 1..65535: flows
+				 * in different tunnels stay apart (src/flow.c) */
 	uint32_t ip_len;        /* IP datagram length claimed by the header */
 	uint16_t sport, dport;
 	uint32_t seq, ack;
@@ -99,6 +129,9 @@ enum decode_result decode_frame(int linktype, const uint8_t *buf, size_t caplen,
 				struct tcp_packet *out);
 
 const char *decode_result_name(enum decode_result r);
+
+/* "gre", "erspan", "vxlan", "geneve" ("none" for TUNNEL_NONE). */
+const char *tunnel_type_name(enum tunnel_type t);
 
 /* "RA", "S", "FA"...: flags as letters in the order F S R P A U E C. buf >= 9 bytes. */
 const char *tcp_flags_str(uint8_t flags, char *buf);

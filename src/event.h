@@ -47,6 +47,8 @@ struct rst_event {
 	 * forwarded reset) and the interfaces, by index (0: unknown). */
 	uint8_t copies;
 	uint32_t in_ifindex, out_ifindex;
+	const char *pcap_filename;    /* offline: the capture file as named, "-" for stdin;
+				       * NULL live */
 };
 
 /* Format ev as one JSON line (with trailing '\n', NUL-terminated) into buf.

@@ -114,8 +114,21 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 	put(&o, ",\"proto\":\"TCP\"");
 	community_id_v1(p->family, p->src, p->dst, p->sport, p->dport, 6, 0, cid);
 	put(&o, ",\"community_id\":\"%s\"", cid);
-	if (p->vlan)
-		put(&o, ",\"vlan\":[%u]", p->vlan);
+	/* Every VLAN tag, outermost first, as Suricata's "vlan" array. */
+	for (i = 0; i < p->n_vlan; i++)
+		put(&o, "%s%u", i ? "," : ",\"vlan\":[", p->vlan[i]);
+	if (p->n_vlan)
+		put(&o, "]");
+	/* The outermost tunnel the segment came in (src/decode_tunnel.c). */
+	if (p->tunnel.type != TUNNEL_NONE) {
+		put(&o, ",\"tunnel\":{\"type\":\"%s\"",
+		    tunnel_type_name((enum tunnel_type)p->tunnel.type));
+		put(&o, ",\"src_ip\":\"%s\"", addr_str(p->tunnel.family, p->tunnel.src, a));
+		put(&o, ",\"dest_ip\":\"%s\"", addr_str(p->tunnel.family, p->tunnel.dst, a));
+		if (p->tunnel.has_key)
+			put(&o, ",\"key\":%u", p->tunnel.key);
+		put(&o, ",\"depth\":%u}", p->tunnel.depth);
+	}
 
 	put(&o, ",\"rst\":{\"class\":\"%s\",\"origin\":\"%s\",\"sender\":\"%s\"",
 	    rst_class_name(v->cls), rst_origin_name(v->origin), rst_sender_name(v->sender));
@@ -184,6 +197,11 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 		put(&o, ",\"amends\":{\"timestamp\":");
 		put_time(&o, ev->amends_ts_us);
 		put(&o, ",\"class\":\"%s\"}", rst_class_name(ev->amends_class));
+	}
+	/* Offline: which capture file (Suricata's field name). */
+	if (ev->pcap_filename) {
+		put(&o, ",\"pcap_filename\":");
+		put_str(&o, ev->pcap_filename);
 	}
 	put(&o, "}\n");
 	return o.full ? -1 : (int)o.len;

@@ -113,7 +113,7 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], fl[9], when[40], adv[320];
 	char src_ep[ENDPOINT_LEN], dst_ep[ENDPOINT_LEN];
 	char ev_list[RST_EVIDENCE_MAX * (RST_EVIDENCE_LEN + 1)] = "", amends[64] = "";
-	char copies[64] = "";
+	char copies[64] = "", tunnel[2 * INET6_ADDRSTRLEN + 48] = "";
 	unsigned i;
 	int n;
 
@@ -141,11 +141,22 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 	if (ev->copies == 2)
 		snprintf(copies, sizeof(copies), " (forwarded: in if%u, out if%u; 2 copies)",
 			 ev->in_ifindex, ev->out_ifindex);
-	n = snprintf(buf, size, "%s %s > %s %s %s%s%s (%s, %s, %.0f%%): %s [%s]%s\n",
+	if (p->tunnel.type != TUNNEL_NONE) {
+		char ts[INET6_ADDRSTRLEN], td[INET6_ADDRSTRLEN], key[24] = "";
+
+		if (p->tunnel.has_key)
+			snprintf(key, sizeof(key), " key %u", p->tunnel.key);
+		snprintf(tunnel, sizeof(tunnel), " (in %s %s > %s%s)",
+			 tunnel_type_name((enum tunnel_type)p->tunnel.type),
+			 addr_str(p->tunnel.family, p->tunnel.src, ts),
+			 addr_str(p->tunnel.family, p->tunnel.dst, td), key);
+	}
+	n = snprintf(buf, size, "%s %s > %s %s %s%s%s (%s, %s, %.0f%%): %s [%s]%s%s\n",
 		     when, src_ep, dst_ep,
 		     tcp_flags_str(p->flags, fl), rst_class_name(v->cls),
 		     ev->action == ACTION_DROP ? " DROPPED" : "", amends, rst_sender_name(v->sender),
-		     rst_origin_name(v->origin), (double)v->confidence * 100, adv, ev_list, copies);
+		     rst_origin_name(v->origin), (double)v->confidence * 100, adv, ev_list, copies,
+		     tunnel);
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 

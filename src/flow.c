@@ -155,7 +155,7 @@ static uint64_t hash_pkt(const struct flow_table *t, const struct tcp_packet *p)
 	uint64_t a = hash_endpoint(t->seed, p->src, alen, p->sport);
 	uint64_t b = hash_endpoint(t->seed, p->dst, alen, p->dport);
 
-	return mix64((a + b) ^ ((a ^ b) << 1) ^ p->family);
+	return mix64((a + b) ^ ((a ^ b) << 1) ^ p->family ^ ((uint64_t)p->tunnel_zone << 8));
 }
 
 /* Fixed-size compares the compiler inlines: this runs for every packet. */
@@ -178,7 +178,7 @@ static bool addr_eq(const uint8_t *a, const uint8_t *b, uint8_t family)
 /* Which way pkt travels in f, or -1 if it is not f's packet. */
 static int key_dir(const struct flow_key *k, const struct tcp_packet *p)
 {
-	if (k->family != p->family)
+	if (k->family != p->family || k->zone != p->tunnel_zone)
 		return -1;
 	if (k->port[DIR_ORIG] == p->sport && k->port[DIR_RESP] == p->dport &&
 	    addr_eq(k->addr[DIR_ORIG], p->src, p->family) &&
@@ -243,6 +243,7 @@ static uint32_t *slot_of_key(const struct flow_table *t, const struct flow_key *
 	memcpy(p.dst, k->addr[DIR_RESP], sizeof(p.dst));
 	p.sport = k->port[DIR_ORIG];
 	p.dport = k->port[DIR_RESP];
+	p.tunnel_zone = k->zone;
 	return index_slot(t, hash_pkt(t, &p));
 }
 
@@ -311,6 +312,7 @@ static void flow_init(struct flow_table *t, struct flow *f, const struct tcp_pac
 	memset(f, 0, sizeof(*f));
 	f->hnext = hnext;
 	f->key.family = p->family;
+	f->key.zone = p->tunnel_zone;
 	memcpy(f->key.addr[DIR_ORIG], fwd ? p->src : p->dst, alen);
 	memcpy(f->key.addr[DIR_RESP], fwd ? p->dst : p->src, alen);
 	f->key.port[DIR_ORIG] = fwd ? p->sport : p->dport;

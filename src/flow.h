@@ -54,6 +54,8 @@ struct flow_key {
 	uint8_t pad;
 	uint16_t port[2];          /* [DIR_ORIG], [DIR_RESP] */
 	uint8_t addr[2][16];
+	uint16_t zone;             /* tcp_packet.tunnel_zone: 0 outside tunnels (fills what
+				    * was padding before hnext) */
 };
 
 /* Event flow ids fit in 51 bits, as Suricata's do: JSON readers that hold

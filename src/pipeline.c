@@ -65,6 +65,7 @@ static struct flow *judge(struct pipeline *pl, const struct tcp_packet *pkt, uin
 		ev->amends_ts_us = 0;
 		ev->ct_mark = 0;
 		ev->copies = pkt->link_dir ? 1 : 0;
+		ev->pcap_filename = NULL;
 		ev->in_ifindex = pkt->link_dir == LINK_DIR_IN ? pkt->link_ifindex : 0;
 		ev->out_ifindex = pkt->link_dir == LINK_DIR_OUT ? pkt->link_ifindex : 0;
 		rst_classify(pkt, f, *dir, ts_us, ctx, &pl->settings, &ev->verdict);
@@ -323,6 +324,11 @@ int lookahead_copy(struct lookahead *la, const struct tcp_packet *pkt, uint32_t 
 		pe->ev.out_ifindex = out_ifindex;
 		break;
 	}
+	return release(la, ts_us, emit, arg);
+}
+
+int lookahead_advance(struct lookahead *la, uint64_t ts_us, pipeline_emit_cb emit, void *arg)
+{
 	return release(la, ts_us, emit, arg);
 }
 

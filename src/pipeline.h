@@ -96,6 +96,10 @@ int pipeline_packet_lookahead(struct pipeline *pl, struct lookahead *la,
 int lookahead_copy(struct lookahead *la, const struct tcp_packet *pkt, uint32_t out_ifindex,
 		   uint64_t ts_us, pipeline_emit_cb emit, void *arg);
 
+/* Capture time has reached ts_us (a live source, quiet since its newest
+ * packet): the events whose windows ended by then are emitted. */
+int lookahead_advance(struct lookahead *la, uint64_t ts_us, pipeline_emit_cb emit, void *arg);
+
 /* The end of the capture: every waiting event decided as it is, all emitted. */
 int lookahead_flush(struct lookahead *la, pipeline_emit_cb emit, void *arg);
 

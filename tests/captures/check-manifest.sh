@@ -45,7 +45,12 @@ for path in pcap/*; do
 	actual=$(tshark -r "$path" -Y 'tcp.flags.reset==1' -T fields -E separator=/t \
 		-e frame.number -e ip.src -e ipv6.src 2>/dev/null |
 		awk -F'\t' -v c4=$CLIENT4 -v s4=$SERVER4 -v c6=$CLIENT6 -v s6=$SERVER6 '{
-			src = $2 != "" ? $2 : $3
+			# in a tunnel tshark lists every layer, outermost first: the
+			# reset is the innermost header that is one of our endpoints
+			n4 = split($2, a4, ","); n6 = split($3, a6, ",")
+			src = n4 ? a4[n4] : a6[n6]
+			if (n6 && (a6[n6] == c6 || a6[n6] == s6)) src = a6[n6]
+			if (n4 && (a4[n4] == c4 || a4[n4] == s4)) src = a4[n4]
 			who = (src == c4 || src == c6) ? "client" : (src == s4 || src == s6) ? "server" : "other:" src
 			print $1 "\t" who }' | sort -n)
 	exp_frames=$(cut -f1 <<<"$expected")

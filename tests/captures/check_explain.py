@@ -12,7 +12,7 @@ import sys
 import tempfile
 
 here = os.path.dirname(os.path.abspath(__file__))
-rstwatch = sys.argv[1]
+rstwatch = os.path.abspath(sys.argv[1])
 update = os.environ.get("UPDATE") == "1"
 failures = []
 
@@ -23,8 +23,9 @@ def fail(msg):
 
 
 def explain(path, *opts):
-    p = subprocess.run([rstwatch, "explain", *opts, path], capture_output=True, text=True,
-                       timeout=60)
+    # Run beside the file, so that pcap_filename in the expected output is its bare name.
+    p = subprocess.run([rstwatch, "explain", *opts, os.path.basename(path)], capture_output=True,
+                       text=True, timeout=60, cwd=os.path.dirname(path))
     if "Sanitizer" in p.stderr or "runtime error" in p.stderr:
         fail(f"{os.path.basename(path)}: sanitizer report:\n{p.stderr}")
     return p
@@ -129,6 +130,64 @@ if "nothing listens on 203.0.113.20:7001" not in p.stdout or "refused" not in p.
 p = subprocess.run([rstwatch, "explain", "--max-flows", "0", "x"], capture_output=True, text=True)
 if p.returncode != 2 or "--max-flows" not in p.stderr:
     fail("a bad flag value is not a clear usage error")
+
+# Capture filters (-f): tcpdump's syntax, compiled for each file's link type; '-' too.
+pc = lambda f: os.path.join(here, "pcap", f)
+def n_events(p):
+    return len(p.stdout.splitlines())
+for file, flt, want in (("refused-v4.pcap", "host 203.0.113.20", 2),
+                        ("refused-v4.pcap", "host 192.0.2.99", 0),
+                        ("linktype-raw.pcap", "tcp port 7001", 2),          # DLT_RAW
+                        ("linktype-sll2.pcap", "port 7001", 2),
+                        ("direction-epb-flags.pcapng", "port 7001", 2),
+                        ("tunnel-gre-key-seq-csum.pcap", "proto gre", 2),   # outer headers
+                        ("tunnel-gre-key-seq-csum.pcap", "tcp", 0)):
+    p = explain(pc(file), "--json", "-f", flt)
+    if p.returncode != 0 or n_events(p) != want:
+        fail(f"{file} -f '{flt}': exit {p.returncode}, {n_events(p)} events, want {want}: "
+             f"{p.stderr.strip()}")
+p = explain(pc("refused-v4.pcap"), "-f", "host 192.0.2.99")
+if "4 left out by the filter" not in p.stdout:
+    fail(f"-f: frames left out are not counted: {p.stdout}")
+p = explain(pc("refused-v4.pcap"), "-f", "hots 192.0.2.99")
+if p.returncode != 2 or "bad filter 'hots 192.0.2.99'" not in p.stderr or "syntax error" not in p.stderr:
+    fail(f"a bad filter: exit {p.returncode}, want 2 with pcap's message: {p.stderr.strip()}")
+p = explain(pc("linktype-raw.pcap"), "-f", "ether host 02:00:00:00:00:01")
+if p.returncode != 2 or "does not apply to link type 101" not in p.stderr:
+    fail(f"a filter the link type cannot take: exit {p.returncode}: {p.stderr.strip()}")
+p = subprocess.run([rstwatch, "explain", "--json", "-f", "src port 7001 or dst port 7001", "-"],
+                   input=open(pc("refused-v4.pcap"), "rb").read(), capture_output=True,
+                   timeout=60)
+if p.returncode != 0 or len(p.stdout.splitlines()) != 2:
+    fail(f"-f on a pipe: exit {p.returncode}, {len(p.stdout.splitlines())} events, want 2")
+
+# Alike resets collapse in text (first line, then '^ N more alike'); JSON keeps each one;
+# the summary counts every reset; top senders per class.
+file = "repeated-unknown-v4.pcap"
+text = explain(pc(file)).stdout.splitlines()
+js = explain(pc(file), "--json").stdout.splitlines()
+events = [l for l in text if " > " in l]
+more = [int(l.split()[1]) for l in text if l.startswith("  ^ ")]
+want_more = ["  ^ 29 more alike until 2026-01-01 00:00:00.290000 (ports 41000-41029)",
+             "  ^ 4 more alike until 2026-01-01 00:00:00.350000 (ports 41200-41204)"]
+if len(js) != 36 or len(events) != 3 or [l for l in text if l.startswith("  ^ ")] != want_more:
+    fail(f"{file}: want 36 JSON events, 3 text lines + {want_more}; got {len(js)}, "
+         f"{len(events)}:\n" + "\n".join(text))
+if len(events) + sum(more) != 36 or "  unknown          36" not in text or \
+        "   from 203.0.113.20 (36)" not in text:
+    fail(f"{file}: lines and counts do not add up to the summary's 36:\n" + "\n".join(text))
+if sum(" > " in l for l in explain(pc(file), "--no-collapse").stdout.splitlines()) != 36:
+    fail(f"{file}: --no-collapse does not print one line per reset")
+p = subprocess.run([rstwatch, "explain", pc("refused-v4.pcap"), pc("refused-v6.pcap")],
+                   capture_output=True, text=True, timeout=60)
+if "   from 203.0.113.20 (2), 2001:db8:2::20 (2)" not in p.stdout.splitlines():
+    fail(f"top senders per class missing or wrong:\n{p.stdout}")
+# pcap_filename tells several files apart.
+p = subprocess.run([rstwatch, "explain", "--json", "refused-v4.pcap", "abort-v4.pcap"],
+                   capture_output=True, text=True, timeout=60, cwd=os.path.join(here, "pcap"))
+names = [json.loads(l)["pcap_filename"] for l in p.stdout.splitlines()]
+if names != ["refused-v4.pcap"] * 2 + ["abort-v4.pcap"]:
+    fail(f"pcap_filename: {names}")
 
 print(f"{checked} resets checked in {len(manifest)} captures, {len(badinput)} bad inputs")
 print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")

@@ -28,6 +28,7 @@ import hashlib
 import ipaddress
 import heapq
 import os
+import socket
 import struct
 import types
 import sys
@@ -988,6 +989,126 @@ def pcapng_bytes(recs, dlt, snaplen=262144, dirs=None):
 # ---------------------------------------------------------------------------------------
 # bad and odd inputs
 
+# ---- tunnels: the same packets inside GRE, ERSPAN, VXLAN, Geneve ------------------------
+# Outer endpoints: tunnel A (the client's side) 192.0.2.1 / 2001:db8:ff::1, B 192.0.2.2 /
+# 2001:db8:ff::2; client packets go A > B, server packets B > A.
+
+def outer_ip(fam, rec, proto, payload):
+    a, b = ("192.0.2.1", "192.0.2.2") if fam == 4 else ("2001:db8:ff::1", "2001:db8:ff::2")
+    src, dst = (a, b) if rec["dir"] == "c" else (b, a)
+    if fam == 4:
+        h = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0x4000, 64,
+                                  proto, 0, socket.inet_pton(socket.AF_INET, src),
+                                  socket.inet_pton(socket.AF_INET, dst)))
+        ipv4_csum(h)
+        return 0x0800, bytes(h) + payload
+    h = struct.pack("!IHBB16s16s", 0x60000000, len(payload), proto, 64,
+                    socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst))
+    return 0x86DD, h + payload
+
+
+def inner_ether(rec, vlan=None):
+    tags = [(0x8100, vlan)] if vlan else []
+    return ether(rec, tags)
+
+
+def gre_hdr(proto, key=None, seq=None, csum=False):
+    flags = (0x8000 if csum else 0) | (0x2000 if key is not None else 0) | \
+        (0x1000 if seq is not None else 0)
+    h = struct.pack("!HH", flags, proto)
+    if csum:
+        h += b"\0\0\0\0"        # checksum not verified by the decoders; reserved
+    if key is not None:
+        h += struct.pack("!I", key)
+    if seq is not None:
+        h += struct.pack("!I", seq)
+    return h
+
+
+def tunnel_payload(kind, rec, i):
+    """(IP proto, payload after the outer IP header) carrying rec, the i-th record."""
+    l3 = rec["l3"]
+    if kind == "gre":
+        return 47, gre_hdr(rec["etype"]) + l3
+    if kind == "gre-key-seq-csum":
+        return 47, gre_hdr(rec["etype"], key=42, seq=i, csum=True) + l3
+    if kind == "gretap-vlan":
+        return 47, gre_hdr(0x6558) + inner_ether(rec, 100)
+    if kind == "erspan2":
+        # ver 1, VLAN 0, session 7; index 0
+        return 47, gre_hdr(0x88BE, seq=i) + struct.pack("!II", 0x10000007, 0) + inner_ether(rec)
+    if kind == "erspan3":
+        # ver 2, session 9; timestamp; SGT 0; P 0, FT 0 (Ethernet), O 0
+        return 47, (gre_hdr(0x22EB, seq=i) + struct.pack("!IIHH", 0x20000009, i * 1000, 0, 0) +
+                    inner_ether(rec))
+    if kind in ("vxlan", "vxlan-key1", "vxlan-key2"):
+        vni = {"vxlan": 5000, "vxlan-key1": 1, "vxlan-key2": 2}[kind]
+        body = struct.pack("!II", 0x08000000, vni << 8) + inner_ether(rec)
+        return 17, struct.pack("!HHHH", 50000 + i, 4789, 8 + len(body), 0) + body
+    if kind == "geneve":
+        body = struct.pack("!HHI", 0x0000, rec["etype"], 77 << 8) + l3
+        return 17, struct.pack("!HHHH", 50000 + i, 6081, 8 + len(body), 0) + body
+    raise ValueError(kind)
+
+
+def tunnelled(cap, name, layers, outer_fam=4, kinds_of=None):
+    """cap's packets inside layers (innermost first), outer IP of outer_fam; kinds_of(i)
+    may pick the layers per record instead. Frames and MANIFEST rows keep their numbers."""
+    recs = []
+    for i, rec in enumerate(cap.recs, 1):
+        r = dict(rec)
+        for kind in (kinds_of(i, rec) if kinds_of else layers):
+            proto, payload = tunnel_payload(kind, r, i)
+            etype, l3 = outer_ip(outer_fam, r, proto, payload)
+            r = dict(r, l3=l3, etype=etype, caplen=None)
+        recs.append(r)
+    return types.SimpleNamespace(recs=recs, rows=list(cap.rows), name=name)
+
+
+def tunnel_captures(caps):
+    by = {c.name: c for c in caps}
+    out = [
+        tunnelled(by["injected-v4.pcap"], "tunnel-gre.pcap", ["gre"]),
+        tunnelled(by["refused-v4.pcap"], "tunnel-gre-key-seq-csum.pcap", ["gre-key-seq-csum"]),
+        tunnelled(by["refused-v4.pcap"], "tunnel-gretap-vlan.pcap", ["gretap-vlan"]),
+        tunnelled(by["refused-v4.pcap"], "tunnel-erspan2.pcap", ["erspan2"]),
+        tunnelled(by["refused-v4.pcap"], "tunnel-erspan3.pcap", ["erspan3"]),
+        tunnelled(by["abort-v6.pcap"], "tunnel-vxlan.pcap", ["vxlan"]),
+        tunnelled(by["refused-v4.pcap"], "tunnel-geneve-ipv6.pcap", ["geneve"], outer_fam=6),
+        tunnelled(by["refused-v4.pcap"], "tunnel-nested.pcap", ["gre", "vxlan"]),
+    ]
+    # The same inner connection split over two tunnels: the SYNs in VNI 1, the resets in
+    # VNI 2. The resets are not those SYNs' answers as far as a capture can tell: each
+    # tunnel is its own network, so they have no flow history there.
+    ref = by["refused-v4.pcap"]
+    split = tunnelled(ref, "tunnel-split.pcap", None,
+                      kinds_of=lambda i, rec: ["vxlan-key2" if rec["dir"] == "s" else "vxlan-key1"])
+    split.rows = [(r[0], r[1], "unknown", "server", "unknown",
+                   "the RA of refused-v4, in VNI 2; its SYN went in VNI 1: another network, "
+                   "no flow history (orig-by-port)") for r in ref.rows]
+    out.append(split)
+    return out
+
+
+def sc_repeated():
+    """Lone server resets, as a capture started mid-way through a storm shows them: 30 alike
+    (443 to client ports 41000-41029, 10 ms apart), one from port 80, 5 more from 443. Text
+    output collapses each run of alike ones after its first line; JSON keeps all 36."""
+    cap = Capture("repeated-unknown-v4.pcap")
+    t = 0
+    for k, (port, n) in enumerate(((443, 30), (80, 1), (443, 5))):
+        for i in range(n):
+            c = Conn(cap, 4, 41000 + 100 * k + i, port, "%s/%d/%d" % (cap.name, k, i))
+            c.s.snd_nxt = rnd("%s/%d/%d/seq" % (cap.name, k, i))
+            r = c.seg(t, "s", "R", opts=None, win=0, ipid=0, label=c.stateless_label("s"),
+                      deliver=False)
+            cap.expect(r["frame"], "unknown", "server", "unknown",
+                       "lone R from port %d, no flow history (run %d of alike resets)"
+                       % (port, k + 1))
+            t += 10000
+    return cap
+
+
 def sc_nontcp():
     cap = Capture("mixed-nontcp-v4.pcap")
     ca, sa = ADDR[4]
@@ -1189,6 +1310,12 @@ def main():
                                  else 2 for r in anyv.recs]), "direction-epb-flags.pcapng")
     put(ref4, pcap_bytes(records(ref4, "ethernet"), 1, nsec=True), "format-nsec.pcap")
     put(ref4, pcap_bytes(records(ref4, "ethernet"), 1, big=True), "format-bigendian.pcap")
+
+    rep = sc_repeated()
+    self_check(rep)
+    put(rep, pcap_bytes(records(rep, "ethernet"), 1))
+    for cap in tunnel_captures(caps):
+        put(cap, pcap_bytes(records(cap, "ethernet"), 1))
 
     # odd and bad inputs
     nt = sc_nontcp()

@@ -35,6 +35,10 @@ expect 2 'cannot read capture' "$BIN" explain /nonexistent.pcap
 expect 2 "max-flows wants" "$BIN" explain --max-flows 0 x.pcap
 expect 2 "idle-threshold wants" "$BIN" explain --idle-threshold -5 x.pcap
 expect 2 "unrecognized option|invalid option" "$BIN" explain --bogus x.pcap
+expect 0 'capture live from IFACE' "$BIN" explain --help
+expect 2 "bad filter 'tcp port': .*" "$BIN" explain -f 'tcp port' tests/captures/pcap/refused-v4.pcap
+expect 2 "-i reads an interface, not files \('x.pcap'\)" "$BIN" explain -i lo x.pcap
+expect 2 "--report $tmp/no/such/dir/r.html: No such file or directory" "$BIN" explain --report "$tmp/no/such/dir/r.html" tests/captures/pcap/refused-v4.pcap
 expect 2 "queue: invalid value '70000'" "$BIN" run --queue 70000
 expect 2 "queue: invalid value '9-3'" "$BIN" run --queue 9-3
 expect 2 "mode: invalid value 'paranoid'" "$BIN" run --mode paranoid

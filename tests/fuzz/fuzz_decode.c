@@ -48,5 +48,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		__builtin_trap();
 	if (strlen(tcp_flags_str(pkt.flags, flags)) >= sizeof(flags))
 		__builtin_trap();
+	/* Tunnels: within the nesting limit, named, with an outer IP header. */
+	if (pkt.tunnel.depth > DECODE_MAX_TUNNELS || pkt.n_vlan > DECODE_MAX_VLANS ||
+	    (pkt.tunnel.type != TUNNEL_NONE) != (pkt.tunnel.depth > 0) ||
+	    (pkt.tunnel.type != TUNNEL_NONE) != (pkt.tunnel_zone != 0) ||
+	    pkt.tunnel.type >= TUNNEL_TYPE_COUNT ||
+	    (pkt.tunnel.depth && pkt.tunnel.family != 4 && pkt.tunnel.family != 6))
+		__builtin_trap();
 	return 0;
 }

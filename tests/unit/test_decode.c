@@ -134,16 +134,17 @@ static const struct frame_case frame_cases[] = {
 	  DECODE_OK, 74, { IP6_20_FIELDS, RA_FIELDS } },
 	{ "frame: ethernet 802.1Q vid 100 pcp 5", LINK_ETHERNET,
 	  MACS "8100 a064 0800 " IP4_40 TCP_SYN,
-	  DECODE_OK, 58, { IP4_40_FIELDS, SYN_FIELDS, .vlan = 100 } },
+	  DECODE_OK, 58, { IP4_40_FIELDS, SYN_FIELDS, .n_vlan = 1, .vlan = { 100 } } },
 	{ "frame: ethernet QinQ 88a8 outer 200, 8100 inner 100", LINK_ETHERNET,
 	  MACS "88a8 00c8 8100 0064 0800 " IP4_40 TCP_SYN,
-	  DECODE_OK, 62, { IP4_40_FIELDS, SYN_FIELDS, .vlan = 200 } },
+	  DECODE_OK, 62, { IP4_40_FIELDS, SYN_FIELDS, .n_vlan = 2, .vlan = { 200, 100 } } },
 	{ "frame: ethernet 9100 tag", LINK_ETHERNET,
 	  MACS "9100 012c 86dd " IP6_20 TCP_RA,
-	  DECODE_OK, 78, { IP6_20_FIELDS, RA_FIELDS, .vlan = 300 } },
+	  DECODE_OK, 78, { IP6_20_FIELDS, RA_FIELDS, .n_vlan = 1, .vlan = { 300 } } },
 	{ "frame: ethernet 8 vlan tags", LINK_ETHERNET,
 	  MACS "8100 " VLAN_1 VLAN_1 VLAN_1 VLAN_1 VLAN_1 VLAN_1 VLAN_1 "0001 0800 " IP4_40 TCP_SYN,
-	  DECODE_OK, 86, { IP4_40_FIELDS, SYN_FIELDS, .vlan = 1 } },
+	  DECODE_OK, 86, { IP4_40_FIELDS, SYN_FIELDS, .n_vlan = 8,
+			   .vlan = { 1, 1, 1, 1, 1, 1, 1, 1 } } },
 	{ "frame: ethernet 9 vlan tags", LINK_ETHERNET,
 	  MACS "8100 " VLAN_1 VLAN_1 VLAN_1 VLAN_1 VLAN_1 VLAN_1 VLAN_1 VLAN_1 "0001 0800 "
 	  IP4_40 TCP_SYN,
@@ -174,7 +175,7 @@ static const struct frame_case frame_cases[] = {
 	  DECODE_NOT_IP, 0, { 0 } },
 	{ "frame: 802.1Q then 802.3 llc/snap", LINK_ETHERNET,
 	  MACS "8100 0064 0044 " SNAP_V6 IP6_20 TCP_RA,
-	  DECODE_OK, 86, { IP6_20_FIELDS, RA_FIELDS, .vlan = 100 } },
+	  DECODE_OK, 86, { IP6_20_FIELDS, RA_FIELDS, .n_vlan = 1, .vlan = { 100 } } },
 	{ "frame: 802.3 llc/snap oui 0000f8 (802.1H)", LINK_ETHERNET,
 	  MACS "0030 aaaa03 0000f8 0800 " IP4_40 TCP_SYN,
 	  DECODE_OK, 62, { IP4_40_FIELDS, SYN_FIELDS } },
@@ -230,7 +231,7 @@ static const struct frame_case frame_cases[] = {
 	  DECODE_OK, 56, { IP4_40_FIELDS, SYN_FIELDS } },
 	{ "frame: sll 802.1Q", LINK_SLL,
 	  "0004 0001 0006 0200000000010000 8100 0064 86dd " IP6_20 TCP_RA,
-	  DECODE_OK, 80, { IP6_20_FIELDS, RA_FIELDS, .vlan = 100 } },
+	  DECODE_OK, 80, { IP6_20_FIELDS, RA_FIELDS, .n_vlan = 1, .vlan = { 100 } } },
 	{ "frame: sll 802.2 (proto 4) llc/snap ipv4", LINK_SLL,
 	  "0000 0001 0006 0200000000010000 0004 " SNAP_V4 IP4_40 TCP_SYN,
 	  DECODE_OK, 64, { IP4_40_FIELDS, SYN_FIELDS } },
@@ -239,7 +240,7 @@ static const struct frame_case frame_cases[] = {
 	  DECODE_NOT_IP, 0, { 0 } },
 	{ "frame: sll 802.1Q then 802.3 llc/snap", LINK_SLL,
 	  "0000 0001 0006 0200000000010000 8100 0064 0030 " SNAP_V4 IP4_40 TCP_SYN,
-	  DECODE_OK, 68, { IP4_40_FIELDS, SYN_FIELDS, .vlan = 100 } },
+	  DECODE_OK, 68, { IP4_40_FIELDS, SYN_FIELDS, .n_vlan = 1, .vlan = { 100 } } },
 	{ "frame: sll2 802.2 (proto 4) llc/snap ipv6", LINK_SLL2,
 	  "0004 0000 00000002 0001 00 06 0200000000010000 " SNAP_V6 IP6_20 TCP_RA,
 	  DECODE_OK, 88, { IP6_20_FIELDS, RA_FIELDS } },
@@ -412,7 +413,8 @@ static void assert_ip_fields(const struct tcp_packet *got, const struct tcp_pack
 	assert_int_equal(got->tos, want->tos);
 	assert_int_equal(got->df, want->df);
 	assert_int_equal(got->ipid, want->ipid);
-	assert_int_equal(got->vlan, want->vlan);
+	assert_int_equal(got->n_vlan, want->n_vlan);
+	assert_memory_equal(got->vlan, want->vlan, sizeof(want->vlan));
 	assert_int_equal(got->ip_len, want->ip_len);
 }
 
@@ -706,7 +708,8 @@ static void test_truncation_ipv4(void **state)
 				fail_msg("%zu-byte prefix: %s", n, decode_result_name(r));
 		} else {
 			assert_int_equal(r, DECODE_OK);
-			assert_int_equal(pkt.vlan, 100);
+			assert_int_equal(pkt.n_vlan, 1);
+			assert_int_equal(pkt.vlan[0], 100);
 			assert_int_equal(pkt.ttl, 63);
 			assert_int_equal(pkt.ipid, 0xabcd);
 			assert_int_equal(pkt.doff, 32);
@@ -771,7 +774,7 @@ static void test_output_zeroed(void **state)
 	memset(&pkt, 0xa5, sizeof(pkt));
 	assert_int_equal(decode_ip(udp, len, &pkt), DECODE_NOT_TCP);
 	assert_int_equal(pkt.sport, 0);
-	assert_int_equal(pkt.vlan, 0);
+	assert_int_equal(pkt.n_vlan, 0);
 	assert_false(pkt.opt.malformed);
 	assert_false(pkt.diag.present);
 	assert_null(pkt.payload);
