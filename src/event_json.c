@@ -35,18 +35,55 @@ static void put(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), 0 if there is none. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)    /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* A JSON string: UTF-8 (a file name, an interface, a diagnostic text) kept
+ * as it is; control characters escaped; a byte that is not part of valid
+ * UTF-8 becomes U+FFFD, so that every line is valid JSON text. */
 static void put_str(struct out *o, const char *s)
 {
-	put(o, "\"");
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n;
 
-		if (c == '"' || c == '\\')
-			put(o, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			put(o, "\\u%04x", c);
-		else
-			put(o, "%c", c);
+	put(o, "\"");
+	while (*u) {
+		if (*u == '"' || *u == '\\') {
+			put(o, "\\%c", *u++);
+		} else if (*u < 0x20 || *u == 0x7f) {
+			put(o, "\\u%04x", *u++);
+		} else if (*u < 0x80) {
+			put(o, "%c", *u++);
+		} else if ((n = utf8_len(u))) {
+			put(o, "%.*s", (int)n, (const char *)u);
+			u += n;
+		} else {
+			put(o, "\\ufffd");
+			u++;
+		}
 	}
 	put(o, "\"");
 }

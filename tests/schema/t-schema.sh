@@ -27,6 +27,14 @@ n=$(wc -l <"$tmp/all.json")
 "$py" tests/schema/eve.py check "$tmp/all.json" || rc=1
 echo "explain: $n events from ${#files[@]} captures checked"
 
+# Names are UTF-8 kept as they are; a byte that is not UTF-8 becomes U+FFFD.
+name=$tmp/"capture-écoute-$(printf '\xff')-日本.pcap"
+cp tests/captures/pcap/abort-v4.pcap "$name"
+got=$("$bin" explain --json --quiet "$name" | "$py" -c 'import json, sys; print(json.loads(sys.stdin.readline())["pcap_filename"])')
+want="$tmp/capture-écoute-"$'\uFFFD'"-日本.pcap"
+if [ "$got" = "$want" ]; then echo "ok: pcap_filename keeps UTF-8, replaces the invalid byte"
+else echo "FAIL: pcap_filename '$got', want '$want'"; rc=1; fi
+
 # Each of these must fail: the schema is not a rubber stamp.
 good=$(grep -m 1 '"src_ip":"[0-9.]*"' "$tmp/all.json")
 bad() { # bad NAME PYTHON-EDIT: the good event edited must be rejected
