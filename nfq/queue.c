@@ -583,8 +583,11 @@ int nfqueue_open(struct nfqueue **out, const struct nfqueue_config *c)
 		flags |= NFQA_CFG_F_FAIL_OPEN;
 	if (q->cfg.gso)
 		flags |= NFQA_CFG_F_GSO;
+	if (q->cfg.ct_glue)
+		flags |= NFQA_CFG_F_CONNTRACK;
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO |
+						   (q->cfg.ct_glue ? NFQA_CFG_F_CONNTRACK : 0)));
 	if (request(q, nlh) < 0)
 		goto err;
 

@@ -47,6 +47,10 @@ struct nfqueue_config {
 	/* NFQA_CFG_F_GSO: take GSO super-packets as they are instead of having
 	 * the kernel segment them first; only headers are read. Default true. */
 	bool gso;
+	/* Ask for NFQA_CFG_F_CONNTRACK (conntrack glue: the entry with each
+	 * packet). Only `rstwatch check` sets it, to probe the kernel; the
+	 * daemon reads conntrack by ctnetlink. */
+	bool ct_glue;
 	uint32_t maxlen;       /* NFQA_CFG_QUEUE_MAXLEN, packets; default 4096 */
 	int rcvbuf;            /* socket receive buffer (SO_RCVBUFFORCE), bytes; 0 = leave */
 	unsigned batch_max;    /* accepted packets per verdict message; default 8, 1 = no batching */

@@ -16,7 +16,7 @@ enum {
 	OPT_NO_CT, OPT_NFLOG_GROUP, OPT_QUEUE_IMPL, OPT_COPY_RANGE, OPT_QUEUE_MAXLEN,
 	OPT_RCVBUF, OPT_BATCH, OPT_NO_FAIL_OPEN, OPT_MAX_FLOWS, OPT_RATE, OPT_BURST,
 	OPT_IDLE, OPT_TTL_TOL, OPT_RATE_TOTAL, OPT_ARRIVAL_STAMPS, OPT_HOLD_MIN, OPT_HOLD_MAX,
-	OPT_HOLD_COUNT, OPT_LOG_BUFFER,
+	OPT_HOLD_COUNT, OPT_LOG_BUFFER, OPT_CONTROL,
 };
 
 const struct option config_run_opts[] = {
@@ -33,6 +33,7 @@ const struct option config_run_opts[] = {
 	{ "hold-max-ms", required_argument, NULL, OPT_HOLD_MAX },
 	{ "hold-count", required_argument, NULL, OPT_HOLD_COUNT },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "no-rules", no_argument, NULL, OPT_NO_RULES },
 	{ "no-conntrack", no_argument, NULL, OPT_NO_CT },
 	{ "nflog-group", required_argument, NULL, OPT_NFLOG_GROUP },
@@ -226,6 +227,8 @@ int config_apply(struct daemon_config *c, int code, const char *name, const char
 		return 0;
 	case OPT_METRICS:
 		return copy_str(c->metrics_addr, sizeof(c->metrics_addr), name, val, err, errlen);
+	case OPT_CONTROL:
+		return copy_str(c->control_path, sizeof(c->control_path), name, val, err, errlen);
 	case OPT_NO_RULES:
 		c->install_rules = false;
 		return 0;

@@ -13,17 +13,15 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "control.h"
 #include "event.h"
 #include "hold.h"
 #include "metrics_http.h"
 #include "privileges.h"
 #include "process_metrics.h"
 #include "thread.h"
+#include "version.h"
 #include "worker.h"
-
-#ifndef RSTWATCH_VERSION
-#define RSTWATCH_VERSION "0.1.0"
-#endif
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -35,6 +33,7 @@ void daemon_config_default(struct daemon_config *c)
 	c->queue_first = c->queue_last = RULES_DEFAULT_QUEUE;
 	c->nflog_group = RULES_DEFAULT_NFLOG_GROUP;
 	strcpy(c->log_target, "-");
+	strcpy(c->control_path, CONTROL_PATH_DEFAULT);
 	c->log_buffer = LOGSINK_BUFFER_DEFAULT;
 	c->mode = MODE_OBSERVE;
 	c->mark_mask = POLICY_DEFAULT_MASK;
@@ -209,6 +208,54 @@ static void render_metrics(FILE *out, void *arg)
 	process_metrics_render(out);
 }
 
+/* What `rstwatch status` prints: read from the counters the workers keep,
+ * as the metrics renderer does. */
+static size_t render_status(char *buf, size_t len, void *arg)
+{
+	struct daemon *d = arg;
+	const struct daemon_config *c = d->c;
+	struct metrics sum = { 0 };
+	uint64_t by_class[RST_CLASS_COUNT] = { 0 }, resets = 0, dropped = 0, suppressed = 0;
+	unsigned i, k, o;
+	size_t n;
+	int w;
+
+	metrics_sum(&sum, &d->m);
+	for (i = 0; i < d->n_workers; i++)
+		metrics_sum(&sum, &d->workers[i].m);
+	for (k = 0; k < RST_CLASS_COUNT; k++)
+		for (o = 0; o < ORIGIN_COUNT; o++) {
+			by_class[k] += atomic_load(&sum.resets[k][o][0]) +
+				       atomic_load(&sum.resets[k][o][1]);
+			dropped += atomic_load(&sum.resets[k][o][1]);
+		}
+	for (k = 0; k < RST_CLASS_COUNT; k++) {
+		resets += by_class[k];
+		suppressed += atomic_load(&sum.events_suppressed[k]);
+	}
+	w = snprintf(buf, len, "pid: %ld\nversion: %s\nqueues: %u-%u\nnflog-groups: %u-%u\n"
+		     "mode: %s\nrules: %s\nlog: %s\nuptime-seconds: %lld\nresets: %llu\n"
+		     "resets-dropped: %llu\nevents-suppressed: %llu\nresets-by-class:",
+		     (long)getpid(), RSTWATCH_VERSION, c->queue_first, c->queue_last,
+		     c->nflog_group, c->nflog_group + (c->queue_last - c->queue_first),
+		     c->mode == MODE_ENFORCE ? "enforce" : "observe",
+		     c->install_rules ? "loaded by rstwatch" : "--no-rules", c->log_target,
+		     (long long)(clock_monotonic_ms() - d->started_ms) / 1000,
+		     (unsigned long long)resets, (unsigned long long)dropped,
+		     (unsigned long long)suppressed);
+	n = w < 0 ? 0 : (size_t)w < len ? (size_t)w : len - 1;
+	for (k = 0; k < RST_CLASS_COUNT && n < len; k++) {
+		w = snprintf(buf + n, len - n, " %s=%llu", rst_class_name((enum rst_class)k),
+			     (unsigned long long)by_class[k]);
+		n = w < 0 ? n : n + (size_t)w < len ? n + (size_t)w : len - 1;
+	}
+	if (n + 1 < len) {
+		buf[n++] = '\n';
+		buf[n] = 0;
+	}
+	return n;
+}
+
 /* systemd Type=notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
 static void sd_notify_msg(const char *msg)
 {
@@ -334,27 +381,37 @@ static void say_final_counts(struct daemon *d, const struct logsink_stats *ls)
 	fputs(resets ? "\n" : " none\n", stderr);
 }
 
-static int daemon_setup(struct daemon *d, char *err, size_t errlen)
+int daemon_config_check(const struct daemon_config *c, char *err, size_t errlen)
 {
-	const struct daemon_config *c = d->c;
+	struct policy p;
 	const char *bad = NULL;
-	unsigned i;
 
-	if (policy_init(&d->policy, c->mode, c->mark_mask)) {
+	if (policy_init(&p, c->mode, c->mark_mask)) {
 		snprintf(err, errlen, "mark mask 0x%08x is not one run of at least 6 bits",
 			 c->mark_mask);
 		return -1;
 	}
-	d->policy.watch_seconds = c->watch_seconds;
 	if (c->hold_min_ms > c->hold_max_ms) {
 		snprintf(err, errlen, "--hold-min-ms %u is above --hold-max-ms %u", c->hold_min_ms,
 			 c->hold_max_ms);
 		return -1;
 	}
-	if (policy_parse_suppress(&d->policy, c->suppress, &bad)) {
+	if (policy_parse_suppress(&p, c->suppress, &bad)) {
 		snprintf(err, errlen, "--suppress: '%s' is not a class", bad ? bad : "?");
 		return -1;
 	}
+	return 0;
+}
+
+static int daemon_setup(struct daemon *d, char *err, size_t errlen)
+{
+	const struct daemon_config *c = d->c;
+	unsigned i;
+
+	if (daemon_config_check(c, err, errlen) || policy_init(&d->policy, c->mode, c->mark_mask) ||
+	    policy_parse_suppress(&d->policy, c->suppress, NULL))
+		return -1;
+	d->policy.watch_seconds = c->watch_seconds;
 	rules_config_default(&d->rules);
 	d->rules.queue_first = c->queue_first;
 	d->rules.queue_last = c->queue_last;
@@ -403,6 +460,8 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	}
 	d->c = c;
 	d->sig = sig;
+	d->control_fd = -1;
+	d->started_ms = clock_monotonic_ms();
 	if (privileges_keep_net_admin(err, errlen)) {
 		rc = -1;
 		goto out;
@@ -410,6 +469,21 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	if (daemon_setup(d, err, errlen)) {
 		rc = -1;
 		goto out;
+	}
+	if (strcmp(c->control_path, "none")) {
+		char why[256];
+
+		/* Only `rstwatch status` needs it: watching resets goes on
+		 * without it (another instance, in another network namespace,
+		 * may have the path). */
+		d->control_fd = control_listen(c->control_path, why, sizeof(why));
+		if (d->control_fd < 0) {
+			char msg[320];
+
+			snprintf(msg, sizeof(msg), "no control socket, 'rstwatch status' will "
+				 "not see this daemon: %s", why);
+			status_line(d, "Warning", msg);
+		}
 	}
 	if (c->metrics_addr[0]) {
 		/* Its own thread: no client can hold up the watchdog below. */
@@ -445,7 +519,11 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	while (!rc && !sig->stop) {
 		uint64_t now;
 
-		poll(NULL, 0, LOOP_TIMEOUT_MS);    /* a signal ends it early */
+		struct pollfd ctl = { .fd = d->control_fd, .events = POLLIN };
+
+		/* A signal ends it early; a status request (fd < 0: ignored) too. */
+		if (poll(&ctl, 1, LOOP_TIMEOUT_MS) > 0 && (ctl.revents & POLLIN))
+			control_serve(d->control_fd, render_status, d);
 		if (sig->hup) {
 			sig->hup = 0;
 			if (logsink_reopen(&d->log))
@@ -496,6 +574,7 @@ out:
 		if (d->workers[i].started)
 			pthread_join(d->workers[i].thread, NULL);
 	metrics_http_stop(http);            /* it reads the workers' state */
+	control_close(d->control_fd, c->control_path);
 	for (i = 0; d->workers && i < d->n_workers; i++)
 		worker_free(&d->workers[i]);
 	if (d->log.st) {

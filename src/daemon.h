@@ -30,6 +30,7 @@ struct daemon_config {
 	enum rules_level level;
 	enum rules_queue_impl queue_impl;
 	char metrics_addr[128];         /* "" = no metrics endpoint */
+	char control_path[108];         /* `rstwatch status` asks here; "none" = no socket */
 	bool install_rules;             /* false: --no-rules, the admin loads them */
 	bool conntrack;                 /* query and tag conntrack */
 	uint32_t copy_range;
@@ -46,6 +47,10 @@ struct daemon_config {
 };
 
 void daemon_config_default(struct daemon_config *c);
+
+/* The checks no single option can make (mark mask shape, hold bounds, the
+ * suppress list's class names): 0, or -1 with the reason in err. */
+int daemon_config_check(const struct daemon_config *c, char *err, size_t errlen);
 
 /* Signals the caller's handlers set; the daemon only reads (and clears hup). */
 struct daemon_signals {

@@ -3,10 +3,8 @@
 #include <string.h>
 
 #include "main.h"
+#include "version.h"
 
-#ifndef RSTWATCH_VERSION
-#define RSTWATCH_VERSION "0.1.0"
-#endif
 
 static const char usage_main[] =
 "usage: rstwatch COMMAND [OPTIONS] [ARGS]\n"
@@ -24,30 +22,58 @@ static const char usage_main[] =
 "                             the nftables ruleset 'run' loads (same options)\n"
 "  check                      which kernel features exist, which fallback 'run'\n"
 "                             uses; non-zero exit if 'run' cannot work here\n"
+"  status [--control PATH]    ask the running daemon: pid, queues, mode,\n"
+"                             uptime, resets so far\n"
 "  help [COMMAND]             show help for a command\n"
-"  version                    print the version\n"
+"  version, --version, -V     print the version\n"
 "\n"
-"Run 'rstwatch COMMAND --help' for a command's options.\n";
+"Run 'rstwatch help COMMAND' for a command's options. Exit status: 0 success,\n"
+"1 a runtime failure, 2 bad usage or configuration.\n";
+
+static const struct help_topic {
+	const char *command;
+	const char *text;
+} help_topics[] = {
+	{ "explain", usage_explain }, { "run", usage_run }, { "rules", usage_run },
+	{ "check", usage_check }, { "status", usage_status },
+};
+
+int usage_hint(const char *cmd)
+{
+	fprintf(stderr, "Try 'rstwatch help%s%s'.\n", *cmd ? " " : "", cmd);
+	return EXIT_USAGE;
+}
 
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	size_t i;
 
-	if (!cmd || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
-		fputs(usage_main, cmd ? stdout : stderr);
-		return cmd ? EXIT_OKAY : EXIT_USAGE;
+	if (!cmd) {
+		fputs("rstwatch: no command given\n", stderr);
+		return usage_hint("");
 	}
-	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		fputs(usage_main, stdout);
+		return EXIT_OKAY;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
 		printf("rstwatch %s\n", RSTWATCH_VERSION);
 		return EXIT_OKAY;
 	}
 	if (!strcmp(cmd, "help")) {
-		const char *what = argc > 2 ? argv[2] : "";
-
-		fputs(!strcmp(what, "explain") ? usage_explain
-		      : !strcmp(what, "run") || !strcmp(what, "rules") ? usage_run
-		      : !strcmp(what, "check") ? usage_check : usage_main, stdout);
-		return EXIT_OKAY;
+		if (argc <= 2) {
+			fputs(usage_main, stdout);
+			return EXIT_OKAY;
+		}
+		for (i = 0; i < sizeof(help_topics) / sizeof(help_topics[0]); i++)
+			if (!strcmp(argv[2], help_topics[i].command)) {
+				fputs(help_topics[i].text, stdout);
+				return EXIT_OKAY;
+			}
+		fprintf(stderr, "rstwatch help: no command '%s' (explain, run, rules, check, "
+			"status)\n", argv[2]);
+		return EXIT_USAGE;
 	}
 	if (!strcmp(cmd, "explain"))
 		return cmd_explain(argc - 1, argv + 1);
@@ -57,6 +83,8 @@ int main(int argc, char **argv)
 		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(cmd, "check"))
 		return cmd_check(argc - 1, argv + 1);
-	fprintf(stderr, "rstwatch: unknown command '%s'\n\n%s", cmd, usage_main);
-	return EXIT_USAGE;
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc - 1, argv + 1);
+	fprintf(stderr, "rstwatch: unknown command '%s'\n", cmd);
+	return usage_hint("");
 }

@@ -8,10 +8,15 @@ enum { EXIT_OKAY = 0, EXIT_PARTIAL = 1, EXIT_USAGE = 2 };
 extern const char usage_explain[];
 extern const char usage_run[];
 extern const char usage_check[];
+extern const char usage_status[];
+
+/* "Try 'rstwatch help CMD'." on stderr after a one-line complaint; EXIT_USAGE. */
+int usage_hint(const char *cmd);
 
 int cmd_explain(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

@@ -460,8 +460,7 @@ int cmd_explain(int argc, char **argv)
 			fputs(usage_explain, stdout);
 			return EXIT_OKAY;
 		default:
-			fputs(usage_explain, stderr);
-			return EXIT_USAGE;
+			return usage_hint("explain");
 		}
 	}
 	if (iface && optind < argc) {
@@ -470,8 +469,8 @@ int cmd_explain(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!iface && optind >= argc) {
-		fprintf(stderr, "rstwatch explain: no capture file given\n\n%s", usage_explain);
-		return EXIT_USAGE;
+		fputs("rstwatch explain: no capture file given\n", stderr);
+		return usage_hint("explain");
 	}
 	if (copts.filter && capture_filter_check(copts.filter, err, sizeof(err))) {
 		fprintf(stderr, "rstwatch explain: bad filter '%s': %s\n", copts.filter, err);

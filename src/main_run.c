@@ -122,7 +122,8 @@ const char usage_run[] =
 "rule, a thread failed); 2 bad usage or configuration.\n";
 
 /* Options of run and rules: the config file first, then the command line. */
-static int parse_run_options(int argc, char **argv, struct daemon_config *c, bool *help)
+static int parse_run_options(const char *cmd, int argc, char **argv, struct daemon_config *c,
+			     bool *help)
 {
 	char err[4400];
 	int opt, i, idx;
@@ -144,6 +145,7 @@ static int parse_run_options(int argc, char **argv, struct daemon_config *c, boo
 		}
 	}
 	optind = 1;
+	opterr = 0;    /* its message names argv[0], here the verb: ours names the command */
 	while ((opt = getopt_long(argc, argv, CONFIG_SHORT_OPTS, config_run_opts, &idx)) != -1) {
 		const char *name = NULL;
 		const struct option *o;
@@ -155,7 +157,9 @@ static int parse_run_options(int argc, char **argv, struct daemon_config *c, boo
 		if (opt == 'F')
 			continue;
 		if (opt == '?') {
-			fputs("Try 'rstwatch run --help'.\n", stderr);
+			fprintf(stderr, "rstwatch %s: unknown option or missing value: '%s'\n", cmd,
+				argv[optind - 1]);
+			usage_hint(cmd);
 			return -1;
 		}
 		for (o = config_run_opts; o->name; o++)
@@ -165,6 +169,12 @@ static int parse_run_options(int argc, char **argv, struct daemon_config *c, boo
 			fprintf(stderr, "rstwatch: %s\n", err);
 			return -1;
 		}
+	}
+	/* Values that are only wrong together (or as a class list) are
+	 * configuration errors too: exit 2 before anything starts. */
+	if (!*help && daemon_config_check(c, err, sizeof(err))) {
+		fprintf(stderr, "rstwatch %s: %s\n", cmd, err);
+		return -1;
 	}
 	return 0;
 }
@@ -186,7 +196,7 @@ int cmd_run(int argc, char **argv)
 	char err[512] = "";
 	bool help;
 
-	if (parse_run_options(argc, argv, &c, &help))
+	if (parse_run_options("run", argc, argv, &c, &help))
 		return EXIT_USAGE;
 	if (help) {
 		fputs(usage_run, stdout);
@@ -238,7 +248,7 @@ int cmd_rules(int argc, char **argv)
 		fputs(usage_run, stdout);
 		return EXIT_OKAY;
 	}
-	if (parse_run_options(argc - 1, argv + 1, &c, &help))
+	if (parse_run_options("rules", argc - 1, argv + 1, &c, &help))
 		return EXIT_USAGE;
 	if (help) {
 		fputs(usage_run, stdout);

@@ -110,6 +110,8 @@ struct daemon {
 	struct worker *workers;
 	unsigned n_workers;
 	bool rules_installed;        /* by this process: only then remove them at exit */
+	int control_fd;              /* the status socket, or -1 */
+	int64_t started_ms;          /* monotonic: the uptime `rstwatch status` reports */
 };
 
 /* One line into the event log (the workers' events, the main thread's

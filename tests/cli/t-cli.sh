@@ -22,10 +22,45 @@ expect() {
 	fi
 }
 
-expect 2 'usage: rstwatch COMMAND' "$BIN"
+# Misuse is one line and a pointer to the help, never the whole help (issue 15).
+# expect_short RC PATTERN CMD...: as expect, and at most two lines of output
+expect_short() {
+	local lines
+	expect "$@"
+	shift 2
+	lines=$("$@" 2>&1 | wc -l)
+	if [ "$lines" -gt 2 ]; then
+		echo "FAIL: $* printed $lines lines, want the complaint and a 'Try' line"
+		failures=$((failures + 1))
+	fi
+}
+expect_short 2 "^Try 'rstwatch help'\.$" "$BIN"
 expect 0 'explain \[--json\] FILE' "$BIN" --help
-expect 0 '^rstwatch [0-9]' "$BIN" version
-expect 2 "unknown command 'frobnicate'" "$BIN" frobnicate
+expect 0 '^rstwatch [0-9]+\.[0-9]+\.[0-9]+$' "$BIN" version
+expect 0 '^rstwatch [0-9]+\.[0-9]+\.[0-9]+$' "$BIN" --version
+expect 0 '^rstwatch [0-9]+\.[0-9]+\.[0-9]+$' "$BIN" -V
+expect_short 2 "unknown command 'frobnicate'" "$BIN" frobnicate
+expect_short 2 "^rstwatch help: no command 'frob'" "$BIN" help frob
+expect 0 'usage: rstwatch status' "$BIN" help status
+expect 0 'usage: rstwatch COMMAND' "$BIN" help
+expect_short 2 "^Try 'rstwatch help explain'\.$" "$BIN" explain
+expect_short 2 "^Try 'rstwatch help explain'\.$" "$BIN" explain --bogus x.pcap
+expect_short 2 "^rstwatch run: unknown option or missing value: '--bogus'" "$BIN" run --bogus
+expect_short 2 "^Try 'rstwatch help rules'\.$" "$BIN" rules print --bogus
+expect_short 2 "^rstwatch check: unexpected argument 'now'" "$BIN" check now
+expect_short 2 "^rstwatch status: unexpected argument 'x'" "$BIN" status x
+expect 1 "no daemon answers on $tmp/none: No such file" "$BIN" status --control "$tmp/none"
+# Values wrong only in combination or as a class list: exit 2 (the help's
+# "bad usage or configuration"), before anything starts, also for rules.
+expect_short 2 "^rstwatch run: mark mask 0x00000003 is not one run of at least 6 bits$" \
+	"$BIN" run --mark-mask 0x3
+expect_short 2 "^rstwatch run: --suppress: 'nonsense' is not a class$" "$BIN" run --suppress nonsense
+expect_short 2 "^rstwatch rules: --suppress: 'nonsense' is not a class$" \
+	"$BIN" rules print --suppress firewall,nonsense
+expect_short 2 "^rstwatch run: --hold-min-ms 300 is above --hold-max-ms 200$" \
+	"$BIN" run --hold-min-ms 300
+printf 'suppress = nonsense\n' >"$tmp/sup.conf"
+expect 2 "'nonsense' is not a class" "$BIN" run --config "$tmp/sup.conf"
 expect 0 'Exit status' "$BIN" explain --help
 expect 0 'mark-mask MASK' "$BIN" run --help
 expect 0 'mark-mask MASK' "$BIN" help rules

@@ -153,7 +153,7 @@ METRICS_ADDR=127.0.0.1:9386
 start_daemon() {
 	local name=$1
 	shift
-	bg "$name" "$G" "$RSTWATCH" run --log "$EV" --metrics "$METRICS_ADDR" "$@"
+	bg "$name" "$G" "$RSTWATCH" run --log "$EV" --metrics "$METRICS_ADDR" --control "$tmp/control" "$@"
 	daemon=$bg_pid
 	wait_for 15 grep -q 'rstwatch: running' "$tmp/$name.err" || fail "daemon $name did not start"
 	in_ns "$G" nft list table inet rstwatch >/dev/null || fail "no table after start"

@@ -1,0 +1,8 @@
+/* The version rstwatch reports (--version, status, rstwatch_build_info); the
+ * Debian package's version (debian/changelog) is checked against it. */
+#ifndef RSTWATCH_VERSION_H
+#define RSTWATCH_VERSION_H
+
+#define RSTWATCH_VERSION "0.1.0"
+
+#endif
