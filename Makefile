@@ -1,7 +1,10 @@
 # rstwatch — explain TCP resets on a Linux gateway.
-#   make          install missing Debian packages, build build/rstwatch
-#   make check    ... and run every test (unit, captures, corpus, fuzz, live namespaces)
+#   make          build build/rstwatch (installs missing build packages if root)
+#   make check    ... the test packages too, and run every test (unit, captures,
+#                 corpus, fuzz, live namespaces; root)
 #   make demo     ... and play every reset cause in namespaces (needs root)
+#   make install  PREFIX=/usr/local DESTDIR=: program, man pages, config, unit,
+#                 logrotate file; make uninstall removes them (not config, logs)
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -13,13 +16,26 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 
-# Debian packages the build, the tests and the demo need. `deps` installs the
-# missing ones (apt-get needs root); everything else only checks.
+# Debian packages the build needs, and those only the tests and the demo need.
+# `make` checks the first (and installs what is missing if root); `make check`
+# and `make demo` the second too. A build whose libraries pkg-config already
+# finds never asks dpkg or apt-get.
 DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev \
-             libpcap-dev nettle-dev libcap-ng-dev libcmocka-dev
-DEB_TEST  := nftables iptables conntrack iproute2 tcpdump tshark clang libclang-rt-14-dev \
-             python3-scapy python3-jsonschema prometheus procps chromium
-DEPS_STAMP := build/.deps-ok
+             libpcap-dev nettle-dev libcap-ng-dev
+DEB_TEST  := libcmocka-dev nftables iptables conntrack iproute2 tcpdump tshark clang \
+             libclang-rt-14-dev python3-scapy python3-jsonschema prometheus procps groff-base \
+             mandoc util-linux libcap2-bin chromium
+DEPS_STAMP := build/.deps-build-ok
+TEST_DEPS_STAMP := build/.deps-test-ok
+
+# make install: PREFIX for the program and its man pages; the config, the
+# logrotate file and the unit go where the system looks for them.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(SYSCONFDIR)/systemd/system
+LOGDIR     ?= /var/log/rstwatch
 
 CLI_SRC  := $(wildcard src/main*.c)
 LIB_SRC  := $(filter-out $(CLI_SRC),$(wildcard src/*.c)) $(wildcard nfq/*.c) $(wildcard rules/*.c)
@@ -37,22 +53,36 @@ FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 TEST_WARN := -Wno-missing-prototypes -Wno-missing-field-initializers
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-.PHONY: all deps check unit live fuzz fuzz-long demo bench clean
+.PHONY: all deps deps-apt test-deps check unit live fuzz fuzz-long demo bench install uninstall clean
 
 all: build/rstwatch
 
-deps: $(DEPS_STAMP)
-$(DEPS_STAMP):
+# install-missing WHAT PACKAGES: apt-get the packages dpkg lacks (root only).
+define install-missing
 	@mkdir -p build
-	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
+	@missing=""; for p in $(2); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "deps: installing$$missing"; \
-	  if [ "$$(id -u)" != 0 ]; then echo "deps: need root to apt-get install$$missing" >&2; exit 1; fi; \
+	  if [ "$$(id -u)" != 0 ]; then echo "$(1): missing Debian packages:$$missing (run as root to install them)" >&2; exit 1; fi; \
+	  echo "$(1): installing$$missing"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	@if command -v $(CC) >/dev/null && pkg-config --exists $(PKGS) 2>/dev/null; then :; else \
+	  $(MAKE) --no-print-directory deps-apt; fi
 	@pkg-config --exists $(PKGS) || { echo "deps: pkg-config cannot find: $(PKGS)" >&2; exit 1; }
+	@mkdir -p build && touch $@
+
+deps-apt:
+	$(call install-missing,deps,$(DEB_BUILD))
+
+test-deps: $(TEST_DEPS_STAMP)
+$(TEST_DEPS_STAMP): $(DEPS_STAMP)
+	$(call install-missing,test-deps,$(DEB_TEST))
 	@touch $@
 
 build/obj/%.o: %.c | $(DEPS_STAMP)
@@ -79,7 +109,7 @@ build/rstwatch: $(CLI_OBJ) build/librstwatch.a
 build/asan/rstwatch: $(CLI_ASAN) build/librstwatch-asan.a
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
 
-build/asan/tests/%: tests/unit/%.c build/librstwatch-asan.a
+build/asan/tests/%: tests/unit/%.c build/librstwatch-asan.a | $(TEST_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(SAN) $(WARN) $(TEST_WARN) -o $@ $< \
 	  build/librstwatch-asan.a $(LDLIBS) -lcmocka
@@ -98,13 +128,16 @@ build/bench/%: bench/%.c build/librstwatch.a
 
 # libFuzzer targets need clang; without it `make fuzz` says so and does nothing.
 FUZZ_CC ?= clang
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) | $(DEPS_STAMP)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) | $(TEST_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
 
 unit: $(UNIT_BIN)
-fuzz: $(if $(shell command -v $(FUZZ_CC)),$(FUZZ_BIN),)
+# clang comes with the test packages: look for it once they are installed.
+fuzz: $(TEST_DEPS_STAMP)
+	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) --no-print-directory $(FUZZ_BIN); \
+	else echo "fuzz: no $(FUZZ_CC), fuzz targets not built"; fi
 
 # Every fuzz target for FUZZ_LONG_SECONDS in all (default an hour), by hand.
 FUZZ_LONG_SECONDS ?= 3600
@@ -114,11 +147,34 @@ fuzz-long: fuzz
 live: $(LIVE_BIN)
 bench: all $(BENCH_BIN)
 
-check: all build/asan/rstwatch unit live fuzz
+check: test-deps all build/asan/rstwatch unit live fuzz
 	@tests/run-suite.sh
 
-demo: all
+demo: test-deps all
 	@tests/demo.sh
+
+# The unit names the installed program's path; the source copy says /usr/local.
+install: build/rstwatch
+	install -D -m 0755 build/rstwatch $(DESTDIR)$(SBINDIR)/rstwatch
+	install -D -m 0644 rules/man/rstwatch.8 $(DESTDIR)$(MANDIR)/man8/rstwatch.8
+	install -D -m 0644 rules/man/rstwatch.conf.5 $(DESTDIR)$(MANDIR)/man5/rstwatch.conf.5
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/sbin/rstwatch|$(SBINDIR)/rstwatch|' rules/rstwatch.service \
+	  >$(DESTDIR)$(UNITDIR)/rstwatch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/rstwatch.service
+	install -D -m 0644 rules/rstwatch.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/rstwatch
+	@# An edited config is the operator's: never overwritten.
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/rstwatch/rstwatch.conf ]; then \
+	  echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/rstwatch/rstwatch.conf"; else \
+	  install -D -m 0644 rules/rstwatch.conf $(DESTDIR)$(SYSCONFDIR)/rstwatch/rstwatch.conf; fi
+	install -d -m 0750 $(DESTDIR)$(LOGDIR)
+
+# The config and the logs stay: they are the operator's data.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/rstwatch $(DESTDIR)$(MANDIR)/man8/rstwatch.8 \
+	  $(DESTDIR)$(MANDIR)/man5/rstwatch.conf.5 $(DESTDIR)$(UNITDIR)/rstwatch.service \
+	  $(DESTDIR)$(SYSCONFDIR)/logrotate.d/rstwatch
+	@echo "uninstall: left $(DESTDIR)$(SYSCONFDIR)/rstwatch/ and $(DESTDIR)$(LOGDIR)/ in place"
 
 clean:
 	rm -rf build

@@ -83,6 +83,8 @@ const char usage_run[] =
 "                          most 256; 0: never hold, only watch and amend)\n"
 "      --metrics ADDR:PORT serve Prometheus metrics on GET /metrics\n"
 "                          (e.g. 127.0.0.1:9386 or [::1]:9386)\n"
+"      --control PATH      unix socket 'rstwatch status' reads (default\n"
+"                          /run/rstwatch/control; 'none': no socket)\n"
 "      --no-rules          do not load or remove the ruleset: you include\n"
 "                          rules/rstwatch.nft and the queue rule yourself\n"
 "      --no-conntrack      no conntrack lookups and no marks\n"
