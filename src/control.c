@@ -1,7 +1,6 @@
 #include "control.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
 #include <stdio.h>
@@ -109,7 +108,11 @@ ssize_t control_query(const char *path, char *buf, size_t len, int timeout_ms)
 	size_t have = 0;
 	int fd, saved;
 
-	if (!len || control_addr(path, &sa))
+	if (!len) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (control_addr(path, &sa))
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
