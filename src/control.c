@@ -37,20 +37,24 @@ static int control_in_use(const struct sockaddr_un *sa)
 	return live;
 }
 
-int control_listen(const char *path, char *err, size_t errlen)
+int control_listen(struct control_socket *cs, const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
 	char dir[sizeof(sa.sun_path)];
 	struct stat st;
 	int fd;
 
+	cs->fd = -1;
+	cs->made_dir = false;
 	if (control_addr(path, &sa)) {
 		snprintf(err, errlen, "control socket path '%.64s' is empty or longer than %zu "
 			 "bytes", path, sizeof(sa.sun_path) - 1);
 		return -1;
 	}
 	strcpy(dir, path);
-	if (mkdir(dirname(dir), 0755) && errno != EEXIST) {
+	if (mkdir(dirname(dir), 0755) == 0) {
+		cs->made_dir = true;
+	} else if (errno != EEXIST) {
 		snprintf(err, errlen, "cannot create the directory of %s: %s", path,
 			 strerror(errno));
 		return -1;
@@ -63,7 +67,7 @@ int control_listen(const char *path, char *err, size_t errlen)
 		if (control_in_use(&sa)) {
 			snprintf(err, errlen, "another rstwatch answers on %s", path);
 			errno = EADDRINUSE;
-			return -1;
+			return -1;    /* its directory existed: made_dir is false */
 		}
 		unlink(path);    /* a dead daemon's */
 	}
@@ -72,9 +76,13 @@ int control_listen(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		if (cs->made_dir)
+			rmdir(dir);
+		cs->made_dir = false;
 		return -1;
 	}
-	return fd;
+	cs->fd = fd;
+	return 0;
 }
 
 void control_serve(int fd, control_render_cb render, void *arg)
@@ -93,12 +101,19 @@ void control_serve(int fd, control_render_cb render, void *arg)
 	}
 }
 
-void control_close(int fd, const char *path)
+void control_close(struct control_socket *cs, const char *path)
 {
-	if (fd < 0)
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	if (cs->fd < 0)
 		return;
-	close(fd);
+	close(cs->fd);
+	cs->fd = -1;
 	unlink(path);
+	if (cs->made_dir && strlen(path) < sizeof(dir)) {
+		strcpy(dir, path);
+		rmdir(dirname(dir));
+	}
 }
 
 ssize_t control_query(const char *path, char *buf, size_t len, int timeout_ms)

@@ -5,6 +5,7 @@
 #ifndef RSTWATCH_CONTROL_H
 #define RSTWATCH_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -14,17 +15,22 @@
 /* Writes the status into buf (at most len bytes, NUL-terminated); its length. */
 typedef size_t (*control_render_cb)(char *buf, size_t len, void *arg);
 
+struct control_socket {
+	int fd;                 /* listening, non-blocking; -1: none */
+	bool made_dir;          /* its directory was created for it (removed with it) */
+};
+
 /* Listen on path, creating its directory (one level, mode 0755) if missing.
  * A socket left by a dead daemon is replaced; one a live daemon answers on is
- * not (EADDRINUSE). The listening descriptor (non-blocking), or -1 with the
- * reason in err. */
-int control_listen(const char *path, char *err, size_t errlen);
+ * not (EADDRINUSE). 0, or -1 with the reason in err (cs->fd is then -1). */
+int control_listen(struct control_socket *cs, const char *path, char *err, size_t errlen);
 
 /* Answer every connection waiting on fd with render's text. Never blocks. */
 void control_serve(int fd, control_render_cb render, void *arg);
 
-/* Close fd and remove path (fd < 0: nothing). */
-void control_close(int fd, const char *path);
+/* Close the socket and remove path, and its directory if it was made for it
+ * (and is empty: another instance may use it). Nothing if cs->fd < 0. */
+void control_close(struct control_socket *cs, const char *path);
 
 /* The client: connect to path and read the daemon's whole answer into buf
  * (NUL-terminated), waiting at most timeout_ms. Its length, or -1 and errno

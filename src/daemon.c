@@ -460,7 +460,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	}
 	d->c = c;
 	d->sig = sig;
-	d->control_fd = -1;
+	d->control.fd = -1;
 	d->started_ms = clock_monotonic_ms();
 	if (privileges_keep_net_admin(err, errlen)) {
 		rc = -1;
@@ -476,8 +476,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 		/* Only `rstwatch status` needs it: watching resets goes on
 		 * without it (another instance, in another network namespace,
 		 * may have the path). */
-		d->control_fd = control_listen(c->control_path, why, sizeof(why));
-		if (d->control_fd < 0) {
+		if (control_listen(&d->control, c->control_path, why, sizeof(why))) {
 			char msg[320];
 
 			snprintf(msg, sizeof(msg), "no control socket, 'rstwatch status' will "
@@ -519,11 +518,11 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	while (!rc && !sig->stop) {
 		uint64_t now;
 
-		struct pollfd ctl = { .fd = d->control_fd, .events = POLLIN };
+		struct pollfd ctl = { .fd = d->control.fd, .events = POLLIN };
 
 		/* A signal ends it early; a status request (fd < 0: ignored) too. */
 		if (poll(&ctl, 1, LOOP_TIMEOUT_MS) > 0 && (ctl.revents & POLLIN))
-			control_serve(d->control_fd, render_status, d);
+			control_serve(d->control.fd, render_status, d);
 		if (sig->hup) {
 			sig->hup = 0;
 			if (logsink_reopen(&d->log))
@@ -574,7 +573,7 @@ out:
 		if (d->workers[i].started)
 			pthread_join(d->workers[i].thread, NULL);
 	metrics_http_stop(http);            /* it reads the workers' state */
-	control_close(d->control_fd, c->control_path);
+	control_close(&d->control, c->control_path);
 	for (i = 0; d->workers && i < d->n_workers; i++)
 		worker_free(&d->workers[i]);
 	if (d->log.st) {

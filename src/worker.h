@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "control.h"
 #include "ct.h"
 #include "daemon.h"
 #include "decode.h"
@@ -110,7 +111,7 @@ struct daemon {
 	struct worker *workers;
 	unsigned n_workers;
 	bool rules_installed;        /* by this process: only then remove them at exit */
-	int control_fd;              /* the status socket, or -1 */
+	struct control_socket control; /* the status socket (fd -1: none) */
 	int64_t started_ms;          /* monotonic: the uptime `rstwatch status` reports */
 };
 

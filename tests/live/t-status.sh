@@ -5,7 +5,8 @@
 #     agree with what happened (two refused connections) and with /metrics;
 #  C. a second daemon given the same path (another namespace) leaves the first's
 #     socket alone and says so; the first still answers;
-#  D. SIGTERM removes the socket: status says not running again.
+#  D. SIGTERM removes the socket, and the directory it made for it: status
+#     says not running again.
 source "$(dirname "$0")/lib.sh"
 need "$RSTWATCH" nft
 topology_up
@@ -63,6 +64,7 @@ ok "C: a second daemon left the first's control socket alone"
 # --- D ---------------------------------------------------------------------
 stop_daemon d1
 [ ! -e "$CTL" ] || fail "control socket left behind after SIGTERM"
+[ ! -e "${CTL%/*}" ] || fail "the directory the daemon made for its socket was left behind"
 status >/dev/null 2>&1 && fail "status answered after the daemon stopped"
 no_sanitizer_report
 ok "D: SIGTERM removed the control socket"
