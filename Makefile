@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rstwatch — explain TCP resets on a Linux gateway.
 #   make          build build/rstwatch (installs missing build packages if root)
 #   make check    ... the test packages too, and run every test (unit, captures,

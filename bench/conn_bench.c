@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* conn_bench: short TCP connections through a gateway, timed (bench/gwcost.sh).
  *
  *   conn_bench serve PORT [-t SECONDS]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Throughput and memory of `rstwatch explain` next to tshark and tcpdump.
 #
 #   bench/explain.sh            (ROUNDS=3 PACKETS=1000000 FLOWS=50000 by default)

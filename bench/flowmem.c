@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* flowmem: what one tracked connection costs in the flow table, and how fast
  * the table finds it again.
  *

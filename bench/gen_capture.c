@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* gen_capture: writes a large synthetic capture for the `explain` benchmark.
  *
  *   build/bench/gen_capture OUT.pcap [PACKETS] [FLOWS]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # What rstwatch costs the connections through a gateway that are never reset
 # (issue 11): connection setup latency and the connection rate, against the
 # same gateway with conntrack alone; then the copy path's own limit.

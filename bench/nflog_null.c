@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nflog_null: the do-nothing copy reader that rstwatch's copy path is
  * measured against (bench/gwcost.sh). It reads nflog groups as `rstwatch run`
  * does (nfq/nflog.h, nflog_config_batched: same batching, buffer and copy

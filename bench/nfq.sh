@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The NFQUEUE limit: what `rstwatch run` costs a gateway under a reset flood,
 # next to a do-nothing consumer on the same transport and ruleset.
 #

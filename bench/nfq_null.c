@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nfq_null: the do-nothing NFQUEUE consumer that rstwatch is measured against
  * (bench/nfq.sh). It uses the same transport as `rstwatch run` (nfq/queue.h:
  * same copy range, queue length, batched verdicts) and the same ruleset

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rst_flood: a TCP reset flooder for the NFQUEUE benchmark (bench/nfq.sh).
  *
  *   rst_flood -i IFNAME -d GATEWAY_MAC [-n COUNT] [-t SECONDS] [-r PPS]

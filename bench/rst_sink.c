@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rst_sink: the receiver side of the latency probe of bench/nfq.sh.
  *
  *   rst_sink -i IFNAME [-n COUNT] [-t SECONDS] [-p PROBE_PORT] [-s SKIP] [-o FILE]

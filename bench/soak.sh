@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Soak (issue 14): `rstwatch run` (the optimised build) in the client -
 # gateway - server namespaces of tests/live/lib.sh for SOAK_SECONDS (default
 # 1800) under mixed traffic, sampled every second:

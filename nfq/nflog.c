@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nfnetlink_log reader with libmnl and the kernel's uapi headers.
  *
  * Kernel behaviour this relies on (net/netfilter/nfnetlink_log.c):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nfnetlink_log reader: rstwatch's passive input.
  *
  * A `log group N` rule copies a packet to this socket and lets the original go

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Netlink attribute helpers shared by the netfilter readers (ctnetlink,
  * nfnetlink_log): an attribute is kept in the table only if its payload has
  * the size its type promises, so later code only reads bytes that are there. */

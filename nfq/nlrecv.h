@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Receiving on a netlink socket what the kernel sent, and only that. Any
  * process with CAP_NET_ADMIN in the namespace can send to our port ids, and
  * put whatever pid it likes in its messages' headers (all libmnl's portid

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NFQUEUE transport over libmnl and the nfq_nlmsg_* helpers of
  * libnetfilter_queue. See queue.h for the contract. */
 #include "queue.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NFQUEUE transport: bind one queue, configure it, receive packets, send
  * verdicts. It knows nothing about TCP or resets; the caller's callback
  * decides each packet's fate.

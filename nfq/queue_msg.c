@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NFQUEUE packet messages parsed into struct nfqueue_packet: one attribute
  * callback, unknown attributes skipped, known ones size-checked. Apart from
  * the socket code (queue.c) so that it can be fuzzed on its own

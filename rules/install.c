@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rstwatch ruleset, built with libnftnl and sent as one nfnetlink batch.
  *
  * Why C and not `nft -f rules/rstwatch.nft`: loading the file needs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The rstwatch nftables ruleset: build it, probe what the kernel can queue
  * with, install it atomically, check it is still there, remove it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Bounds-checked big-endian reads, in the spirit of tcpdump's extract.h.
  * A read past the end returns false and leaves *v untouched; callers turn that
  * into DECODE_TRUNCATED instead of reading memory they do not own. */

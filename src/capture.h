@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Capture input: read a capture file, a pipe or (src/capture_live.c) a live
  * interface and feed every TCP segment through the pipeline. pcapng files
  * (Section Header Block magic) go through our own block reader (src/pcapng.c),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Capture filters: libpcap compiles the expression (tcpdump's syntax) for
  * each link type a capture holds, and runs it on each frame. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Shared by the capture readers (src/capture.c: files and pipes;
  * src/capture_live.c: interfaces; src/capture_filter.c). Not for the rest
  * of rstwatch. */

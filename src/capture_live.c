@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Live capture from an interface with libpcap, for hosts that are not
  * gateways: the same classifier as for capture files, packets as they come. */
 #include <errno.h>

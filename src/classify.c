@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Reset classifier. Each rule below matches one signature of design §3 and
  * is tried in an order where the more specific signature wins (a reset after
  * both FINs is time-wait even though it is also stateless, and so on). Every

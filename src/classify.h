@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The reset classifier: a pure function of the reset, its flow as it was
  * before the reset, optional conntrack context and settings. It does no I/O
  * and does not know whether packets come from a queue or a capture. */

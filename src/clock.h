@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The two clocks rstwatch reads: wall time for event timestamps, monotonic
  * time for deadlines. */
 #ifndef RSTWATCH_CLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Community ID v1: SHA-1 over seed, the lower endpoint's address, the other's,
  * the protocol, a pad byte and the two ports, every field in network order;
  * "lower" compares addresses bytewise, then ports. SHA-1 and base64 are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Community ID flow hashing, version 1 (github.com/corelight/community-id-spec),
  * the string Zeek and Suricata log as `community_id`, so that an rstwatch event
  * joins their records of the same connection by a plain string compare. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The options of `rstwatch run` and `rstwatch rules`: their table, how one is
  * applied (from the command line or a config file), and the config file
  * reader. Everything is bounded: numbers are decimal within a range (hex

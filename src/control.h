@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's control socket: a unix stream socket (in the runtime
  * directory) on which `rstwatch run` answers every connection with its status,
  * "name: value" lines, and closes it. Read-only: nothing the client sends is

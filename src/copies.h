@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Capture copies: a capture taken on a Linux host with `tcpdump -i any`
  * (Linux cooked headers) or with direction flags (pcapng epb_flags) records
  * what the host received and what it sent. A forwarded packet is in it twice,

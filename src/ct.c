@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Conntrack context over ctnetlink, with libmnl and the kernel's uapi headers.
  *
  * Lookups go by the reset's own tuple. The kernel keeps both directions of an

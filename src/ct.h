@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Conntrack context over ctnetlink (NETLINK_NETFILTER): look a flow up by its
  * tuple, and update bits of its mark under a mask. Library code: returns -1 and
  * sets errno, never exits. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* `rstwatch run`: the live gateway daemon. One worker thread per queue, each
  * with the nflog group of the same index (the ruleset hashes a flow onto one
  * pair: its copies and its queued resets meet in one thread, which owns its

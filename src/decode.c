@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Bounds-checked decoding of a captured frame down to one TCP segment.
  *
  * Two lengths matter for every header: what the IP header claims (the datagram

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Bounds-checked decoding of a captured frame down to one TCP segment.
  *
  * Every field is read through the accessors of src/bytes.h, so a truncated or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What src/decode.c and src/decode_tunnel.c share: a tunnel's payload is
  * decoded again from its own first layer (Ethernet, 802.2 LLC or IP) by the
  * same functions as the capture's outer frame. Not for the rest of rstwatch. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Tunnels: TCP carried inside GRE (with ERSPAN and Aruba's 802.11), VXLAN and
  * Geneve, decoded as Zeek and Suricata do, so that a capture taken on a
  * mirror port, a tunnel endpoint or an overlay network still shows its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One reset event: everything the JSON and text writers print. Built by the
  * pipeline (offline or live), consumed by event_json_format / event_text_format. */
 #ifndef RSTWATCH_EVENT_H

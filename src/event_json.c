@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Events as JSON lines in Suricata EVE's envelope (design §4). Written into a
  * caller's buffer with explicit bounds: a full buffer is an error, never a
  * truncated object. */

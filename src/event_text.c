@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* One plain-English line per reset: what happened and what to look at next. */
 #include "event.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Flow table: fixed-capacity array of entries, a power-of-two bucket index of
  * chained entry numbers, and an LRU list for eviction. Entry links are 32-bit
  * indexes (+1, so 0 means none) rather than pointers to keep an entry small. */

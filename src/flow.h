@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Flow table: one entry per TCP connection with the per-direction facts the
  * classifier needs. Fixed capacity chosen at creation; when full, the least
  * recently seen flow (to about a second) is evicted (and counted). No I/O, no

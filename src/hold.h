@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Resets waiting for what their claimed sender does next (design §8).
  *
  * A forged reset races the genuine endpoint's packets (Weaver, Sommer,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Is an address one of this host's (this network namespace's)? Used on the
  * output hook: a reset leaving with a source that is not ours was forged by
  * nf_reject on behalf of a flow we only forward. Thread-safe. */

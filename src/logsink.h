@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Where events go: a file (reopened on SIGHUP for logrotate), standard
  * output, or syslog. Writing never waits for the sink: lines go into a
  * bounded buffer in memory, and a thread of the sink's own writes them out.

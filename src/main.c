@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rstwatch command line: dispatch to the subcommands (main_*.c). */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The command line: each subcommand in its own file, all of them picking exit
  * codes (library code never does). */
 #ifndef RSTWATCH_MAIN_H

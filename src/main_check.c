@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rstwatch check: which kernel features 'run' needs exist here. */
 #include <errno.h>
 #include <linux/capability.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rstwatch explain: classify the resets of pcap/pcapng captures. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rstwatch run and rstwatch rules: the daemon and the ruleset it loads share
  * their options (config file first, then the command line). */
 #include <errno.h>

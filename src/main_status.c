@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rstwatch status: ask the running daemon over its control socket. */
 #include <errno.h>
 #include <stdio.h>

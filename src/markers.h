@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Markers: the copy each queued reset leaves in its worker's nflog group just
  * before it is queued (rules/rstwatch.nft, chain divert). The group keeps
  * order, so once a reset's marker has been read, so has every copy the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Prometheus metrics: counters rendered as text exposition format, and served
  * on GET /metrics by src/metrics_http.c, on a thread of its own. Each struct
  * metrics is written by one thread only (a worker's own, or the main loop's)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The /metrics HTTP server: a thread of its own with one poll loop over the
  * listening socket and every client, all non-blocking, so that no client
  * (slow, idle, or never reading its answer) holds up the daemon's main loop

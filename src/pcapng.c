@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcapng block walker: see pcapng.h. Every field is read through the bounded
  * accessors of bytes.h, in the byte order of the current section. */
 #include <errno.h>

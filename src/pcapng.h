@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pcapng block walker (draft-ietf-opsawg-pcapng): pure parsing of one block at
  * a time out of a caller's buffer, no I/O. capture.c feeds it a file block by
  * block; the unit tests and the fuzzer feed it whole byte strings.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Who sends which class of reset: counts per (class, sender address), for
  * the top peers of explain's summary and report. Bounded: past PEERS_MAX
  * distinct pairs new ones are only counted as untracked. */

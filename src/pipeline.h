@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The path every packet takes, live or offline: find its flow, classify it if
  * it is a reset (against the flow as it was), then fold it into the flow. */
 #ifndef RSTWATCH_PIPELINE_H

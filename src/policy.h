@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What rstwatch does about a classified reset: accept or drop it (enforce
  * mode), and which conntrack mark bits describe it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rstwatch run needs one capability, CAP_NET_ADMIN (netlink to nfnetlink,
  * ctnetlink and nftables, SO_RCVBUFFORCE). Started as root, it keeps only
  * that for the rest of its life; started as an unprivileged user with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The process_* metrics Prometheus client libraries export for every
  * process (client_golang's process collector): CPU time, memory, file
  * descriptors, start time, read from /proc/self on each scrape. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Token buckets for event logging: one per source address, so one noisy
  * source cannot flood the log, and one for all sources together, so a flood
  * from many addresses cannot either. What is held back is counted and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* explain --report: one self-contained HTML file (inline CSS, JS and SVG; no
  * network access needed to view it) with a timeline of the resets by class,
  * the summary table, the top peers and the flows with most resets, each with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* TCP sequence-space comparisons (RFC 1982 serial arithmetic). */
 #ifndef RSTWATCH_SEQ_H
 #define RSTWATCH_SEQ_H

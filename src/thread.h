@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Threads of the daemon other than its main one. */
 #ifndef RSTWATCH_THREAD_H
 #define RSTWATCH_THREAD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's worker threads: one per queue, each reading its queue (resets)
  * and its nflog group (copies), judging, holding, tagging and logging. */
 #include "worker.h"

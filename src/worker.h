@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's worker threads (src/worker.c) and what they share with its
  * main thread (src/daemon.c). Internal to the daemon: not part of its API. */
 #ifndef RSTWATCH_WORKER_H

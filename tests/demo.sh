@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make demo: what an operator sees on a real gateway. Three network namespaces
 # (client - gateway - server, TEST-NET addresses), `rstwatch run` on the
 # gateway, and every reset cause of tests/scenarios played in turn, IPv4 then

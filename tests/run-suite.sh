@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs every test of rstwatch and prints one closing line "N passed, N failed, N skipped".
 # A test is an executable that exits 0 (pass), 77 (skipped: it says why) or anything else (fail):
 #   build/asan/tests/test_*     unit tests (cmocka, ASan/UBSan)

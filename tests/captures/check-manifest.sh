@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Checks the generated captures against MANIFEST.tsv with tshark, independently of rstwatch:
 #  - for every file under pcap/, the frames that `tshark -Y tcp.flags.reset==1` lists are
 #    exactly the MANIFEST rows of that file (none for a file without rows);

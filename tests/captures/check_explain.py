@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """rstwatch explain over the crafted captures, judged three ways:
 1. every reset in MANIFEST.tsv gets one event with the manifest's class, sender, origin
    (one event with "copies": N stands for N captured copies of one reset);

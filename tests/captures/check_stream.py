@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """rstwatch explain - over a pipe that a slow writer feeds record by record (as
 `tcpdump -U -w - | rstwatch explain -` does): each event must be out before the next record
 is written; a suspect reset's event waits for its look-ahead window, which closes in wall

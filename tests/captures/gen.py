@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Deterministic generator of the rstwatch test captures: one scenario per reset class.
 
 Run with Debian's python (it has python3-scapy):   /usr/bin/python3 tests/captures/gen.py

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rstwatch explain over the crafted captures (tests/captures/README.md), under ASan/UBSan.
 set -u
 cd "$(dirname "$0")/../.."

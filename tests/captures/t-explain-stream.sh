@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rstwatch explain - fed slowly through a pipe: events as their packets come (check_stream.py).
 set -u
 cd "$(dirname "$0")/../.."

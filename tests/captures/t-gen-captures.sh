@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The committed captures are what gen.py produces (byte for byte, twice in a row), and tshark
 # agrees with MANIFEST.tsv. Exit 0 pass, 1 fail, 77 skip (no scapy for /usr/bin/python3 or no tshark).
 set -u

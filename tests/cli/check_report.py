@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """explain --report: the HTML file is self-contained, escapes what comes from the capture,
 and renders in headless Chromium: its script builds the timeline (one bar per class and
 time bucket with resets), the screenshot is not blank, the console stays silent.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The command line: every misuse is a clear message and exit 2, help texts are
 # complete, config files are parsed with line numbers. No root needed.
 set -u

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The evidence glossary (README.md, "Evidence glossary") names every evidence
 # name the code can emit: the string literals the classifier, pipeline and
 # worker add as evidence (the part before ':' or a printf conversion), and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make install / make uninstall into a DESTDIR, and plain `make` as a user who
 # cannot apt-get: with the build libraries present it never calls apt-get and
 # never asks for the test packages.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The man pages: lint-clean roff (groff -ww and mandoc -Tlint say nothing),
 # and they cannot drift from the program: each command's options as its
 # --help lists them (long names, and the short letter beside one) are exactly

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # explain --report rendered in headless Chromium (check_report.py). Installs Debian's
 # chromium when run as root and it is missing; exit 77 if it cannot.
 set -u

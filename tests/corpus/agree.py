@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Corpus test of rstwatch: public captures from Zeek's and Suricata's test suites.
 
 Run by tests/corpus/t-corpus.sh (which handles skips and the diff against the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The public captures of ../shared/corpus/external2 that carry TCP inside GRE (Suricata's
 # ERSPAN trace, Zeek's Aruba trace): every reset tshark finds is one rstwatch event, each
 # naming its tunnel. Exit 0 pass, 77 skip, anything else fail.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Corpus test: rstwatch on the public captures of ../shared/corpus/external (Zeek's and
 # Suricata's test suites, labelled in LABELS.tsv / labels_per_conn.tsv).
 #   - every reset packet (tshark) yields exactly one event, on the same 4-tuple;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for src/decode.c. The first input byte picks a link type,
  * the rest is the captured frame. libFuzzer hands over a heap copy of exactly
  * the input's size, so ASan sees any read past the capture. */

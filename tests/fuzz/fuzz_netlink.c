@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the parsers of what the kernel sends over netlink:
  * NFQUEUE packet messages (nfq/queue_msg.c), nfnetlink_log packets
  * (nfq/nflog.c) and conntrack entries (src/ct.c). The first input byte picks

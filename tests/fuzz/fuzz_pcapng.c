@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for src/pcapng.c: the input is a whole pcapng file, walked
  * block by block as capture.c does (each call sees only the bytes left), and
  * every packet goes through decode_frame with its interface's link type.

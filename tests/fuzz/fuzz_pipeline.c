@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target over the whole offline path: a stream of IP packets goes
  * through decode, the flow table (small, so eviction happens), the classifier
  * and both event writers.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Record real kernel netlink messages as seeds for fuzz_netlink: run inside a
 throwaway network namespace (netlink_seeds.sh makes one). Binds an NFQUEUE
 queue and an nflog group with raw netlink sockets (every flag that adds

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Regenerates tests/fuzz/seeds/fuzz_netlink/ from a real kernel (root): a
 # throwaway namespace, loopback TCP queued and logged by nftables, conntrack
 # with accounting and timestamps on. Run by hand; the seeds are committed.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Runs every libFuzzer target in build/fuzz/: first once over each saved input
 # in tests/fuzz/regressions/<target>/ (all must pass), then fuzzes for a bounded
 # time from tests/fuzz/seeds/<target>/ in a throwaway corpus. A crash is saved

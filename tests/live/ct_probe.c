@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ct_probe: drive src/ct.c from a shell test.
  *   ct_probe get  SRC SPORT DST DPORT             print what conntrack knows
  *   ct_probe mark SRC SPORT DST DPORT VALUE MASK  masked mark update

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Raw TCP segments, IPv4, as fast as Python sends them (the live tests' flooder).
   flood.py SRC DST N PORTS [FLAGS]
 N segments from SRC to DST, destination ports taken in turn from PORTS

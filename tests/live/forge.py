@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A box on the path forging a reset (run with Debian's /usr/bin/python3, as root).
   forge.py [--now] IFACE SERVER_PORT TTL SEQ_OFFSET TRIGGER
 Watches IFACE for the server's data segments (source port SERVER_PORT) and, once

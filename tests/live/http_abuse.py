@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Hostile and crowded clients of rstwatch's /metrics (run with Debian's /usr/bin/python3).
   http_abuse.py HOST PORT slowloris N   N connections sending a request one byte every
                                         50 ms, never ending it; each reconnects when the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # Shared by the live tests (source it): three network namespaces, client -
 # gateway - server, IPv4 and IPv6 routed through the gateway, TEST-NET

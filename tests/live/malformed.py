@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Malformed and odd TCP segments for the live tests, sent at layer 2 (AF_PACKET,
 scapy) so that no kernel code on the sender fixes or refuses them.
   malformed.py IFACE DST_MAC SRC4 DST4 SRC6 DST6 COUNT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nflog_probe: drive nfq/nflog.c from a shell test.
  *   nflog_probe [-t QTHRESH] [-f FLUSH_CS] [-d] [-Q QUEUE] GROUP COUNT TIMEOUT_MS
  * Binds GROUP, prints "ready" once the kernel has accepted the binding, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nfq_probe: a minimal consumer on the nfq/queue.h API for the live tests.
  * One thread per queue of a range; every packet is accepted unless it
  * matches --drop-port. Prints one line per packet (unless -Q) and keeps a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Forged netfilter netlink messages to a running rstwatch (run with Debian's /usr/bin/python3,
 as root in the daemon's network namespace).
   nl_forge.py PID QUEUE GROUP

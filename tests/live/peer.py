@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """TCP endpoints for the live tests (run with Debian's /usr/bin/python3).
   serve PORT...                       dual-stack server: a line "more" gets 1000 bytes back,
                                       a line "stream N [GAP_MS]" N chunks of 100 bytes, GAP_MS

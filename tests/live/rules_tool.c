@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* rules_tool: the rules/install.h API from the command line, for the live
  * tests (the daemon's `rstwatch rules ...` is written elsewhere).
  *

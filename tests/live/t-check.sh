@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rstwatch check: in a fresh network namespace as root it probes every
 # feature, the conntrack glue line its help promises included; without
 # CAP_NET_ADMIN (another user, or root with the capability dropped) it says

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # t-copies.sh: the shapes of the ruleset (rules/install.c) in a real kernel,
 # with two queues (7300-7301) and so two log groups (7300-7301), installed
 # by tests/live/rules_tool in the gateway of client - gateway - server:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # src/ct.c against the real conntrack table, IPv4 and IPv6.
 #
 # Two namespaces joined by a veth: a client and a server whose nft ruleset uses

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rstwatch run on a real gateway (client - gateway - server namespaces, IPv4
 # and IPv6), checked from the outside:
 #  A. resets a real connection produced are reported (refused, v4 and v6);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rstwatch explain -i: live capture with libpcap on a host that is not a gateway.
 #
 # A client and a server namespace joined by a veth; nothing listens on the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Resilience under a reset flood (issue #5). rstwatch run (ASan/UBSan) on the
 # gateway, default rate limit, a small flow table; the client floods FLOOD_N
 # raw resets (default 50000, each from its own source port: 30000 flows) to

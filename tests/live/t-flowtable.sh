@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Resilience of rstwatch run (issue #5): a flow table far too small.
 # --max-flows 4: a connection is established (its handshake seen), then ten
 # refused connections push it out of the table (LRU eviction), then its

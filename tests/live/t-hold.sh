@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Held verdicts in the live daemon (enforce mode), checked from the outside:
 #  A. a suspect reset (forged on the path: TTL 40 where the server's packets
 #     come with 64) is held while the server is silent: it waits in the

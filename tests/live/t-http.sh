@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The /metrics server under hostile and crowded clients (issue #14, 1). Until
 # then one slow client froze the daemon's main thread: the ruleset watchdog
 # waited on it (a flushed table came back after 43 s), idle connections

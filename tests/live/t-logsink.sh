@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The event log when its sink misbehaves (issue #14, 2-4). Until then a queue
 # thread wrote its events itself: a pipe nobody read blocked it after 131
 # packets (traffic passed unjudged) and held SIGTERM until the pipe drained;

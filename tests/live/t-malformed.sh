@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Resilience of rstwatch run (issue #5): malformed packets sent live through
 # the gateway (tests/live/malformed.py, scapy at layer 2 from the client):
 # IPv4 IHL 4, TCP data offset 3, an option running past the header, an option

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Forged netlink messages (issue #14, 6). A process with CAP_NET_ADMIN in the
 # namespace can send to rstwatch's netlink port ids, and put the kernel's pid
 # (0) in the headers: until then a forged queue packet was judged (a fake

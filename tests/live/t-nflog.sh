@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # nfq/nflog.c against the real nfnetlink_log, IPv4 and IPv6.
 #
 # A client and a server namespace joined by a veth. The server's firewall

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # systemd Type=notify without libsystemd: rstwatch run sends READY=1 on
 # $NOTIFY_SOCKET once its queue is bound and its table loaded, and STOPPING=1
 # when SIGTERM arrives; SIGHUP reopens the log file (logrotate's move + HUP).

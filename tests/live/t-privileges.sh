@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rstwatch run with the one capability it needs (issue 14, 8):
 #  A. started as root, every thread of the running daemon has only
 #     CAP_NET_ADMIN (effective, permitted, bounding; nothing inheritable or

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # /metrics as Prometheus users expect it (issue 13), against a running daemon:
 #  A. before any reset: every rstwatch_resets_total class x origin x action
 #     series is there at 0 (rate() needs a sample before the first reset), and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # t-queue.sh: the queue transport (nfq/queue.c) and the ruleset working
 # together on a real gateway. Three namespaces, client - gateway - server,
 # IPv4 and IPv6 routed through the gateway; rstwatch's rules installed in the

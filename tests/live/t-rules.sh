@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # t-rules.sh: the rstwatch ruleset installer (rules/install.c) against a real
 # kernel, each case in fresh network namespaces.
 #  - the probe finds a queue statement and leaves nothing behind;

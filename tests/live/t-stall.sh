@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Resilience of rstwatch run (issue #5) when the daemon stalls, dies, loses
 # its ruleset or its log file:
 #  A. SIGSTOP with --queue-maxlen 64: the queue fills with a burst of resets,

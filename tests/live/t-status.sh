@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rstwatch status asks the running daemon over its control socket:
 #  A. no daemon: exit 1, "not running";
 #  B. a daemon on a gateway: its pid, queues, mode, uptime; resets so far

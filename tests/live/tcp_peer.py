@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Plain TCP endpoints for the live tests, run with Debian's /usr/bin/python3.
 #   server ADDR PORT                  accept one connection, hold it until the peer goes
 #   client SRC SPORT DST DPORT FILE   connect, hold, abort with a reset once FILE exists

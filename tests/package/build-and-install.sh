@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Debian package, as CI checks it after `make check` (.ci/run), as root on
 # Debian 12: build it with dpkg-buildpackage from the tracked files, lintian
 # (no errors), install it with dpkg -i, then from the installed paths:

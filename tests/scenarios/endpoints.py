@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Endpoints of the reset scenarios (run with Debian's /usr/bin/python3).
 Each command plays one side of one scenario and prints the steps it reached, one
 word per line, so the driver can wait for them; a step that needs the driver's go

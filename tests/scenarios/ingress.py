@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """ingress.py IN.pcap OUT.pcap: the gateway's capture as rstwatch run sees it.
 IN is `tcpdump -i any -y LINUX_SLL2`: a forwarded packet is in it twice, as it
 came in and as it went out. OUT keeps every packet as it came in (the daemon's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The scenario suite's judge (Debian's /usr/bin/python3).
 
 judge.py rows --scenario NAME --ports P4,P6 --reasons "REASON=class ..." \\

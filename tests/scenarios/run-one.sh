@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run-one.sh NAME OUTDIR: one scenario of scenarios.sh, IPv4 then IPv6, in fresh
 # namespaces, with `rstwatch run` in the gateway, the gateway's traffic captured
 # and the endpoints' tcp:tcp_send_reset records traced. Writes OUTDIR/NAME.tsv,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # The reset scenarios (tests/scenarios/README.md), shared by the suite
 # (run-one.sh, one scenario per fresh topology) and `make demo` (tests/demo.sh,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every reset class of design §3 made to happen for real between namespaces
 # (IPv4 and IPv6), with `rstwatch run` on the gateway, judged against ground
 # truth rstwatch did not produce: the endpoint kernels' tcp_send_reset reasons,

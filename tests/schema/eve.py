@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """rstwatch's JSON lines against src/event.schema.json, and a daemon's log
 against the counts it printed when it stopped.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Every JSON line explain writes for the crafted captures and both public
 # corpora validates against src/event.schema.json (tests/schema/eve.py, which
 # also recomputes each community_id in Python); the live tests validate the

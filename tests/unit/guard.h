@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test inputs placed right before a PROT_NONE page (picohttpparser's trick):
  * a read one byte past the input faults at once, under any build. Include
  * after <cmocka.h>. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Table-driven tests of the classifier through the real pipeline: each
  * scenario is a list of segments (C = client/originator, S = server); every
  * segment with an expectation is checked when it is processed. Each scenario

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Community ID v1 against the specification's published baselines
  * (corelight/community-id-spec baseline/baseline_deflt.json and
  * baseline_seed1.json: every entry of a protocol with ports). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Capture copies (src/copies.c): which packets of a direction-recording
  * capture are the second copy of one already judged. The capture side is
  * tests/captures (linktype-sll*.pcap: `tcpdump -i any` on a gateway) and the

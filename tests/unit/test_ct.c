@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* src/ct.c without a kernel: the requests it builds, read back attribute by
  * attribute, and kernel-shaped answers (built here with mnl_attr_put) read by
  * its parser, including missing, unknown, mis-sized and truncated attributes.

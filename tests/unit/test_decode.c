@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of src/decode.c: tables of frames (input ; expected result and
  * fields), TCP options, reset diagnostic payloads, and every prefix of valid
  * packets. Each input is decoded from a copy that ends right before a

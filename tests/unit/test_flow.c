@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Flow table: lookups from both directions, originator inference, reopening
  * a 4-tuple, eviction when full, expiry. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The hold table (src/hold.c): suspect resets watched for what their claimed
  * sender does next. Pure bookkeeping; the live side is tests/scenarios
  * (injected, heldsilent, injectobs) and tests/live/t-queue.sh. */

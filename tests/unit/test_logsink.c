@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The event log sink on real descriptors: a pipe nobody reads never blocks
  * the writer and closing it is bounded; every line is written, dropped or
  * counted late; a created file is 0640 whatever the umask; a reopened file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The marker ring (src/markers.c): which queued resets have had their own
  * copy read in the log group. Pure bookkeeping; the live side is
  * tests/live/t-copies.sh (order) and t-flood.sh (the markers' rate limit). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* nfq/nflog.c without a kernel: the bind-and-configure request read back
  * attribute by attribute, and NFULNL_MSG_PACKET messages shaped like the
  * kernel's (built here with mnl_attr_put) read by its parser, including

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Unit tests of src/pcapng.c: pcapng files built here byte by byte, in both
  * byte orders, walked block by block with pcapng_next from a copy that ends
  * right before a PROT_NONE page (reading one byte past the file faults). */

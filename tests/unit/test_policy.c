@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Policy (enforce decisions, mark layout) and the per-source rate limit. */
 #include <errno.h>
 #include <setjmp.h>

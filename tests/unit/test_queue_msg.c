@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* NFQUEUE packet messages: built as the kernel builds them, parsed back
  * (nfqueue_parse_packet), compared; and the malformed ones refused or
  * flagged, never read past. */

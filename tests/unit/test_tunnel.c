@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Tunnels (src/decode_tunnel.c): GRE with its optional fields, ERSPAN I/II/III,
  * VXLAN, Geneve, nesting, and what a capture cut anywhere gives. Frames are
  * built field by field here, each from the RFC's layout. */
