@@ -36,7 +36,7 @@ expect_short() {
 	fi
 }
 expect_short 2 "^Try 'rstwatch help'\.$" "$BIN"
-expect 0 'explain \[--json\] FILE' "$BIN" --help
+expect 0 'explain \[OPTIONS\] FILE\.\.\.[|]-[|]-i IFACE' "$BIN" --help
 expect 0 '^rstwatch [0-9]+\.[0-9]+\.[0-9]+$' "$BIN" version
 expect 0 '^rstwatch [0-9]+\.[0-9]+\.[0-9]+$' "$BIN" --version
 expect 0 '^rstwatch [0-9]+\.[0-9]+\.[0-9]+$' "$BIN" -V

@@ -17,14 +17,20 @@ trap 'rm -rf "$tmp"' EXIT
 rc=0
 
 files=(tests/captures/pcap/*)
+want=100    # the crafted captures' events; the corpora, beside the clone, add ~1,700
 for d in ../shared/corpus/external ../shared/corpus/external2; do
-	[ -d "$d" ] && files+=($(find "$d" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -name '*.trace' \) | sort))
+	if [ -d "$d" ]; then
+		files+=($(find "$d" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -name '*.trace' \) | sort))
+		want=1000
+	else
+		echo "note: $d not found: the crafted captures only"
+	fi
 done
 for f in "${files[@]}"; do
 	"$bin" explain --json --quiet "$f" 2>/dev/null
 done >"$tmp/all.json"
 n=$(wc -l <"$tmp/all.json")
-[ "$n" -gt 1000 ] || { echo "FAIL: only $n events from ${#files[@]} captures"; rc=1; }
+[ "$n" -gt "$want" ] || { echo "FAIL: only $n events from ${#files[@]} captures"; rc=1; }
 "$py" tests/schema/eve.py check "$tmp/all.json" || rc=1
 echo "explain: $n events from ${#files[@]} captures checked"
 
