@@ -47,6 +47,12 @@ int usage_hint(const char *cmd)
 	return EXIT_USAGE;
 }
 
+int usage_bad_option(const char *cmd, const char *arg)
+{
+	fprintf(stderr, "rstwatch %s: unknown option or missing value: '%s'\n", cmd, arg);
+	return usage_hint(cmd);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;

@@ -14,6 +14,10 @@ extern const char usage_status[];
 /* "Try 'rstwatch help CMD'." on stderr after a one-line complaint; EXIT_USAGE. */
 int usage_hint(const char *cmd);
 
+/* getopt_long returned '?' (with opterr 0: getopt's own message would name
+ * the verb, not the command): the one-line complaint about arg, the hint. */
+int usage_bad_option(const char *cmd, const char *arg);
+
 int cmd_explain(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_rules(int argc, char **argv);

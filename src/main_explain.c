@@ -414,6 +414,7 @@ int cmd_explain(int argc, char **argv)
 
 	classify_settings_default(&cs);
 	optind = 1;
+	opterr = 0;    /* usage_bad_option names the command, getopt would not */
 	while ((opt = getopt_long(argc, argv, "jqf:i:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
@@ -461,7 +462,7 @@ int cmd_explain(int argc, char **argv)
 			fputs(usage_explain, stdout);
 			return EXIT_OKAY;
 		default:
-			return usage_hint("explain");
+			return usage_bad_option("explain", argv[optind - 1]);
 		}
 	}
 	if (iface && optind < argc) {

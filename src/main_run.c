@@ -160,9 +160,7 @@ static int parse_run_options(const char *cmd, int argc, char **argv, struct daem
 		if (opt == 'F')
 			continue;
 		if (opt == '?') {
-			fprintf(stderr, "rstwatch %s: unknown option or missing value: '%s'\n", cmd,
-				argv[optind - 1]);
-			usage_hint(cmd);
+			usage_bad_option(cmd, argv[optind - 1]);
 			return -1;
 		}
 		for (o = config_run_opts; o->name; o++)

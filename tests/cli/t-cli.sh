@@ -47,6 +47,7 @@ expect 0 'usage: rstwatch COMMAND' "$BIN" help
 expect_short 2 "^Try 'rstwatch help explain'\.$" "$BIN" explain
 expect_short 2 "^Try 'rstwatch help explain'\.$" "$BIN" explain --bogus x.pcap
 expect_short 2 "^rstwatch run: unknown option or missing value: '--bogus'" "$BIN" run --bogus
+expect_short 2 "^rstwatch explain: unknown option or missing value: '--max-flows'" "$BIN" explain x.pcap --max-flows
 expect_short 2 "^Try 'rstwatch help rules'\.$" "$BIN" rules print --bogus
 expect_short 2 "^rstwatch check: unexpected argument 'now'" "$BIN" check now
 expect_short 2 "^rstwatch status: unexpected argument 'x'" "$BIN" status x
@@ -70,7 +71,7 @@ expect 2 'no capture file given' "$BIN" explain
 expect 2 'cannot read capture' "$BIN" explain /nonexistent.pcap
 expect 2 "max-flows wants" "$BIN" explain --max-flows 0 x.pcap
 expect 2 "idle-threshold wants" "$BIN" explain --idle-threshold -5 x.pcap
-expect 2 "unrecognized option|invalid option" "$BIN" explain --bogus x.pcap
+expect 2 "^rstwatch explain: unknown option or missing value: '--bogus'" "$BIN" explain --bogus x.pcap
 expect 0 'capture live from IFACE' "$BIN" explain --help
 expect 2 "bad filter 'tcp port': .*" "$BIN" explain -f 'tcp port' tests/captures/pcap/refused-v4.pcap
 expect 2 "-i reads an interface, not files \('x.pcap'\)" "$BIN" explain -i lo x.pcap
