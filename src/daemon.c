@@ -132,6 +132,16 @@ static const struct queue_metric {
 	  offsetof(struct queue_snapshot, p.user_dropped), true },
 };
 
+/* Every thread's counters in one (each is written by its own thread only). */
+static void daemon_metrics_sum(const struct daemon *d, struct metrics *sum)
+{
+	unsigned i;
+
+	metrics_sum(sum, &d->m);
+	for (i = 0; i < d->n_workers; i++)
+		metrics_sum(sum, &d->workers[i].m);
+}
+
 static void render_metrics(FILE *out, void *arg)
 {
 	struct daemon *d = arg;
@@ -142,9 +152,7 @@ static void render_metrics(FILE *out, void *arg)
 	struct metrics sum = { 0 };
 	struct logsink_stats sink;
 
-	metrics_sum(&sum, &d->m);
-	for (i = 0; i < d->n_workers; i++)
-		metrics_sum(&sum, &d->workers[i].m);
+	daemon_metrics_sum(d, &sum);
 	logsink_stats(&d->log, &sink);
 	add_sink_losses(&sum, &sink);
 	metrics_render(&sum, out);
@@ -217,22 +225,17 @@ static size_t render_status(char *buf, size_t len, void *arg)
 	const struct daemon_config *c = d->c;
 	struct metrics sum = { 0 };
 	uint64_t by_class[RST_CLASS_COUNT] = { 0 }, resets = 0, dropped = 0, suppressed = 0;
-	unsigned i, k, o;
+	unsigned k, o;
 	size_t n;
 	int w;
 
-	metrics_sum(&sum, &d->m);
-	for (i = 0; i < d->n_workers; i++)
-		metrics_sum(&sum, &d->workers[i].m);
-	for (k = 0; k < RST_CLASS_COUNT; k++)
-		for (o = 0; o < ORIGIN_COUNT; o++) {
-			by_class[k] += atomic_load(&sum.resets[k][o][0]) +
-				       atomic_load(&sum.resets[k][o][1]);
-			dropped += atomic_load(&sum.resets[k][o][1]);
-		}
+	daemon_metrics_sum(d, &sum);
 	for (k = 0; k < RST_CLASS_COUNT; k++) {
+		by_class[k] = metrics_resets_of_class(&sum, (enum rst_class)k);
 		resets += by_class[k];
 		suppressed += atomic_load(&sum.events_suppressed[k]);
+		for (o = 0; o < ORIGIN_COUNT; o++)
+			dropped += atomic_load(&sum.resets[k][o][1]);
 	}
 	w = snprintf(buf, len, "pid: %ld\nversion: %s\nqueues: %u-%u\nnflog-groups: %u-%u\n"
 		     "mode: %s\nrules: %s\nlog: %s\nuptime-seconds: %lld\nresets: %llu\n"
@@ -351,34 +354,27 @@ static void log_losses_check(struct daemon *d, struct log_losses *l, uint64_t no
 static void say_final_counts(struct daemon *d, const struct logsink_stats *ls)
 {
 	struct metrics sum = { 0 };
-	uint64_t resets = 0, suppressed = 0, dropped, by_class;
-	unsigned i;
-	int c, o;
+	uint64_t resets = 0, suppressed = 0, dropped, by_class[RST_CLASS_COUNT];
+	int c;
 
-	metrics_sum(&sum, &d->m);
-	for (i = 0; i < d->n_workers; i++)
-		metrics_sum(&sum, &d->workers[i].m);
+	daemon_metrics_sum(d, &sum);
 	add_sink_losses(&sum, ls);
 	dropped = atomic_load(&sum.events_dropped[LOG_DROP_BACKLOG]) +
 		  atomic_load(&sum.events_dropped[LOG_DROP_ERROR]);
 	for (c = 0; c < RST_CLASS_COUNT; c++) {
-		for (o = 0; o < ORIGIN_COUNT; o++)
-			resets += atomic_load(&sum.resets[c][o][0]) + atomic_load(&sum.resets[c][o][1]);
+		by_class[c] = metrics_resets_of_class(&sum, (enum rst_class)c);
+		resets += by_class[c];
 		suppressed += atomic_load(&sum.events_suppressed[c]);
 	}
 	fprintf(stderr, "rstwatch: stopped: resets %llu = events logged %llu + suppressed %llu + "
 		"dropped %llu; by class:", (unsigned long long)resets,
 		(unsigned long long)(resets - suppressed - dropped), (unsigned long long)suppressed,
 		(unsigned long long)dropped);
-	for (c = 0; c < RST_CLASS_COUNT; c++) {
-		for (by_class = 0, o = 0; o < ORIGIN_COUNT; o++)
-			by_class += atomic_load(&sum.resets[c][o][0]) +
-				    atomic_load(&sum.resets[c][o][1]);
-		if (by_class)
+	for (c = 0; c < RST_CLASS_COUNT; c++)
+		if (by_class[c])
 			fprintf(stderr, " %s %llu (suppressed %llu)", rst_class_name((enum rst_class)c),
-				(unsigned long long)by_class,
+				(unsigned long long)by_class[c],
 				(unsigned long long)atomic_load(&sum.events_suppressed[c]));
-	}
 	fputs(resets ? "\n" : " none\n", stderr);
 }
 

@@ -28,6 +28,16 @@ const uint32_t metrics_verdict_bucket_us[VERDICT_BUCKETS] = {
 	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000
 };
 
+uint64_t metrics_resets_of_class(const struct metrics *m, enum rst_class c)
+{
+	uint64_t n = 0;
+	int o;
+
+	for (o = 0; o < ORIGIN_COUNT; o++)
+		n += get(&m->resets[c][o][0]) + get(&m->resets[c][o][1]);
+	return n;
+}
+
 void metrics_verdict_time(struct metrics *m, bool held, uint64_t arrival_us, uint64_t verdict_us)
 {
 	struct verdict_histogram *h = &m->verdict_time[held];
@@ -53,15 +63,13 @@ static void render_verdict_time(const struct metrics *m, FILE *out)
 		uint64_t cum = 0;
 
 		for (b = 0; b <= VERDICT_BUCKETS; b++) {
-			cum += get(&h->count[b]);
+			char le[16] = "+Inf";
+
 			if (b < VERDICT_BUCKETS)
-				fprintf(out, "rstwatch_reset_verdict_seconds_bucket{held=\"%s\","
-					"le=\"%g\"} %llu\n", held ? "true" : "false",
-					metrics_verdict_bucket_us[b] / 1e6, (unsigned long long)cum);
-			else
-				fprintf(out, "rstwatch_reset_verdict_seconds_bucket{held=\"%s\","
-					"le=\"+Inf\"} %llu\n", held ? "true" : "false",
-					(unsigned long long)cum);
+				snprintf(le, sizeof(le), "%g", metrics_verdict_bucket_us[b] / 1e6);
+			cum += get(&h->count[b]);
+			fprintf(out, "rstwatch_reset_verdict_seconds_bucket{held=\"%s\",le=\"%s\"} "
+				"%llu\n", held ? "true" : "false", le, (unsigned long long)cum);
 		}
 		fprintf(out, "rstwatch_reset_verdict_seconds_sum{held=\"%s\"} %.6f\n"
 			"rstwatch_reset_verdict_seconds_count{held=\"%s\"} %llu\n",

@@ -83,6 +83,9 @@ static inline void metrics_add(atomic_uint_fast64_t *c, uint64_t n)
 /* A reset queued at arrival_us got its verdict at verdict_us. */
 void metrics_verdict_time(struct metrics *m, bool held, uint64_t arrival_us, uint64_t verdict_us);
 
+/* Resets counted under class c, every origin and action. */
+uint64_t metrics_resets_of_class(const struct metrics *m, enum rst_class c);
+
 /* sum += m, counter by counter (the threads' counters into one rendering). */
 void metrics_sum(struct metrics *sum, const struct metrics *m);
 

@@ -387,8 +387,7 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 		}
 		/* Never delayed more: counted when decided. */
 		h->first_suppressed = !emit(w, &ev);
-		if (!via_log)
-			metrics_verdict_time(&w->m, false, ts, clock_realtime_us());
+		metrics_verdict_time(&w->m, false, ts, clock_realtime_us());  /* held: queued */
 		return NFQUEUE_ACCEPT;
 	}
 	count_reset(w, &ev.verdict, drop, !emit(w, &ev));
