@@ -73,8 +73,13 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size);
 int event_text_suppressed(uint64_t ts_us, int family, const uint8_t *addr, uint64_t n,
 			  uint32_t rate, uint32_t rate_total, char *buf, size_t size);
 
-/* in as the inside of a JSON string (no quotes) into out; "" if it does not fit. */
-void json_escape(const char *in, char *out, size_t size);
+/* in as a quoted JSON string, the event log's escaping, that is also safe
+ * inside an HTML <script> element (<, > and & escaped): the length, or -1 if
+ * out is too small (6 * strlen(in) + 3 bytes always suffice). */
+int json_string_script(const char *in, char *out, size_t size);
+
+/* "YYYY-MM-DD HH:MM:SS.uuuuuu" in UTC, as every text line starts. */
+void event_time_text(uint64_t ts_us, char out[40]);
 
 /* Address as text (inet_ntop) into buf of >= 46 bytes. */
 const char *addr_str(int family, const uint8_t *addr, char *buf);

@@ -64,8 +64,10 @@ static size_t utf8_len(const unsigned char *s)
 
 /* A JSON string: UTF-8 (a file name, an interface, a diagnostic text) kept
  * as it is; control characters escaped; a byte that is not part of valid
- * UTF-8 becomes U+FFFD, so that every line is valid JSON text. */
-static void put_str(struct out *o, const char *s)
+ * UTF-8 becomes U+FFFD, so that every line is valid JSON text. script_safe:
+ * <, > and & escaped too, so that the string cannot end or bend an HTML
+ * <script> element it is written into ("</script>", "<!--"). */
+static void put_string(struct out *o, const char *s, bool script_safe)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n;
@@ -74,7 +76,8 @@ static void put_str(struct out *o, const char *s)
 	while (*u) {
 		if (*u == '"' || *u == '\\') {
 			put(o, "\\%c", *u++);
-		} else if (*u < 0x20 || *u == 0x7f) {
+		} else if (*u < 0x20 || *u == 0x7f ||
+			   (script_safe && (*u == '<' || *u == '>' || *u == '&'))) {
 			put(o, "\\u%04x", *u++);
 		} else if (*u < 0x80) {
 			put(o, "%c", *u++);
@@ -89,21 +92,19 @@ static void put_str(struct out *o, const char *s)
 	put(o, "\"");
 }
 
-void json_escape(const char *in, char *out, size_t size)
+static void put_str(struct out *o, const char *s)
+{
+	put_string(o, s, false);
+}
+
+int json_string_script(const char *in, char *out, size_t size)
 {
 	struct out o = { .buf = out, .size = size };
 
 	if (!size)
-		return;
-	out[0] = 0;
-	put_str(&o, in);
-	/* Drop the quotes put_str adds; on overflow keep what fitted. */
-	if (o.len >= 2 && !o.full) {
-		memmove(out, out + 1, o.len - 2);
-		out[o.len - 2] = 0;
-	} else {
-		out[0] = 0;
-	}
+		return -1;
+	put_string(&o, in, true);
+	return o.full ? -1 : (int)o.len;
 }
 
 const char *addr_str(int family, const uint8_t *addr, char *buf)

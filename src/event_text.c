@@ -95,8 +95,7 @@ static void advice(const struct rst_event *ev, const char *src, const char *src_
 	}
 }
 
-/* "YYYY-MM-DD HH:MM:SS.uuuuuu" in UTC: every text line starts with it. */
-static void time_text(uint64_t ts_us, char out[40])
+void event_time_text(uint64_t ts_us, char out[40])
 {
 	time_t sec = (time_t)(ts_us / 1000000);
 	struct tm tm;
@@ -118,7 +117,7 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 	unsigned i;
 	int n;
 
-	time_text(ev->ts_us, when);
+	event_time_text(ev->ts_us, when);
 	addr_str(p->family, p->src, src);
 	addr_str(p->family, p->dst, dst);
 	endpoint(p->family, src, p->sport, src_ep);
@@ -167,7 +166,7 @@ int event_text_suppressed(uint64_t ts_us, int family, const uint8_t *addr, uint6
 	char when[40], a[INET6_ADDRSTRLEN];
 	int len;
 
-	time_text(ts_us, when);
+	event_time_text(ts_us, when);
 	len = snprintf(buf, size, "%s %llu events suppressed from %s (rate limit %u/s per "
 		       "source, %u/s in all; all counted in the metrics)\n", when,
 		       (unsigned long long)n, family ? addr_str(family, addr, a) : "all sources",

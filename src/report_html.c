@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The timeline has at most this many bars. */
 #define TIMELINE_BUCKETS 60
@@ -136,29 +135,23 @@ static void put_html(FILE *out, const char *s)
  * \u escapes, so that no "</script>" or "<!--" can end or bend the element. */
 static void put_script_json_str(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	size_t size = 6 * strlen(s) + 3;
+	char *buf = malloc(size);
+	int n = buf ? json_string_script(s, buf, size) : -1;
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+	if (n > 0)
+		fwrite(buf, 1, (size_t)n, out);
+	else
+		fputs("\"\"", out);    /* out of memory: the data block stays JSON */
+	free(buf);
 }
 
 static void put_time(FILE *out, uint64_t ts_us)
 {
-	time_t sec = (time_t)(ts_us / 1000000);
-	char b[32];
-	struct tm tm;
+	char when[40];
 
-	if (!gmtime_r(&sec, &tm) || !strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S", &tm))
-		strcpy(b, "?");
-	fprintf(out, "%s.%06u", b, (unsigned)(ts_us % 1000000));
+	event_time_text(ts_us, when);
+	fputs(when, out);
 }
 
 /* ---- the page ------------------------------------------------------------ */
