@@ -589,6 +589,25 @@ int ct_mark_update(struct ct_handle *h, const struct tcp_packet *pkt, uint32_t v
 	return transact(h, (size_t)len, NULL, NULL);
 }
 
+enum ct_failure ct_failure_of(int err)
+{
+	switch (err) {
+	case ETIMEDOUT: return CT_FAIL_TIMEOUT;
+	case ENOMEM:    return CT_FAIL_NOMEM;
+	case EBUSY:     return CT_FAIL_BUSY;
+	case ENOBUFS:   return CT_FAIL_NOBUFS;
+	default:        return CT_FAIL_OTHER;
+	}
+}
+
+const char *ct_failure_name(enum ct_failure f)
+{
+	static const char *const names[CT_FAIL_COUNT] = { "ETIMEDOUT", "ENOMEM", "EBUSY", "ENOBUFS",
+							  "other" };
+
+	return (unsigned)f < CT_FAIL_COUNT ? names[f] : "other";
+}
+
 const char *ct_state_name(uint8_t tcp_state)
 {
 	static const char *const names[] = {

@@ -51,6 +51,16 @@ int ct_get(struct ct_handle *h, const struct tcp_packet *pkt, struct ct_info *ou
 int ct_mark_update(struct ct_handle *h, const struct tcp_packet *pkt, uint32_t value,
 		   uint32_t mask);
 
+/* Why a ctnetlink request failed, by the errnos busy gateways meet: no answer
+ * within the timeout, the kernel out of memory (ENOMEM) or busy (EBUSY), this
+ * socket's receive buffer overrun (ENOBUFS: the answer was lost), the rest.
+ * A fixed set, so that the metric has bounded series. */
+enum ct_failure { CT_FAIL_TIMEOUT = 0, CT_FAIL_NOMEM, CT_FAIL_BUSY, CT_FAIL_NOBUFS, CT_FAIL_OTHER,
+		  CT_FAIL_COUNT };
+enum ct_failure ct_failure_of(int err);
+/* "ETIMEDOUT", "ENOMEM", "EBUSY", "ENOBUFS", "other". */
+const char *ct_failure_name(enum ct_failure f);
+
 /* Name of a conntrack TCP state ("ESTABLISHED", "TIME_WAIT"... ; "NONE"). */
 const char *ct_state_name(uint8_t tcp_state);
 

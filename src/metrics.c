@@ -140,12 +140,24 @@ void metrics_render(const struct metrics *m, FILE *out)
 	for (c = 0; c < CT_RESULT_COUNT; c++)
 		fprintf(out, "rstwatch_ct_lookups_total{result=\"%s\"} %llu\n", ctres[c],
 			(unsigned long long)get(&m->ct_lookups[c]));
-	fprintf(out, "# HELP rstwatch_ct_marks_total Conntrack mark updates, by result.\n"
+	fprintf(out, "# HELP rstwatch_ct_marks_total Conntrack mark updates, by result (gone: "
+		"the entry was deleted or expired before the update).\n"
 		"# TYPE rstwatch_ct_marks_total counter\n"
 		"rstwatch_ct_marks_total{result=\"ok\"} %llu\n"
+		"rstwatch_ct_marks_total{result=\"gone\"} %llu\n"
 		"rstwatch_ct_marks_total{result=\"error\"} %llu\n",
 		(unsigned long long)get(&m->ct_marks_set),
+		(unsigned long long)get(&m->ct_marks_gone),
 		(unsigned long long)get(&m->ct_mark_errors));
+	fputs("# HELP rstwatch_ct_errors_total Failed ctnetlink requests (lookups counted as "
+	      "error, mark updates as error), by request and errno.\n"
+	      "# TYPE rstwatch_ct_errors_total counter\n", out);
+	for (c = 0; c < CT_OP_COUNT; c++)
+		for (o = 0; o < CT_FAIL_COUNT; o++)
+			fprintf(out, "rstwatch_ct_errors_total{op=\"%s\",errno=\"%s\"} %llu\n",
+				c == CT_OP_LOOKUP ? "lookup" : "mark",
+				ct_failure_name((enum ct_failure)o),
+				(unsigned long long)get(&m->ct_failures[c][o]));
 	fputs("# HELP rstwatch_packets_decoded_total Queued or logged packets, by decode result.\n"
 	      "# TYPE rstwatch_packets_decoded_total counter\n", out);
 	for (c = 0; c < DECODE_RESULT_COUNT; c++)

@@ -12,9 +12,12 @@
 #include <stdio.h>
 
 #include "classify.h"
+#include "ct.h"
 #include "decode.h"
 
 enum ct_result { CT_FOUND = 0, CT_MISSING, CT_ERROR, CT_SHED, CT_RESULT_COUNT };
+/* The two ctnetlink requests rstwatch makes: a reset's lookup, a mark update. */
+enum ct_op { CT_OP_LOOKUP = 0, CT_OP_MARK, CT_OP_COUNT };
 
 /* What became of suspect resets watched for their claimed sender's next
  * packets (src/hold.h). */
@@ -43,7 +46,9 @@ struct metrics {
 	atomic_uint_fast64_t events_suppressed[RST_CLASS_COUNT];
 	atomic_uint_fast64_t ct_lookups[CT_RESULT_COUNT];
 	atomic_uint_fast64_t ct_marks_set;
+	atomic_uint_fast64_t ct_marks_gone;    /* ENOENT: the entry went before its update */
 	atomic_uint_fast64_t ct_mark_errors;
+	atomic_uint_fast64_t ct_failures[CT_OP_COUNT][CT_FAIL_COUNT];
 	atomic_uint_fast64_t decode[DECODE_RESULT_COUNT];
 	atomic_uint_fast64_t rules_reinstalled;
 	atomic_uint_fast64_t nflog_packets;

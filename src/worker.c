@@ -156,6 +156,25 @@ static void watch_add(struct worker *w, const struct tcp_packet *p, uint64_t unt
 	w->watch[w->n_watch++].until_us = until;
 }
 
+/* A mark update, counted: ENOENT is the entry deleted or expired since it was
+ * looked up (a busy table's early drop, `conntrack -D`, a refused flow's
+ * entry going as its reset passes), not a failure. */
+static int ct_mark_counted(struct worker *w, const struct tcp_packet *pkt, uint32_t value,
+			   uint32_t mask)
+{
+	if (ct_mark_update(w->ct, pkt, value, mask) == 0) {
+		metrics_inc(&w->m.ct_marks_set);
+		return 0;
+	}
+	if (errno == ENOENT) {
+		metrics_inc(&w->m.ct_marks_gone);
+	} else {
+		metrics_inc(&w->m.ct_mark_errors);
+		metrics_inc(&w->m.ct_failures[CT_OP_MARK][ct_failure_of(errno)]);
+	}
+	return -1;
+}
+
 /* Take flows off the watch list whose time is up. */
 static void watch_expire(struct worker *w, uint64_t now)
 {
@@ -167,7 +186,7 @@ static void watch_expire(struct worker *w, uint64_t now)
 			continue;
 		}
 		if (w->ct)
-			ct_mark_update(w->ct, &w->watch[i].tuple, 0, policy_watch_bit(&w->d->policy));
+			ct_mark_counted(w, &w->watch[i].tuple, 0, policy_watch_bit(&w->d->policy));
 		w->watch[i] = w->watch[--w->n_watch];
 	}
 }
@@ -201,14 +220,11 @@ static void tag_flow(struct worker *w, const struct tcp_packet *pkt, const struc
 	struct daemon *d = w->d;
 	uint32_t mark = policy_mark(&d->policy, &ev->verdict, drop, watch);
 
-	if (ct_mark_update(w->ct, pkt, mark, d->policy.mark_mask) == 0) {
-		metrics_inc(&w->m.ct_marks_set);
+	if (ct_mark_counted(w, pkt, mark, d->policy.mark_mask) == 0) {
 		ev->has_ct_mark = 1;
 		ev->ct_mark = (ct->mark & ~d->policy.mark_mask) | mark;
 		if (watch)
 			watch_add(w, pkt, ts + (uint64_t)d->policy.watch_seconds * 1000000);
-	} else {
-		metrics_inc(&w->m.ct_mark_errors);
 	}
 }
 
@@ -331,6 +347,7 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 			ctx.ct = &ct;
 		} else {
 			metrics_inc(&w->m.ct_lookups[CT_ERROR]);
+			metrics_inc(&w->m.ct_failures[CT_OP_LOOKUP][ct_failure_of(errno)]);
 		}
 	}
 	/* Watching needs the flow's later packets: the watch chains copy them
@@ -404,10 +421,6 @@ static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg
 	uint64_t ts;
 	int32_t gap = (int32_t)(qp->id - w->last_id - 1);
 
-	if (gap > 0)
-		atomic_fetch_add(&w->unseen, (uint64_t)gap);
-	if ((int32_t)(qp->id - w->last_id) > 0)
-		w->last_id = qp->id;
 	/* A received packet carries its arrival stamp when the host stamps
 	 * packets (--arrival-stamps, or another socket such as tcpdump's asked
 	 * for it); a locally sent one may carry its departure time on TCP's
@@ -418,6 +431,10 @@ static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg
 		ts = w->clock_us = clock_realtime_us();
 	else
 		ts = w->clock_us;
+	if (gap > 0)
+		atomic_fetch_add(&w->unseen, (uint64_t)gap);
+	if ((int32_t)(qp->id - w->last_id) > 0)
+		w->last_id = qp->id;
 	if (qp->run >= SHED_RUN)
 		w->shed_until_us = ts + SHED_HOLD_US;
 

@@ -144,6 +144,24 @@ queue_waiting() {
 }
 none_waiting() { [ "$(queue_waiting)" = 0 ]; }
 
+# forge_on PORT NAME (needs a peer.py server on PORT in $S): a paused request/response stream on PORT, then one reset
+# forged in the server's name (TTL 40, exact seq). Leaves the client waiting
+# for file $tmp/resume-NAME; the client's pid in client_NAME.
+forge_on() {
+	local port=$1 name=$2
+	bg fg-$name "$S" "$PY" tests/live/forge.py sg0 "$port" 40 0 "$tmp/trigger-$name"
+	local forger=$bg_pid
+	wait_for 10 grep -q watching "$tmp/fg-$name.out" || fail "forger $name not watching"
+	bg cl-$name "$C" "$PY" tests/live/peer.py rounds "$S4" "$port" 40 "$tmp/pause-$name" \
+		"$tmp/resume-$name"
+	eval "client_$name=$bg_pid"
+	wait_for 10 grep -q armed "$tmp/fg-$name.out" || fail "forger $name never armed"
+	touch "$tmp/pause-$name"
+	wait_for 10 grep -q paused "$tmp/cl-$name.out" || fail "stream $name did not pause"
+	touch "$tmp/trigger-$name"
+	wait "$forger" || fail "forger $name: $(cat "$tmp/fg-$name.err")"
+}
+
 # --- the daemon --------------------------------------------------------------
 RSTWATCH=build/asan/rstwatch
 METRICS_ADDR=127.0.0.1:9386

@@ -27,24 +27,6 @@ for line in open(sys.argv[1]):
     n += e.get("event_type") == "rst" and e["src_port"] == int(sys.argv[2]) and eval(sys.argv[3])
 print(n)' "$EV" "$@"; }
 
-# forge_on PORT NAME: a paused request/response stream on PORT, then one reset
-# forged in the server's name (TTL 40, exact seq). Leaves the client waiting
-# for file $tmp/resume-NAME; the client's pid in client_NAME.
-forge_on() {
-	local port=$1 name=$2
-	bg fg-$name "$S" "$PY" tests/live/forge.py sg0 "$port" 40 0 "$tmp/trigger-$name"
-	local forger=$bg_pid
-	wait_for 10 grep -q watching "$tmp/fg-$name.out" || fail "forger $name not watching"
-	bg cl-$name "$C" "$PY" tests/live/peer.py rounds "$S4" "$port" 40 "$tmp/pause-$name" \
-		"$tmp/resume-$name"
-	eval "client_$name=$bg_pid"
-	wait_for 10 grep -q armed "$tmp/fg-$name.out" || fail "forger $name never armed"
-	touch "$tmp/pause-$name"
-	wait_for 10 grep -q paused "$tmp/cl-$name.out" || fail "stream $name did not pause"
-	touch "$tmp/trigger-$name"
-	wait "$forger" || fail "forger $name: $(cat "$tmp/fg-$name.err")"
-}
-
 bg server "$S" "$PY" tests/live/peer.py serve 8180 8181 8182 8183
 wait_for 10 grep -q listening "$tmp/server.out" || fail "server did not listen"
 

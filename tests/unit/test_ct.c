@@ -696,6 +696,19 @@ static void test_parse_truncated(void **state)
 	}
 }
 
+/* Failures are named by errno, a fixed set: anything unforeseen is "other". */
+static void test_failure_names(void **state)
+{
+	(void)state;
+	assert_string_equal(ct_failure_name(ct_failure_of(ETIMEDOUT)), "ETIMEDOUT");
+	assert_string_equal(ct_failure_name(ct_failure_of(ENOMEM)), "ENOMEM");
+	assert_string_equal(ct_failure_name(ct_failure_of(EBUSY)), "EBUSY");
+	assert_string_equal(ct_failure_name(ct_failure_of(ENOBUFS)), "ENOBUFS");
+	assert_string_equal(ct_failure_name(ct_failure_of(EPROTO)), "other");
+	assert_string_equal(ct_failure_name(ct_failure_of(0)), "other");
+	assert_string_equal(ct_failure_name(CT_FAIL_COUNT), "other");
+}
+
 static void test_state_names(void **state)
 {
 	const char *seen[TCP_CONNTRACK_TIMEOUT_MAX + 1];
@@ -740,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_parse_not_an_entry),
 		cmocka_unit_test(test_parse_truncated),
 		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_failure_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
