@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "nlattr.h"
 #include "nlrecv.h"
+#include "seqgap.h"
 
 #define PACKET_TYPE ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET)
 #define CONFIG_TYPE ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG)
@@ -45,6 +46,7 @@ struct nflog_reader {
 	struct nflog_stats stats;
 	bool seq_known;
 	uint32_t next_seq;
+	uint64_t seq_us;      /* when next_seq - 1 came */
 	size_t bufsize;
 	uint8_t *buf;
 };
@@ -216,16 +218,22 @@ static void add(uint64_t *c, uint64_t n)
 }
 
 /* Counts what the sequence numbers say went missing since the last packet. */
-static void track_seq(struct nflog_reader *r, const struct nflog_packet *pkt)
+static void track_seq(struct nflog_reader *r, const struct nflog_packet *pkt, uint64_t now_us)
 {
 	if (!pkt->has_seq)
 		return;
 	/* Unsigned distance copes with wrap-around; a step backwards (which
 	 * one bound instance never makes) is not counted as loss. */
-	if (r->seq_known && pkt->seq - r->next_seq < UINT32_C(0x80000000))
-		add(&r->stats.lost, pkt->seq - r->next_seq);
+	if (r->seq_known && pkt->seq - r->next_seq < UINT32_C(0x80000000)) {
+		uint64_t gap = pkt->seq - r->next_seq;
+		uint64_t counted = seqgap_plausible(gap, now_us > r->seq_us ? now_us - r->seq_us : 0);
+
+		add(&r->stats.lost, counted);
+		add(&r->stats.implausible, gap - counted);
+	}
 	r->seq_known = true;
 	r->next_seq = pkt->seq + 1;
+	r->seq_us = now_us;
 }
 
 struct dispatch {
@@ -251,7 +259,7 @@ static int packet_msg_cb(const struct nlmsghdr *nlh, void *data)
 		add(&d->r->stats.parse_errors, 1);
 		return MNL_CB_OK;
 	}
-	track_seq(d->r, &pkt);
+	track_seq(d->r, &pkt, d->received_us);
 	if (!d->cb) {
 		add(&d->r->stats.lost, 1);
 		return MNL_CB_OK;
@@ -448,6 +456,7 @@ void nflog_get_stats(const struct nflog_reader *r, struct nflog_stats *out)
 	out->packets = __atomic_load_n(&r->stats.packets, __ATOMIC_RELAXED);
 	out->enobufs = __atomic_load_n(&r->stats.enobufs, __ATOMIC_RELAXED);
 	out->lost = __atomic_load_n(&r->stats.lost, __ATOMIC_RELAXED);
+	out->implausible = __atomic_load_n(&r->stats.implausible, __ATOMIC_RELAXED);
 	out->parse_errors = __atomic_load_n(&r->stats.parse_errors, __ATOMIC_RELAXED);
 	out->foreign = __atomic_load_n(&r->stats.foreign, __ATOMIC_RELAXED);
 }

@@ -70,6 +70,7 @@ struct nflog_stats {
 	uint64_t packets;          /* handed to the callback */
 	uint64_t enobufs;          /* socket overflows (the kernel dropped messages) */
 	uint64_t lost;             /* packets missing from the group's sequence numbers */
+	uint64_t implausible;      /* sequence jumps beyond nfq/seqgap.h's bound, not in lost */
 	uint64_t parse_errors;     /* messages or datagrams that could not be read */
 	uint64_t foreign;          /* datagrams not from the kernel: dropped unread */
 };

@@ -191,7 +191,7 @@ static void render_metrics(FILE *out, void *arg)
 		"# TYPE rstwatch_flow_chain_longest gauge\nrstwatch_flow_chain_longest %llu\n",
 		(unsigned long long)flows, (unsigned long long)evicted, (unsigned long long)chain);
 	{
-		uint64_t lost = 0, foreign = 0;
+		uint64_t lost = 0, foreign = 0, implausible = 0;
 
 		for (i = 0; i < d->n_workers; i++) {
 			struct nflog_stats ls;
@@ -201,6 +201,7 @@ static void render_metrics(FILE *out, void *arg)
 			nfqueue_stats(d->workers[i].q, &qs);
 			lost += ls.lost + ls.enobufs;
 			foreign += ls.foreign + qs.foreign;
+			implausible += ls.implausible + atomic_load(&d->workers[i].unseen_implausible);
 		}
 		fprintf(out, "# HELP rstwatch_nflog_lost_total Copies the log groups lost "
 			"(sequence gaps and overruns).\n# TYPE rstwatch_nflog_lost_total counter\n"
@@ -208,8 +209,13 @@ static void render_metrics(FILE *out, void *arg)
 			"# HELP rstwatch_netlink_foreign_total Netlink datagrams to the queue and log "
 			"sockets that did not come from the kernel (another process sent them): "
 			"dropped unread.\n# TYPE rstwatch_netlink_foreign_total counter\n"
-			"rstwatch_netlink_foreign_total %llu\n", (unsigned long long)lost,
-			(unsigned long long)foreign);
+			"rstwatch_netlink_foreign_total %llu\n"
+			"# HELP rstwatch_netlink_gap_implausible_total Packets a jump in the queue's "
+			"ids or a log group's sequence numbers would stand for beyond what the kernel "
+			"can number in the time since the last message (not counted as unseen or "
+			"lost).\n# TYPE rstwatch_netlink_gap_implausible_total counter\n"
+			"rstwatch_netlink_gap_implausible_total %llu\n", (unsigned long long)lost,
+			(unsigned long long)foreign, (unsigned long long)implausible);
 	}
 	fprintf(out, "# HELP rstwatch_build_info Version of the running rstwatch.\n"
 		"# TYPE rstwatch_build_info gauge\nrstwatch_build_info{version=\"%s\"} 1\n",

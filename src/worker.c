@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "event.h"
 #include "localaddr.h"
+#include "seqgap.h"
 
 #define OUT_CAP (64 * 1024)
 #define PENDING_MAX 64
@@ -431,10 +432,16 @@ static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg
 		ts = w->clock_us = clock_realtime_us();
 	else
 		ts = w->clock_us;
-	if (gap > 0)
-		atomic_fetch_add(&w->unseen, (uint64_t)gap);
-	if ((int32_t)(qp->id - w->last_id) > 0)
+	if (gap > 0) {
+		uint64_t counted = seqgap_plausible((uint64_t)gap, ts > w->last_id_us ? ts - w->last_id_us : 0);
+
+		atomic_fetch_add(&w->unseen, counted);
+		atomic_fetch_add(&w->unseen_implausible, (uint64_t)gap - counted);
+	}
+	if ((int32_t)(qp->id - w->last_id) > 0) {
 		w->last_id = qp->id;
+		w->last_id_us = ts;
+	}
 	if (qp->run >= SHED_RUN)
 		w->shed_until_us = ts + SHED_HOLD_US;
 

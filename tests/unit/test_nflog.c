@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "nflog.h"
+#include "seqgap.h"
 
 #define PACKET_TYPE ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET)
 #define CONFIG_TYPE ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG)
@@ -419,6 +420,21 @@ static void test_hook_names(void **state)
 	assert_string_equal(nflog_hook_name(200), "?");
 }
 
+/* A jump in the numbering counts as packets only as far as the time since
+ * the last message allows; the rest is implausible (the forged sequence
+ * number of issue 14 jumped by 1,294,967,296 within a millisecond). */
+static void test_seqgap_bound(void **state)
+{
+	(void)state;
+	assert_int_equal(seqgap_plausible(1, 0), 1);
+	assert_int_equal(seqgap_plausible(SEQGAP_SLACK, 0), SEQGAP_SLACK);
+	assert_int_equal(seqgap_plausible(SEQGAP_SLACK + 1, 0), SEQGAP_SLACK);
+	assert_int_equal(seqgap_plausible(UINT64_C(1294967296), 1000), SEQGAP_SLACK + 1000 * SEQGAP_PER_US);
+	/* 10 s of a 1 Mpps overflow, read after a 10 s stall: all of it counts. */
+	assert_int_equal(seqgap_plausible(UINT64_C(10000000), UINT64_C(10000000)), UINT64_C(10000000));
+	assert_int_equal(seqgap_plausible(UINT64_MAX, UINT64_MAX), UINT64_MAX);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_parse_refused),
 		cmocka_unit_test(test_parse_truncated),
 		cmocka_unit_test(test_hook_names),
+		cmocka_unit_test(test_seqgap_bound),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
