@@ -42,6 +42,7 @@ CLI_SRC  := $(wildcard src/main*.c)
 LIB_SRC  := $(filter-out $(CLI_SRC),$(wildcard src/*.c)) $(wildcard nfq/*.c) $(wildcard rules/*.c)
 LIB_OBJ  := $(patsubst %.c,build/obj/%.o,$(LIB_SRC))
 ASAN_OBJ := $(patsubst %.c,build/asan/%.o,$(LIB_SRC))
+TSAN_OBJ := $(patsubst %.c,build/tsan/%.o,$(LIB_SRC) $(CLI_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,build/asan/tests/%,$(UNIT_SRC))
 LIVE_SRC := $(wildcard tests/live/*.c)
@@ -93,6 +94,15 @@ build/obj/%.o: %.c | $(DEPS_STAMP)
 build/asan/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(SAN) $(WARN) -MMD -MP -c -o $@ $<
+
+# The daemon under ThreadSanitizer, for tests/live/t-races.sh (its threads
+# share counters); TSan and ASan cannot share a build.
+build/tsan/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g -fsanitize=thread $(WARN) -MMD -MP -c -o $@ $<
+
+build/tsan/rstwatch: $(TSAN_OBJ)
+	$(CC) -fsanitize=thread -o $@ $^ $(LDLIBS)
 
 build/librstwatch.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -148,7 +158,7 @@ fuzz-long: fuzz
 live: $(LIVE_BIN)
 bench: all $(BENCH_BIN)
 
-check: test-deps all build/asan/rstwatch unit live fuzz
+check: test-deps all build/asan/rstwatch build/tsan/rstwatch unit live fuzz
 	@tests/run-suite.sh
 
 demo: test-deps all
