@@ -11,8 +11,9 @@
   stream HOST PORT N HALF [GAP_MS]    asks for a stream of N chunks GAP_MS apart, creates file HALF once
                                       half of it arrived; "completed N" (every byte) or
                                       "reset after K" (bytes)
-  abort HOST PORT SPORT GO            connect from SPORT, one round, print "ready", then on
-                                      file GO close with SO_LINGER {1,0}: an abort reset
+  abort HOST PORT SPORT GO [SRC]      connect from SPORT (and address SRC), one round, print
+                                      "ready", then on file GO close with SO_LINGER {1,0}: an
+                                      abort reset
 Every wait has a deadline: nothing here outlives a dead test by more than a minute."""
 import os
 import select
@@ -154,9 +155,9 @@ def stream(host, port, n, half, gap_ms=2):
         print("reset after", got, type(e).__name__, flush=True)
 
 
-def abort(host, port, sport, go):
+def abort(host, port, sport, go, src=None):
     s = socket.socket(fam(host))
-    s.bind(("::" if ":" in host else "0.0.0.0", sport))
+    s.bind((src or ("::" if ":" in host else "0.0.0.0"), sport))
     s.settimeout(5)
     s.connect((host, port))
     one_round(s)
@@ -179,7 +180,7 @@ def main(cmd, args):
         stream(args[0], int(args[1]), int(args[2]), args[3],
                int(args[4]) if len(args) > 4 else 2)
     elif cmd == "abort":
-        abort(args[0], int(args[1]), int(args[2]), args[3])
+        abort(args[0], int(args[1]), int(args[2]), args[3], args[4] if len(args) > 4 else None)
     else:
         sys.exit("unknown command " + cmd)
 
