@@ -78,6 +78,17 @@ wait_for() {
 	done
 }
 
+# wait_true SECONDS 'EXPRESSION': poll a shell expression, evaluated afresh
+# each time, until it holds or time is up. For a condition on a command's
+# output: `wait_for 5 [ "$(f)" = 1 ]` would run f once, before waiting.
+wait_true() {
+	local deadline=$((SECONDS + $1))
+	until eval "$2"; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
 need() {
 	local b
 	for b in "$@"; do

@@ -45,7 +45,7 @@ bg ab "$C" "$PY" tests/live/peer.py abort "$S4" 8190 40190 "$tmp/go-a"
 wait_for 10 grep -q ready "$tmp/ab.out" || fail "A: the client did not connect: $(cat "$tmp/ab.err")"
 ct_gw -D -p tcp --sport 40190 >/dev/null || fail "A: no conntrack entry to delete"
 touch "$tmp/go-a"
-wait_for 10 [ "$(events_on 40190 True)" = 1 ] || fail "A: no event for the abort reset"
+wait_true 10 '[ "$(events_on 40190 True)" = 1 ]' || fail "A: no event for the abort reset"
 none_waiting || fail "A: $(queue_waiting) packets waiting"
 m=$(metrics) || fail "GET /metrics"
 [ "$(metric_sum 'rstwatch_ct_lookups_total{result="missing"}' "$m")" = $((missing0 + 1)) ] ||
@@ -53,13 +53,15 @@ m=$(metrics) || fail "GET /metrics"
 [ "$(events_on 40190 "e['action'] == 'accept' and not any(x.startswith('ct-state') for x in e['rst']['evidence'])")" = 1 ] ||
 	fail "A: the event: $(grep 40190 "$EV")"
 # The reset reached the server: its side of the connection is gone.
-wait_for 5 [ -z "$(in_ns "$S" ss -Htn state established "( sport = :8190 )")" ] ||
+server_closed() { [ -z "$(in_ns "$S" ss -Htn state established "( sport = :8190 )")" ]; }
+wait_for 5 server_closed ||
 	fail "A: the server still has the connection: the reset never arrived"
 ok "A: entry deleted before its reset: lookup missing, judged without it, let through"
 
 # --- B ----------------------------------------------------------------------
 forge_on 8191 b
-wait_for 5 [ "$(events_on 8191 "e['rst']['origin'] == 'middlebox'")" -ge 1 ] ||
+forged_seen() { [ "$(events_on 8191 "e['rst']['origin'] == 'middlebox'")" -ge 1 ]; }
+wait_for 5 forged_seen ||
 	fail "B: no middlebox event for the forged reset: $(grep 8191 "$EV")"
 ct_mark=$(ct_gw -L -p tcp --dport 8191 | grep -o 'mark=[0-9]*' | head -n 1)
 [ -n "$ct_mark" ] && [ "$ct_mark" != mark=0 ] || fail "B: the watched flow is not marked ($ct_mark)"
@@ -121,7 +123,7 @@ for line in open(sys.argv[1]):
     e = json.loads(line)
     n += e.get("event_type") == "rst" and (7100 <= e["src_port"] < 7120 or 41000 <= e["src_port"] < 41040)
 print(n)' "$EV"; }
-wait_for 10 [ "$(c_events)" -ge 160 ] || fail "C: $(c_events) events for the 160 resets"
+wait_true 10 '[ "$(c_events)" -ge 160 ]' || fail "C: $(c_events) events for the 160 resets"
 wait_for 5 none_waiting || fail "C: $(queue_waiting) packets still waiting"
 [ "$(c_events)" = 160 ] || fail "C: $(c_events) events for 160 resets"
 m=$(metrics) || fail "GET /metrics"

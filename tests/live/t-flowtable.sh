@@ -64,7 +64,7 @@ for ct in conntrack no-conntrack; do
 				fail "B: confidence $4 without the flow's history ($dst): $e"
 		fi
 	done
-	wait_for 5 test "$(metric_sum rstwatch_flows_evicted_total)" -gt 0 || fail "A: no eviction counted"
+	wait_true 5 '[ "$(metric_sum rstwatch_flows_evicted_total)" -gt 0 ]' || fail "A: no eviction counted"
 	evicted=$(metric_sum rstwatch_flows_evicted_total)
 	tracked=$(metric_sum rstwatch_flows_tracked)
 	[ "$tracked" -le 8 ] || fail "A: $tracked flows tracked (4 per table)"

@@ -26,6 +26,7 @@ for line in open(sys.argv[1]):
     e = json.loads(line)
     n += e.get("event_type") == "rst" and e["src_port"] == int(sys.argv[2]) and eval(sys.argv[3])
 print(n)' "$EV" "$@"; }
+accepted_once() { [ "$(count_events "$1" "e['action'] == 'accept'")" = 1 ]; }
 
 bg server "$S" "$PY" tests/live/peer.py serve 8180 8181 8182 8183
 wait_for 10 grep -q listening "$tmp/server.out" || fail "server did not listen"
@@ -33,7 +34,7 @@ wait_for 10 grep -q listening "$tmp/server.out" || fail "server did not listen"
 # --- A, B: held, then SIGTERM ----------------------------------------------
 start_daemon d1 --mode enforce --rate-limit 0 --hold-min-ms 8000 --hold-max-ms 8000
 forge_on 8180 a
-wait_for 5 [ "$(queue_waiting)" = 1 ] || fail "A: the suspect reset is not held (waiting: $(queue_waiting))"
+wait_true 5 '[ "$(queue_waiting)" = 1 ]' || fail "A: the suspect reset is not held (waiting: $(queue_waiting))"
 sleep_until=$((SECONDS + 1))
 # Held means no verdict yet, so no event either; give it a moment to be sure.
 while [ $SECONDS -lt $sleep_until ]; do [ "$(count_events 8180 True)" = 0 ] || break; done
@@ -61,9 +62,9 @@ EV=$tmp/events2.log
 start_daemon d2 --mode enforce --rate-limit 0 --hold-count 1 --hold-min-ms 3000 \
 	--hold-max-ms 3000
 forge_on 8181 c1
-wait_for 5 [ "$(queue_waiting)" = 1 ] || fail "C: the first suspect reset is not held"
+wait_true 5 '[ "$(queue_waiting)" = 1 ]' || fail "C: the first suspect reset is not held"
 forge_on 8182 c2
-wait_for 5 [ "$(count_events 8182 "e['action'] == 'accept'")" = 1 ] ||
+wait_for 5 accepted_once 8182 ||
 	fail "C: the second suspect reset was not judged at once with the hold full"
 [ "$(queue_waiting)" = 1 ] || fail "C: $(queue_waiting) waiting, want the first reset alone"
 [ "$(count_events 8181 True)" = 0 ] || fail "C: the first reset was decided before its deadline"
@@ -72,7 +73,7 @@ m=$(metrics) || fail "GET /metrics"
 ok "C: with the hold full, the next suspect reset is judged at once"
 # D: the deadline lets the first one through by itself.
 wait_for 10 none_waiting || fail "D: the held reset outlived its deadline"
-wait_for 5 [ "$(count_events 8181 "e['action'] == 'accept'")" = 1 ] || fail "D: no event at the deadline"
+wait_for 5 accepted_once 8181 || fail "D: no event at the deadline"
 touch "$tmp/resume-c1" "$tmp/resume-c2"
 wait "$client_c1" "$client_c2"
 for n in c1 c2; do

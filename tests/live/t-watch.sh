@@ -43,7 +43,7 @@ forge_into() {
 	wait_for 10 grep -q armed "$tmp/fg$n.out" || fail "forger $n never armed"
 	touch "$tmp/trigger$n"
 	wait "$forger" || fail "forger $n: $(cat "$tmp/fg$n.err")"
-	wait_for 5 [ "$(middlebox_events "$src")" = 1 ] || fail "no middlebox event towards $src: $(cat "$EV")"
+	wait_true 5 '[ "$(middlebox_events "$src")" = 1 ]' || fail "no middlebox event towards $src: $(cat "$EV")"
 	touch "$tmp/go$n"
 	wait "$client"
 }
