@@ -111,6 +111,18 @@ wait "$daemon" || fail "installed daemon exited $? on SIGTERM"
 daemon=
 ok "installed daemon ran with the installed config; status answered: $(tr '\n' ' ' <"$work/status" | cut -c1-100)"
 
+# The installed unit, binary and config under a real systemd, booted in
+# namespaces of its own (tests/live/t-systemd.sh): active, CAP_NET_ADMIN alone,
+# judging, reload, stop. Needs python3 for its checks; 77 means it cannot run.
+rc=0
+UNIT=/lib/systemd/system/rstwatch.service BINARY=/usr/sbin/rstwatch CONFIG=/etc/rstwatch/rstwatch.conf \
+	tests/live/t-systemd.sh >"$work/systemd.log" 2>&1 || rc=$?
+case $rc in
+0)  ok "installed unit under systemd: $(grep -c '^ok:' "$work/systemd.log") checks passed" ;;
+77) echo "skip: installed unit under systemd: $(tail -n 1 "$work/systemd.log")" ;;
+*)  cat "$work/systemd.log"; fail "installed unit under systemd (tests/live/t-systemd.sh exit $rc)" ;;
+esac
+
 # --- remove -------------------------------------------------------------------
 dpkg --purge rstwatch >/dev/null
 installed_here=false
