@@ -479,32 +479,20 @@ static uint32_t next_seq(struct ct_handle *h)
 	return h->seq;
 }
 
-/* Sends the request and runs cb on the answer until it or an ACK/error ends
- * the exchange. 0 on success, -1 with errno (the kernel's error, or ETIMEDOUT). */
-/* One datagram from the kernel, without waiting: the checks of
- * mnl_socket_recvfrom (sender is the kernel, nothing truncated), plus
- * MSG_DONTWAIT. */
+/* One datagram from the kernel, without waiting; anyone else's (EPERM from
+ * nl_recv_kernel) is skipped like no datagram at all. */
 static ssize_t recv_now(struct ct_handle *h)
 {
-	struct sockaddr_nl addr;
-	struct iovec iov = { .iov_base = h->answer, .iov_len = sizeof(h->answer) };
-	struct msghdr msg = { .msg_name = &addr, .msg_namelen = sizeof(addr),
-			      .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n = recvmsg(mnl_socket_get_fd(h->nl), &msg, MSG_DONTWAIT);
+	ssize_t n = nl_recv_kernel(mnl_socket_get_fd(h->nl), h->answer, sizeof(h->answer),
+				   MSG_DONTWAIT);
 
-	if (n < 0)
-		return -1;
-	if (msg.msg_flags & MSG_TRUNC) {
-		errno = ENOSPC;
-		return -1;
-	}
-	if (msg.msg_namelen != sizeof(addr) || addr.nl_pid != 0) {
-		errno = EAGAIN;    /* not from the kernel: ignore it */
-		return -1;
-	}
+	if (n < 0 && errno == EPERM)
+		errno = EAGAIN;
 	return n;
 }
 
+/* Sends the request and runs cb on the answer until it or an ACK/error ends
+ * the exchange. 0 on success, -1 with errno (the kernel's error, or ETIMEDOUT). */
 static int transact(struct ct_handle *h, size_t len, mnl_cb_t cb, void *data)
 {
 	const struct nlmsghdr *req = (const struct nlmsghdr *)h->request;
