@@ -32,10 +32,10 @@
 #            lookups, JSON log to a file)
 #   enforce  rstwatch run --mode enforce (the same copies; resets queued and
 #            judged, suspect ones held)
-#   lognull  bench/nflog_null: rstwatch's ruleset and copy settings, a reader
+#   lognull  bench/null_reader log: rstwatch's ruleset and copy settings, a reader
 #            that throws copies away (the limit of a copying observer)
 #   hsqueue  the design before copies: SYN, FIN and resets queued (iptables
-#            raw NFQUEUE, bypass) to bench/nfq_null (-b 8, fail-open), which
+#            raw NFQUEUE, bypass) to bench/null_reader queue (-b 8, fail-open), which
 #            accepts all: what queueing the handshake cost (design §8)
 # Per configuration, idle level and round:
 #   idle     IDLE long-lived connections opened through the gateway (after
@@ -48,7 +48,7 @@
 #            (the machine is CPU-bound: client, server and gateway share it)
 # The copy-path limit (COPYLIMIT=1), alternating rounds of:
 #   copies   SYNs (bench/rst_flood --syn, one core, 4096 flows) flooded
-#            through the gateway for FLOOD_SECS to nflog_null and to rstwatch:
+#            through the gateway for FLOOD_SECS to null_reader log and to rstwatch:
 #            copies received per second and copies lost (the kernel's
 #            sequence gaps)
 #   queued   resets flooded the same way to rstwatch (--no-fail-open, so
@@ -85,60 +85,22 @@ MIXED_RATE=${MIXED_RATE:-5000}
 MIXED_BATCH=${MIXED_BATCH:-1}
 SRV=203.0.113.2-9
 
-die() { echo "gwcost.sh: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (network namespaces, nftables, NFQUEUE, nflog)"
-[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs"
+BENCH=gwcost
+source bench/lib.sh
 mkdir -p "$OUT"
 : >"$LOG"
-make -s build/rstwatch build/bench/conn_bench build/bench/nflog_null build/bench/nfq_null \
+make -s build/rstwatch build/bench/conn_bench build/bench/null_reader \
 	build/bench/rst_flood >>"$LOG" 2>&1 || die "build failed (see $LOG)"
 for t in nft ip taskset awk sort; do command -v "$t" >/dev/null || die "needs $t"; done
 
 tag=gwc-$$
 C=$tag-cli G=$tag-gw S=$tag-srv
-tmp=$(mktemp -d /tmp/gwcost.XXXXXX)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	for ns in "$C" "$G" "$S"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { echo "$*" >>"$LOG"; }
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
-}
 
 topology_up() {
-	ip netns add "$C" && ip netns add "$G" && ip netns add "$S" || die "ip netns add"
+	bench_topology "$C" "$G" "$S" cli0 gwc0 gws0 srv0
 	{
-		for ns in "$C" "$G" "$S"; do ip -n "$ns" link set lo up; done
-		ip link add cli0 netns "$C" type veth peer name gwc0 netns "$G"
-		ip link add gws0 netns "$G" type veth peer name srv0 netns "$S"
-		ip -n "$C" link set cli0 up && ip -n "$G" link set gwc0 up
-		ip -n "$G" link set gws0 up && ip -n "$S" link set srv0 up
-		ip -n "$C" addr add 198.51.100.2/24 dev cli0
-		ip -n "$G" addr add 198.51.100.1/24 dev gwc0
-		ip -n "$G" addr add 192.0.2.1/24 dev gws0
-		ip -n "$S" addr add 192.0.2.2/24 dev srv0
-		ip -n "$S" route add local 203.0.113.0/24 dev lo
 		ip -n "$S" route add default via 192.0.2.1
 		ip -n "$C" route add default via 198.51.100.1
-		ip -n "$G" route add 203.0.113.0/24 via 192.0.2.2
-		in_ns "$G" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-			net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.gwc0.rp_filter=0
 		# Closed connections leave conntrack's TIME_WAIT entries (120 s):
 		# rounds of thousands would fill the table and drop SYNs.
 		in_ns "$G" sysctl -qw net.netfilter.nf_conntrack_tcp_timeout_time_wait=1 || true
@@ -158,9 +120,6 @@ topology_up() {
 	GMAC=$(in_ns "$G" cat /sys/class/net/gwc0/address)
 }
 
-# utime + stime (clock ticks) of a process, all threads; 0 without one.
-cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0; }
-HZ=$(getconf CLK_TCK)
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 # metric NAME PAGE: the sum of NAME's series (0 if absent).
 metric() { awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%.0f\n", s }' <<<"$2"; }
@@ -191,7 +150,7 @@ start_cfg() {
 		[ "$cfg" = enforce ] && set -- "$@" --mode enforce
 		[ "$cfg" = obsnofo ] && set -- "$@" --no-fail-open
 		ready=running ;;
-	lognull) set -- build/bench/nflog_null; ready=ready ;;
+	lognull) set -- build/bench/null_reader log; ready=ready ;;
 	hsqueue)
 		# iptables-nft: the xt NFQUEUE target works where nft_queue is
 		# missing (README, Kernel facts).
@@ -203,7 +162,7 @@ start_cfg() {
 					die "hsqueue: iptables"
 			done
 		done
-		set -- build/bench/nfq_null -b 8 --no-rules; ready=ready ;;
+		set -- build/bench/null_reader queue -b 8 --no-rules; ready=ready ;;
 	*) die "unknown configuration $cfg" ;;
 	esac
 	log "[$cfg] ip netns exec $G ${pre[*]} $*"

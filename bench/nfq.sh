@@ -10,7 +10,7 @@
 #                                      more, shorter rounds fit (ROUNDS=20 SECS=2)
 #   DUEL=1 bench/nfq.sh                instead: the duel (below) for ROUNDS rounds
 #   DUEL=1 AGAINST=PATH bench/nfq.sh   the duel against another rstwatch build
-#                                      instead of nfq_null: an A/B test of a change
+#                                      instead of null_reader queue: an A/B test of a change
 #   RSTWATCH=PATH bench/nfq.sh         measure that rstwatch binary (another build)
 #   SHUFFLE=1 bench/nfq.sh             saturation floods visit the flows in a new
 #                                      random order each pass (rst_flood --shuffle),
@@ -27,8 +27,8 @@
 #   noqueue   plain forwarding: no ruleset in the gateway
 #   rules     table inet rstwatch loaded (`rstwatch rules install`), nothing bound
 #             to the queue: the queue rule's bypass accepts (ruleset + conntrack cost)
-#   null1     bench/nfq_null, one verdict per packet (--batch 1)
-#   null8     bench/nfq_null, a batch verdict per 8 packets (rstwatch's default)
+#   null1     bench/null_reader queue, one verdict per packet (--batch 1)
+#   null8     bench/null_reader queue, a batch verdict per 8 packets (rstwatch's default)
 #   rstw      rstwatch run, defaults (conntrack lookups, JSON log to a file,
 #             rate limit 20/s per source)
 #   rstwnoct  rstwatch run --no-conntrack
@@ -38,7 +38,7 @@
 # fail-open OFF (--no-fail-open), so that what the consumer cannot take is
 # dropped and counted (queue_dropped / user_dropped) rather than waved
 # through uncounted, which is what fail-open does (then the receiver would see
-# the forwarding rate, not the consumer's). nfq_null installs the very ruleset
+# the forwarding rate, not the consumer's). null_reader queue installs the very ruleset
 # rstwatch installs (rules_install, same configuration).
 #
 # Per configuration and round:
@@ -56,8 +56,8 @@
 #               the probes measure a working, not an overrun, queue).
 # Then (SCALING=1) saturation with two queues (--queue 7300-7301, one thread
 # each; the kernel hashes each flow's addresses onto one) against one queue,
-# for nfq_null --batch 8 and rstwatch, consumers not pinned.
-# The duel (DUEL=1): nfq_null -b 8 and rstwatch run at the same time, both
+# for null_reader queue --batch 8 and rstwatch, consumers not pinned.
+# The duel (DUEL=1): null_reader queue -b 8 and rstwatch run at the same time, both
 # pinned to CPU 1, each bound to one of two queues the ruleset spreads flows
 # over (`rstwatch rules install --queue 7300-7301`, both consumers --no-rules;
 # the queues swap between rounds). Both are saturated, so the scheduler gives
@@ -98,45 +98,16 @@ if [ -n "${PROFILE:-}" ]; then    # keep the main run's files
 	LOG=$OUT/nfq-perf.log
 	RAW=$OUT/nfq-perf-raw.tsv
 fi
-HZ=$(getconf CLK_TCK)
-
-die() { echo "nfq.sh: $*" >&2; exit 1; }
-[ "$(id -u)" = 0 ] || die "needs root (network namespaces, nftables, NFQUEUE)"
-[ "$(nproc)" -ge 2 ] || die "needs 2 CPUs (sender on CPU 0, consumer on CPU 1)"
+BENCH=nfq
+source bench/lib.sh
 mkdir -p "$OUT"
 : >"$LOG"
-make -s build/rstwatch build/bench/rst_flood build/bench/rst_sink build/bench/nfq_null \
+make -s build/rstwatch build/bench/rst_flood build/bench/rst_sink build/bench/null_reader \
 	build/bench/flowmem >>"$LOG" 2>&1 || die "build failed (see $LOG)"
 for t in nft ip taskset awk; do command -v "$t" >/dev/null || die "needs $t"; done
 
 tag=nfqb-$$
 S=$tag-snd G=$tag-gw R=$tag-rcv
-tmp=$(mktemp -d /tmp/nfqbench.XXXXXX)
-pids=()
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	for ns in "$S" "$G" "$R"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { echo "$*" >>"$LOG"; }
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds or time is up.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
-}
 
 # --- topology -------------------------------------------------------------
 #   sender   snd0 198.51.100.2/24  --  gws0 198.51.100.1/24  gateway
@@ -144,23 +115,10 @@ wait_for() {
 #   gateway: 203.0.113.0/24 via 192.0.2.2 (static neighbour); the flood goes
 #   198.51.100.10-249 -> 203.0.113.10-249; the receiver counts and drops it.
 topology_up() {
-	ip netns add "$S" && ip netns add "$G" && ip netns add "$R" || die "ip netns add"
+	bench_topology "$S" "$G" "$R" snd0 gws0 gwr0 rcv0
 	{
-		for ns in "$S" "$G" "$R"; do ip -n "$ns" link set lo up; done
-		ip link add snd0 netns "$S" type veth peer name gws0 netns "$G"
-		ip link add gwr0 netns "$G" type veth peer name rcv0 netns "$R"
-		ip -n "$S" link set snd0 up && ip -n "$G" link set gws0 up
-		ip -n "$G" link set gwr0 up && ip -n "$R" link set rcv0 up
-		ip -n "$S" addr add 198.51.100.2/24 dev snd0
-		ip -n "$G" addr add 198.51.100.1/24 dev gws0
-		ip -n "$G" addr add 192.0.2.1/24 dev gwr0
-		ip -n "$R" addr add 192.0.2.2/24 dev rcv0
-		ip -n "$R" route add local 203.0.113.0/24 dev lo
-		ip -n "$G" route add 203.0.113.0/24 via 192.0.2.2
 		ip -n "$G" neigh replace 192.0.2.2 lladdr "$(in_ns "$R" cat /sys/class/net/rcv0/address)" \
 			dev gwr0 nud permanent
-		in_ns "$G" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-			net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.gws0.rp_filter=0
 		# The receiver counts resets at the earliest hook and drops them (no TCP
 		# stack work). Packet taps (rst_sink) see frames before this hook.
 		in_ns "$R" nft -f - <<-'EOF'
@@ -186,14 +144,6 @@ nfq_proc() {
 	in_ns "$G" awk '{ q += $6; u += $7; id += $8 } END { print q + 0, u + 0, id + 0 }' \
 		/proc/net/netfilter/nfnetlink_queue
 }
-# utime + stime (clock ticks) of a process, all threads; 0 without one.
-cpu_ticks() {
-	if [ -n "${1:-}" ] && [ -r "/proc/$1/stat" ]; then
-		sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-	else
-		echo 0
-	fi
-}
 # The machine: total and idle jiffies.
 sys_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t, $5 + $6 }' /proc/stat; }
 # Per CPU: "cpuN user% sys% softirq% idle%" between two snapshots of /proc/stat.
@@ -218,9 +168,9 @@ start_consumer() {
 	rules)
 		in_ns "$G" build/rstwatch rules install >>"$LOG" 2>&1 || die "rules install failed"
 		return 0 ;;
-	null1) set -- build/bench/nfq_null -b 1 --no-fail-open; ready=ready ;;
-	null8) set -- build/bench/nfq_null -b 8 --no-fail-open; ready=ready ;;
-	null8q2) set -- build/bench/nfq_null -q 7300-7301 -b 8 --no-fail-open; ready=ready ;;
+	null1) set -- build/bench/null_reader queue -b 1 --no-fail-open; ready=ready ;;
+	null8) set -- build/bench/null_reader queue -b 8 --no-fail-open; ready=ready ;;
+	null8q2) set -- build/bench/null_reader queue -q 7300-7301 -b 8 --no-fail-open; ready=ready ;;
 	rstw) set -- "$RSTW" run --no-fail-open --log "$tmp/events.log"; ready=running ;;
 	rstwq2) set -- "$RSTW" run --queue 7300-7301 --no-fail-open --log "$tmp/events.log"
 		ready=running ;;
@@ -355,9 +305,9 @@ name() {
 	case $1 in
 	noqueue) echo "no queue (plain forwarding)" ;;
 	rules) echo "ruleset, no consumer (bypass)" ;;
-	null1) echo "nfq_null, verdict per packet" ;;
-	null8) echo "nfq_null, batch 8" ;;
-	null8q2) echo "nfq_null, batch 8, 2 queues" ;;
+	null1) echo "null_reader queue, verdict per packet" ;;
+	null8) echo "null_reader queue, batch 8" ;;
+	null8q2) echo "null_reader queue, batch 8, 2 queues" ;;
 	rstw) echo "rstwatch run" ;;
 	rstwq2) echo "rstwatch run, 2 queues" ;;
 	rstwnoct) echo "rstwatch run --no-conntrack" ;;
@@ -417,13 +367,13 @@ duel() {
 	in_ns "$G" build/rstwatch rules install --queue 7300-7301 >>"$LOG" 2>&1 ||
 		die "rules install --queue 7300-7301 failed"
 	: >"$tmp/duel-opponent.err"; : >"$tmp/duel-rstw.err"
-	log "[duel r$round] ${AGAINST:-nfq_null} on queue $qn, $RSTW on queue $qr, both on CPU 1"
+	log "[duel r$round] ${AGAINST:-null_reader queue} on queue $qn, $RSTW on queue $qr, both on CPU 1"
 	if [ -n "${AGAINST:-}" ]; then
 		set -- "$AGAINST" run --queue "$qn" --nflog-group 7301 --no-rules --no-fail-open \
 			--log "$tmp/events-against.log"
 		ready=running
 	else
-		set -- build/bench/nfq_null -q "$qn" -b 8 --no-fail-open --no-rules
+		set -- build/bench/null_reader queue -q "$qn" -b 8 --no-fail-open --no-rules
 		ready=ready
 	fi
 	ip netns exec "$G" taskset -c 1 "$@" >/dev/null 2>"$tmp/duel-opponent.err" &
@@ -455,7 +405,7 @@ duel() {
 }
 
 # duel_median FIELD [DIVISOR]: "median (min-max)" of a column of the duel
-# lines; FIELD 0: rstwatch over nfq_null, in percent.
+# lines; FIELD 0: rstwatch over null_reader queue, in percent.
 duel_median() {
 	awk -F'\t' -v f="$1" -v div="${2:-1}" '
 		$1 == "duel" { v[n++] = f ? $f : $4 / $3 * 100 }
@@ -477,7 +427,7 @@ if [ "${DUEL:-0}" = 1 ]; then
 		duel "$round"
 	done
 	{
-		opp=${AGAINST:-nfq_null}
+		opp=${AGAINST:-null_reader queue}
 		echo "## Duel: $opp and $RSTW sharing CPU 1, one queue each"
 		echo
 		echo "$(date -u +%F), $(sed -n 's/^commit /commit /p' "$LOG" | head -1), kernel $(uname -r); $ROUNDS rounds of ${SECS} s floods,"
@@ -524,7 +474,7 @@ median() {
 			print (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
 		}' "$RAW"
 }
-# paired CFG: delivered rate over nfq_null b8's in the same round, as
+# paired CFG: delivered rate over null_reader queue b8's in the same round, as
 # "median (min-max)" over the rounds: each pair ran close together in time, so
 # the host's slower drifts cancel out of it.
 paired() {
@@ -554,7 +504,7 @@ report() {
 	echo "*same round*: the ratio within each round (the two ran seconds apart), median (min-max)."
 	echo
 	null8=$(median sat main null8 3)
-	echo "| configuration | offered kpps | at gateway kpps | delivered kpps | vs nfq_null b8 | same round vs nfq_null b8 | queue_dropped /s | user_dropped /s | consumer CPU ns/pkt | consumer CPU % | machine idle % |"
+	echo "| configuration | offered kpps | at gateway kpps | delivered kpps | vs null_reader queue b8 | same round vs null_reader queue b8 | queue_dropped /s | user_dropped /s | consumer CPU ns/pkt | consumer CPU % | machine idle % |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for cfg in $ONLY; do
 		local d
@@ -576,7 +526,7 @@ report() {
 	echo "*loaded*: probes during a background flood of $BG_RATE resets/s keeps the consumer working (below every consumer's saturation)."
 	echo "*added* = p50 minus the no-queue p50 of the same mode."
 	echo
-	echo "| configuration | light p50 | light p99 | light added p50 | light vs nfq_null b8 | loaded p50 | loaded p99 | loaded added p50 | loaded vs nfq_null b8 | lost |"
+	echo "| configuration | light p50 | light p99 | light added p50 | light vs null_reader queue b8 | loaded p50 | loaded p99 | loaded added p50 | loaded vs null_reader queue b8 | lost |"
 	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for cfg in $ONLY; do
 		local l h

@@ -10,6 +10,7 @@
 #   server  sg0  203.0.113.2/24    2001:db8:2::2/64
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+source tests/live/poll.sh
 
 PY=/usr/bin/python3
 C4=198.51.100.2 G4C=198.51.100.1 G4S=203.0.113.1 S4=203.0.113.2
@@ -52,12 +53,6 @@ fail() {
 ok() { echo "ok: $*"; }
 skip() { echo "skip: $*"; exit 77; }
 
-in_ns() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-
 # bg NAME NS CMD...: run CMD in NS in the background, output in $tmp/NAME.out
 # and .err; its pid (the command itself: ip netns exec execs it) in bg_pid.
 bg() {
@@ -66,27 +61,6 @@ bg() {
 	ip netns exec "$ns" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	bg_pid=$!
 	pids+=("$bg_pid")
-}
-
-# wait_for SECONDS COMMAND...: poll COMMAND until it succeeds or time is up.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
-}
-
-# wait_true SECONDS 'EXPRESSION': poll a shell expression, evaluated afresh
-# each time, until it holds or time is up. For a condition on a command's
-# output: `wait_for 5 [ "$(f)" = 1 ]` would run f once, before waiting.
-wait_true() {
-	local deadline=$((SECONDS + $1))
-	until eval "$2"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.05
-	done
 }
 
 need() {
