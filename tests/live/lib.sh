@@ -58,7 +58,11 @@ skip() { echo "skip: $*"; exit 77; }
 bg() {
 	local name=$1 ns=$2
 	shift 2
-	ip netns exec "$ns" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	# The files exist before the job starts: a wait_for grep on them at once
+	# finds nothing yet rather than no file.
+	: >"$tmp/$name.out"
+	: >"$tmp/$name.err"
+	ip netns exec "$ns" "$@" >>"$tmp/$name.out" 2>>"$tmp/$name.err" &
 	bg_pid=$!
 	pids+=("$bg_pid")
 }
