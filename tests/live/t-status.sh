@@ -39,7 +39,8 @@ for dst in $S4 $S6; do
 	r=$(in_ns "$C" "$PY" tests/live/peer.py connect $dst 7001)
 	[ "$r" = refused ] || fail "connect to closed port on $dst: $r"
 done
-wait_for 10 test "$(grep -c '"class":"refused"' "$EV")" -ge 2 || fail "no events for the resets"
+two_refused() { [ "$(grep -c '"class":"refused"' "$EV")" -ge 2 ]; }
+wait_for 10 two_refused || fail "no events for the resets"
 sleep 1.1    # uptime counts whole seconds
 out=$(status) || fail "status after traffic: exit $?"
 [ "$(field resets "$out")" = 2 ] || fail "status resets after two refused connections: $out"
