@@ -137,20 +137,36 @@ static void count_reset(struct worker *w, const struct rst_verdict *v, bool drop
 		metrics_inc(&w->m.events_suppressed[v->cls]);
 }
 
-static void watch_add(struct worker *w, const struct tcp_packet *p, uint64_t until)
+/* p's flow on the watch list, in either direction: the tuple as the reset
+ * travelled, or its reply (flows that share a source address and ports
+ * towards two destinations are two flows). */
+static struct watch_entry *watch_find(struct worker *w, const struct tcp_packet *p)
 {
 	unsigned i;
 
-	/* The whole tuple, as the reset travelled: flows that share a source
-	 * address and ports towards two destinations are two flows. */
-	for (i = 0; i < w->n_watch; i++)
-		if (w->watch[i].tuple.family == p->family &&
-		    !memcmp(w->watch[i].tuple.src, p->src, 16) &&
-		    !memcmp(w->watch[i].tuple.dst, p->dst, 16) &&
-		    w->watch[i].tuple.sport == p->sport && w->watch[i].tuple.dport == p->dport) {
-			w->watch[i].until_us = until;
-			return;
-		}
+	for (i = 0; i < w->n_watch; i++) {
+		const struct tcp_packet *t = &w->watch[i].tuple;
+
+		if (t->family != p->family)
+			continue;
+		if (!memcmp(t->src, p->src, 16) && !memcmp(t->dst, p->dst, 16) &&
+		    t->sport == p->sport && t->dport == p->dport)
+			return &w->watch[i];
+		if (!memcmp(t->src, p->dst, 16) && !memcmp(t->dst, p->src, 16) &&
+		    t->sport == p->dport && t->dport == p->sport)
+			return &w->watch[i];
+	}
+	return NULL;
+}
+
+static void watch_add(struct worker *w, const struct tcp_packet *p, uint64_t until)
+{
+	struct watch_entry *e = watch_find(w, p);
+
+	if (e) {
+		e->until_us = until;
+		return;
+	}
 	if (w->n_watch == WATCH_MAX)
 		return;    /* the bit then stays until conntrack forgets the flow */
 	w->watch[w->n_watch].tuple = *p;
@@ -174,6 +190,18 @@ static int ct_mark_counted(struct worker *w, const struct tcp_packet *pkt, uint3
 		metrics_inc(&w->m.ct_failures[CT_OP_MARK][ct_failure_of(errno)]);
 	}
 	return -1;
+}
+
+/* A copy that is no SYN, FIN or reset comes from the watch chains: its
+ * flow's watch bit is set. If this worker did not set it (an HA peer did,
+ * and conntrackd brought the mark over at the failover; or an earlier
+ * rstwatch that was killed), nobody would clear it, and every packet of the
+ * flow would be copied here for the rest of its life: take it over for
+ * --watch-seconds, as if this worker had set it now. */
+static void watch_adopt(struct worker *w, const struct tcp_packet *p, uint64_t now)
+{
+	if (w->ct && !(p->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST)) && !watch_find(w, p))
+		watch_add(w, p, now + (uint64_t)w->d->policy.watch_seconds * 1000000);
 }
 
 /* Take flows off the watch list whose time is up. */
@@ -332,6 +360,8 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 		return NFQUEUE_ACCEPT;    /* not ours to judge: let it pass */
 	if (w->holds && (h = hold_find_alive(w->holds, pkt)))
 		hold_decide(w, h, true, ts);
+	if (via_log)
+		watch_adopt(w, pkt, ts);
 	if (hook == NF_INET_LOCAL_OUT) {
 		ctx.hook = HOOK_OUTPUT;
 		ctx.src_is_local = localaddr_is_local(pkt->family, pkt->src, ts);
