@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# t-fleet-ha.sh: an HA pair of rstwatch gateways on the engines operators run
+# for it (issue 16): conntrackd (FTFW over the pair's own link ha0) and
+# keepalived (VRRP moving 198.51.100.1 and 203.0.113.1), both started here
+# from the samples in rules/fleet/, rstwatch on both gateways in enforce mode
+# (--suppress firewall). gw1 is primary; then it fails (its links go down,
+# its keepalived and conntrackd are killed) and gw2 takes over.
+#
+#  A. keepalived: gw1 holds the virtual addresses, gw2 is backup.
+#  B. before the failover, on gw1: a reset forged on the path (TTL 40) into
+#     flows F1 and F3 is dropped; conntrack marks F1/F3 with class firewall,
+#     dropped and watch, over a bit outside the mask set beforehand
+#     (0x00000001). conntrackd on gw2 holds the same marks (conntrackd -e).
+#  C. the failover: gw2 holds the addresses and its kernel table (conntrack
+#     -L) the entries with every mark bit, foreign bit included; the time
+#     from gw1's failure to the addresses on gw2 and to the entries there.
+#  D. a stream (100-byte chunks every 20 ms) running across the failover
+#     arrives whole: rstwatch cut nothing during the switch.
+#  E. after the failover, F1 again: a reset forged into it is judged on gw2
+#     and dropped: the replicated watch bit had the ruleset copy F1's
+#     packets, so gw2's rstwatch knew the server's TTL without the
+#     handshake. F1's exchange completes.
+#  F. F2, a flow gw1 never judged, forged after the failover: gw2 has no
+#     history of it (no-flow-history) and only conntrack's state; what it
+#     says is recorded, and it is not a class that needs history.
+#  G. F3's watch bit, which gw2's rstwatch did not set, is cleared by gw2
+#     once --watch-seconds pass (a watch bit nobody owned stayed set for the
+#     flow's life before, copying every packet of it to rstwatch).
+#  Every daemon stops cleanly; each rstwatch's log adds up to its counts.
+# Missing conntrackd or keepalived: 77.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/fleet.sh"
+need "$RSTWATCH" nft conntrack
+command -v conntrackd >/dev/null || skip "conntrackd not installed (apt-get install conntrackd)"
+command -v keepalived >/dev/null || skip "keepalived not installed (apt-get install keepalived)"
+fleet_up
+ip -n "$C" route replace default via $VIP_LAN
+ip -n "$S" route replace default via $VIP_WAN
+WATCH_S=6
+MASK=0x00ff0000 FOREIGN=0x00000001
+
+# The sample conntrackd.conf with this test's paths (and gw2's addresses);
+# the diff proves nothing else changed.
+ctd_conf() {
+	local n=$1 f=$tmp/gw$1-conntrackd.conf
+	sed -e "s|^\(\tLogFile\) /var/log/conntrackd.log$|\1 $tmp/gw$n-conntrackd.log|" \
+		-e "s|^\(\tLockFile\) /var/lock/conntrack.lock$|\1 $tmp/gw$n-conntrackd.lock|" \
+		-e "s|^\(\t\tPath\) /var/run/conntrackd.ctl$|\1 $tmp/gw$n-conntrackd.ctl|" \
+		rules/fleet/conntrackd.conf >"$f"
+	[ "$n" = 1 ] || sed -i -e 's/^\(\t\tIPv4_address\) 192.0.2.1$/\1 192.0.2.2/' \
+		-e 's/^\(\t\tIPv4_Destination_Address\) 192.0.2.2$/\1 192.0.2.1/' "$f"
+	local changed
+	changed=$(diff rules/fleet/conntrackd.conf "$f" | grep -c '^>')
+	[ "$changed" = $((n == 1 ? 3 : 5)) ] || fail "conntrackd.conf for gw$n: $changed lines changed"
+}
+ctd() { local n=$1; shift; in_ns "${GW_NS[n]}" conntrackd -C "$tmp/gw$n-conntrackd.conf" "$@"; }
+declare -a ctd_pid ka_pid
+for n in 1 2; do
+	ctd_conf $n
+	bg ctd$n "${GW_NS[n]}" conntrackd -C "$tmp/gw$n-conntrackd.conf"
+	ctd_pid[n]=$bg_pid
+done
+ctd_ready() { ctd "$1" -s runtime >/dev/null 2>&1; }
+wait_for 10 ctd_ready 1 && wait_for 10 ctd_ready 2 || fail "conntrackd did not start"
+
+# keepalived: the sample as it is, its notify script beside it; pid files
+# here; no syslog (-G), its log on stderr (-l).
+ka_start() {
+	local n=$1
+	bg ka$n "${GW_NS[n]}" env CONNTRACKD_CONF="$tmp/gw$n-conntrackd.conf" \
+		keepalived -n -l -G -D -P -f "$PWD/rules/fleet/keepalived.conf" -i gw$n \
+		-p "$tmp/gw$n-keepalived.pid" -r "$tmp/gw$n-vrrp.pid" -c "$tmp/gw$n-checkers.pid"
+	ka_pid[n]=$bg_pid
+}
+has_vip() { ip -n "${GW_NS[$1]}" -4 addr show dev lan0 | grep -q "inet $VIP_LAN/" &&
+	ip -n "${GW_NS[$1]}" -4 addr show dev wan0 | grep -q "inet $VIP_WAN/"; }
+# gw1 first, so that it is the primary (nopreempt: whoever is up first).
+ka_start 1
+wait_for 15 has_vip 1 || fail "A: gw1 did not take the virtual addresses"
+ka_start 2
+wait_for 10 grep -q 'Entering BACKUP STATE' "$tmp/ka2.err" || fail "A: gw2 not backup"
+has_vip 2 && fail "A: both gateways hold the virtual addresses"
+ok "A: keepalived: gw1 primary with $VIP_LAN and $VIP_WAN, gw2 backup"
+
+for n in 1 2; do
+	gw_start $n rw$n --mode enforce --suppress firewall --rate-limit 0 --watch-seconds $WATCH_S
+done
+bg server "$S" "$PY" tests/live/peer.py serve 8081 8082 8083 8090
+wait_for 10 grep -q listening "$tmp/server.out" || fail "server did not listen"
+
+# events N FILTER: the rst events of gateway N matching a python expression on e
+events() {
+	"$PY" -c '
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event_type") == "rst" and eval(sys.argv[2]):
+        print(e["src_port"], e["dest_port"], e["rst"]["class"], e["rst"]["origin"], e["action"],
+              e.get("ct_mark", "-"), ",".join(e["rst"]["evidence"]))
+' "$tmp/gw$1.events" "$2"
+}
+# ct_mark N PORT: the mark of the flow to server port PORT in gateway N's
+# kernel table (conntrack -L), in hex
+ct_mark() {
+	in_ns "${GW_NS[$1]}" conntrack -L -p tcp --dport "$2" -d $S4 2>/dev/null |
+		sed -n 's/.*mark=\([0-9]*\).*/\1/p' | head -n 1 | xargs -r printf '0x%08x\n'
+}
+# ext_mark PORT: the mark of that flow in gw2's conntrackd external cache
+ext_mark() {
+	ctd 2 -e ct 2>/dev/null | grep "dport=$1 " | head -n 1 |
+		sed -n 's/.*mark=\([0-9]*\).*/\1/p' | xargs -r printf '0x%08x\n'
+}
+
+# rounds_start NAME PORT: a client of N request/response rounds to PORT that
+# pauses once $tmp/NAME.pause exists, until $tmp/NAME.resume does.
+rounds_start() {
+	bg "$1" "$C" "$PY" tests/live/peer.py rounds $S4 "$2" 40 "$tmp/$1.pause" "$tmp/$1.resume"
+}
+# forge NAME PORT [--now]: a reset forged in the server's name (TTL 40) into
+# the flow to PORT, once $tmp/NAME.trigger exists; its pid in forge_pid.
+forge() {
+	bg "$1-forge" "$S" "$PY" tests/live/forge.py ${3:-} wan "$2" 40 0 "$tmp/$1.trigger"
+	forge_pid=$bg_pid
+}
+pause_flow() {
+	[ "${2:-}" = unforged ] || wait_for 10 grep -q armed "$tmp/$1-forge.out" ||
+		fail "forger of $1 saw no server data"
+	touch "$tmp/$1.pause"
+	wait_for 10 grep -q paused "$tmp/$1.out" || fail "$1 did not pause"
+}
+
+# --- B ----------------------------------------------------------------------
+bg stream "$C" "$PY" tests/live/peer.py stream $S4 8090 700 "$tmp/stream.half" 20
+stream=$bg_pid
+declare -A fpid
+for f in F1:8081 F3:8083; do
+	name=${f%:*} port=${f#*:}
+	forge "$name" "$port"
+	fpid[$name]=$forge_pid
+	rounds_start "$name" "$port"
+	pause_flow "$name"
+	in_ns "$G1" conntrack -U -p tcp --dport "$port" -d $S4 --mark $((FOREIGN)) >/dev/null 2>&1 ||
+		fail "B: could not set a foreign mark bit on $name"
+	touch "$tmp/$name.trigger"
+	wait "${fpid[$name]}" || fail "B: forger of $name failed: $(cat "$tmp/$name-forge.err")"
+	wait_for 10 grep -q "\"dest_port\":$port,\|\"src_port\":$port," "$tmp/gw1.events" ||
+		fail "B: gw1 logged no reset of $name"
+done
+for f in F1:8081 F3:8083; do
+	name=${f%:*} port=${f#*:}
+	e=$(events 1 "e['src_port'] == $port")
+	case $e in "$port "*" firewall middlebox drop "*) ;; *) fail "B: gw1 judged the forgery of $name: $e" ;; esac
+	m=$(ct_mark 1 "$port")
+	# class firewall (code 6), dropped (bit 4), watch (bit 7), the foreign bit
+	[ "$m" = 0x00950001 ] || fail "B: $name's mark on gw1 is $m, want 0x00950001"
+	mark_replicated() { [ "$(ext_mark "$1")" = 0x00950001 ]; }
+	wait_for 5 mark_replicated "$port" || fail "B: $name's mark in gw2's conntrackd cache is '$(ext_mark "$port")'"
+	[ -z "$(ct_mark 2 "$port")" ] || fail "B: gw2's kernel holds $name before the failover"
+done
+# F2: established on gw1 too, but never reset there (no mark, not watched).
+rounds_start F2 8082
+pause_flow F2 unforged
+ok "B: gw1 dropped the forgeries of F1, F3; marks 0x00950001 (firewall, dropped, watch, foreign 0x1) in gw1's table and in gw2's conntrackd cache"
+
+# --- C ----------------------------------------------------------------------
+wait_for 10 test -e "$tmp/stream.half" || fail "C: the stream did not get halfway"
+t0=$(date +%s%N)
+for l in lan0 wan0 ha0; do ip -n "$G1" link set "$l" down; done
+kill -9 "${ka_pid[1]}" "${ctd_pid[1]}"
+{ wait "${ka_pid[1]}" "${ctd_pid[1]}"; } 2>/dev/null
+wait_for 10 has_vip 2 || fail "C: gw2 did not take the virtual addresses"
+t_vip=$(date +%s%N)
+committed() { [ -n "$(ct_mark 2 8081)" ] && [ -n "$(ct_mark 2 8083)" ]; }
+wait_for 10 committed || fail "C: gw2's kernel table never got F1/F3 ($(ctd 2 -e ct 2>&1 | head -3))"
+t_ct=$(date +%s%N)
+for port in 8081 8083; do
+	m=$(ct_mark 2 $port)
+	[ "$m" = 0x00950001 ] || fail "C: flow to $port on gw2 after the commit: mark $m, want 0x00950001"
+done
+vip_ms=$(((t_vip - t0) / 1000000)) ct_ms=$(((t_ct - t0) / 1000000))
+ok "C: gw2 primary ${vip_ms} ms after gw1 failed, F1/F3 in its table ${ct_ms} ms after, marks 0x00950001 (every bit, foreign one too)"
+grep -h 'notify\|Entering MASTER' "$tmp/ka2.err" | tail -n 3
+
+# --- E ----------------------------------------------------------------------
+forge F1b 8081 --now
+touch "$tmp/F1b.trigger" "$tmp/F1.resume"
+wait "$forge_pid" || fail "E: forger failed: $(cat "$tmp/F1b-forge.err")"
+wait_for 10 grep -q '"src_port":8081,' "$tmp/gw2.events" || fail "E: gw2 logged no reset of F1"
+e=$(events 2 "e['src_port'] == 8081")
+echo "    gw2 on F1's forgery: $e"
+case $e in *" drop "*) ;; *) fail "E: gw2 let F1's forgery through: $e" ;; esac
+wait_for 20 grep -q 'completed\|reset after' "$tmp/F1.out" || fail "E: F1 never ended"
+[ "$(tail -n 1 "$tmp/F1.out")" = "completed 40" ] || fail "E: F1 after the failover: $(tail -n 1 "$tmp/F1.out")"
+ok "E: gw2 dropped a forgery into F1 (established on gw1, no handshake seen): $e; F1 completed"
+
+# --- F ----------------------------------------------------------------------
+forge F2 8082 --now
+touch "$tmp/F2.trigger" "$tmp/F2.resume"
+wait "$forge_pid" || fail "F: forger failed: $(cat "$tmp/F2-forge.err")"
+wait_for 10 grep -q '"src_port":8082,' "$tmp/gw2.events" || fail "F: gw2 logged no reset of F2"
+wait_for 20 grep -q 'completed\|reset after' "$tmp/F2.out" || fail "F: F2 never ended"
+e=$(events 2 "e['src_port'] == 8082")
+echo "    gw2 on F2's forgery: $e; F2: $(tail -n 1 "$tmp/F2.out")"
+case $e in *no-flow-history*) ;; *) fail "F: gw2 claims history of F2: $e" ;; esac
+ok "F: a forgery into F2 (established on gw1, never watched) judged by gw2 without history: $e"
+
+# --- G ----------------------------------------------------------------------
+touch "$tmp/F3.resume"
+wait_for 20 grep -q 'completed\|reset after' "$tmp/F3.out" || fail "G: F3 never ended"
+[ "$(tail -n 1 "$tmp/F3.out")" = "completed 40" ] || fail "G: F3: $(tail -n 1 "$tmp/F3.out")"
+watch_cleared() { [ "$(( $(ct_mark 2 8083) & 0x00800000 ))" = 0 ]; }
+wait_for $((WATCH_S + 4)) watch_cleared || fail "G: F3's watch bit still set on gw2: $(ct_mark 2 8083)"
+ok "G: F3 completed; its replicated watch bit cleared by gw2 within ${WATCH_S} s + 4 s (mark $(ct_mark 2 8083))"
+
+# --- D ----------------------------------------------------------------------
+wait "$stream"
+[ "$(tail -n 1 "$tmp/stream.out")" = "completed 700" ] || fail "D: the stream across the failover: $(cat "$tmp/stream.out")"
+ok "D: the stream across the failover arrived whole (70000 bytes)"
+
+for n in 1 2; do gw_stop $n rw$n; done
+# keepalived first (its notify script talks to conntrackd), then conntrackd.
+kill -TERM "${ka_pid[2]}" && wait "${ka_pid[2]}" || fail "keepalived on gw2 exited with $?"
+kill -TERM "${ctd_pid[2]}" && wait "${ctd_pid[2]}"
+no_sanitizer_report
+echo "1 passed, 0 failed"
