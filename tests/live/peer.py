@@ -9,7 +9,8 @@
                                       prints "paused K" and waits for file RESUME; ends with
                                       "completed N" or "reset after K"
   stream HOST PORT N HALF [GAP_MS]    asks for a stream of N chunks GAP_MS apart, creates file HALF once
-                                      half of it arrived; "completed N" (every byte) or
+                                      half of it arrived; "completed N" (every byte, after a
+                                      line "longest silence MS ms" between two receives) or
                                       "reset after K" (bytes)
   abort HOST PORT SPORT GO [SRC]      connect from SPORT (and address SRC), one round, print
                                       "ready", then on file GO close with SO_LINGER {1,0}: an
@@ -142,14 +143,20 @@ def stream(host, port, n, half, gap_ms=2):
     s = socket.create_connection((host, port), timeout=5)
     s.sendall(b"stream %d %d\n" % (n, gap_ms))
     got = 0
+    last = silence = None
     try:
         while got < n * 100:
             d = s.recv(65536)
             if not d:
                 raise ConnectionResetError("closed")
+            now = time.monotonic()
+            if last is not None and (silence is None or now - last > silence):
+                silence = now - last
+            last = now
             got += len(d)
             if got >= n * 50 and not os.path.exists(half):
                 open(half, "w").close()
+        print("longest silence %d ms" % ((silence or 0) * 1000), flush=True)
         print("completed", n, flush=True)
     except (ConnectionResetError, BrokenPipeError, socket.timeout) as e:
         print("reset after", got, type(e).__name__, flush=True)
