@@ -21,9 +21,10 @@
 #     and dropped: the replicated watch bit had the ruleset copy F1's
 #     packets, so gw2's rstwatch knew the server's TTL without the
 #     handshake. F1's exchange completes.
-#  F. F2, a flow gw1 never judged, forged after the failover: gw2 has no
-#     history of it (no-flow-history) and only conntrack's state; what it
-#     says is recorded, and it is not a class that needs history.
+#  F. F2 and F4, flows gw1 never judged: after the failover a reset forged
+#     into F2, and the client's own abort of F4 (SO_LINGER 0), are judged by
+#     gw2 from conntrack's state alone (no-flow-history); what it says is
+#     printed (README, "Running a fleet", says what it can and cannot tell).
 #  G. F3's watch bit, which gw2's rstwatch did not set, is cleared by gw2
 #     once --watch-seconds pass (a watch bit nobody owned stayed set for the
 #     flow's life before, copying every packet of it to rstwatch).
@@ -86,7 +87,7 @@ ok "A: keepalived: gw1 primary with $VIP_LAN and $VIP_WAN, gw2 backup"
 for n in 1 2; do
 	gw_start $n rw$n --mode enforce --suppress firewall --rate-limit 0 --watch-seconds $WATCH_S
 done
-bg server "$S" "$PY" tests/live/peer.py serve 8081 8082 8083 8090
+bg server "$S" "$PY" tests/live/peer.py serve 8081 8082 8083 8084 8090
 wait_for 10 grep -q listening "$tmp/server.out" || fail "server did not listen"
 
 # events N FILTER: the rst events of gateway N matching a python expression on e
@@ -156,9 +157,13 @@ for f in F1:8081 F3:8083; do
 	wait_for 5 mark_replicated "$port" || fail "B: $name's mark in gw2's conntrackd cache is '$(ext_mark "$port")'"
 	[ -z "$(ct_mark 2 "$port")" ] || fail "B: gw2's kernel holds $name before the failover"
 done
-# F2: established on gw1 too, but never reset there (no mark, not watched).
+# F2: established on gw1 too, but never reset there (no mark, not watched);
+# F4 the same, for a genuine reset after the failover: the client aborts.
 rounds_start F2 8082
 pause_flow F2 unforged
+bg F4 "$C" "$PY" tests/live/peer.py abort $S4 8084 45084 "$tmp/F4.go"
+f4=$bg_pid
+wait_for 10 grep -q ready "$tmp/F4.out" || fail "B: F4 did not connect"
 ok "B: gw1 dropped the forgeries of F1, F3; marks 0x00950001 (firewall, dropped, watch, foreign 0x1) in gw1's table and in gw2's conntrackd cache"
 
 # --- C ----------------------------------------------------------------------
@@ -209,7 +214,13 @@ wait_for 20 grep -q 'completed\|reset after' "$tmp/F2.out" || fail "F: F2 never 
 e=$(events 2 "e['src_port'] == 8082")
 echo "    gw2 on F2's forgery: $e; F2: $(tail -n 1 "$tmp/F2.out")"
 case $e in *no-flow-history*) ;; *) fail "F: gw2 claims history of F2: $e" ;; esac
-ok "F: a forgery into F2 (established on gw1, never watched) judged by gw2 without history: $e"
+touch "$tmp/F4.go"
+wait "$f4" || fail "F: F4's client failed"
+wait_for 10 grep -q '"dest_port":8084,' "$tmp/gw2.events" || fail "F: gw2 logged no reset of F4"
+e4=$(events 2 "e['dest_port'] == 8084")
+echo "    gw2 on F4's abort: $e4"
+case $e4 in *no-flow-history*) ;; *) fail "F: gw2 claims history of F4: $e4" ;; esac
+ok "F: gw2 without history of flows established on gw1: a forgery into F2: $e; the client's abort of F4: $e4"
 
 # --- G ----------------------------------------------------------------------
 wait_for 20 grep -q 'completed\|reset after' "$tmp/F3.out" || fail "G: F3 never ended"
