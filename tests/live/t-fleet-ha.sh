@@ -66,11 +66,31 @@ ctd_ready() { ctd "$1" -s runtime >/dev/null 2>&1; }
 wait_for 10 ctd_ready 1 && wait_for 10 ctd_ready 2 || fail "conntrackd did not start"
 
 # keepalived: the sample as it is, its notify script beside it; pid files
-# here; no syslog (-G), its log on stderr (-l).
+# here; no syslog (-G), its log on stderr (-l). keepalived runs the script
+# as root only if no one else can change it or a directory above it; in a
+# tree that is not root's, the two files are taken byte for byte into a
+# directory that is.
+ka_dir=$PWD/rules/fleet
+root_only() {    # root's, and writable by no one else (a sticky /tmp is)
+	local p=$1 mode
+	while :; do
+		mode=0$(stat -c %a "$p")
+		[ "$(stat -c %u "$p")" = 0 ] || return 1
+		[ $((mode & 022)) = 0 ] || [ $((mode & 01000)) != 0 ] || return 1
+		[ "$p" = / ] && return 0
+		p=$(dirname "$p")
+	done
+}
+if ! root_only "$ka_dir/rstwatch-ha-notify.sh"; then
+	mkdir "$tmp/keepalived" && cp -p "$ka_dir/keepalived.conf" "$ka_dir/rstwatch-ha-notify.sh" "$tmp/keepalived/" &&
+		chown -R 0:0 "$tmp/keepalived" && chmod 755 "$tmp/keepalived/rstwatch-ha-notify.sh" ||
+		fail "A: cannot place the notify script where keepalived accepts it"
+	ka_dir=$tmp/keepalived
+fi
 ka_start() {
 	local n=$1
 	bg ka$n "${GW_NS[n]}" env CONNTRACKD_CONF="$tmp/gw$n-conntrackd.conf" \
-		keepalived -n -l -G -D -P -f "$PWD/rules/fleet/keepalived.conf" -i gw$n \
+		keepalived -n -l -G -D -P -f "$ka_dir/keepalived.conf" -i gw$n \
 		-p "$tmp/gw$n-keepalived.pid" -r "$tmp/gw$n-vrrp.pid" -c "$tmp/gw$n-checkers.pid"
 	ka_pid[n]=$bg_pid
 }
