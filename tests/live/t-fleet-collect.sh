@@ -9,9 +9,10 @@
 # scraping both gateways every second, with rstwatch.rules.yml and
 # fleet.rules.yml).
 #
-#  A. events: every rst event of both gateways reaches the collector's file
+#  A. events: every line of both gateways' logs reaches the collector's file
 #     exactly once, as {"host":"gwN","event":EVENT}, EVENT byte for byte the
-#     line the gateway logged, host the gateway that logged it.
+#     line the gateway logged, host the gateway that logged it; also the
+#     lines logged while the collector's rsyslog was stopped and restarted.
 #  B. metrics: Prometheus' HTTP API answers sum by (class)
 #     (rstwatch_resets_total) with the events both gateways logged, class by
 #     class (and by gateway, through the sample's gateway label).
@@ -120,6 +121,20 @@ wait_for 10 has_middlebox 1 && wait_for 10 has_middlebox 2 || fail "a forgery wa
 sleep 0.5    # the client's and server's own answers to the forgery, if any
 
 # --- A ----------------------------------------------------------------------
+# The collector restarts while both gateways log more: their rsyslog keeps
+# the lines queued and sends them once it is back.
+in_tcp() { in_ns "$K" ss -tn state established "( sport = :514 )" | grep -c "$COLLECTOR:514"; }
+wait_for 10 [ "$(in_tcp)" = 2 ] || fail "A: the gateways are not connected to the collector"
+kill -TERM "$rs_col" && wait "$rs_col" || fail "A: collector rsyslog exited with $? on SIGTERM"
+for i in 1 2 3; do
+	r=$(in_ns "$C" "$PY" tests/live/peer.py connect $S4 7002); [ "$r" = refused ] || fail "connect: $r"
+	r=$(in_ns "$C" "$PY" tests/live/peer.py connect $S6 7002); [ "$r" = refused ] || fail "connect: $r"
+done
+logged_during() { [ "$(grep -c '"src_port":7002,' "$tmp/gw$1/events.json")" = 3 ]; }
+wait_for 10 logged_during 1 && wait_for 10 logged_during 2 || fail "A: the refusals during the outage not logged"
+sleep 0.5
+rsyslog_start rs-col2 "$K" collector "$tmp/col/rsyslog.conf"
+rs_col=$bg_pid
 rst_lines() { grep -c '"event_type":"rst"' "$tmp/gw$1/events.json"; }
 want=$(($(rst_lines 1) + $(rst_lines 2)))
 arrived() { [ "$(grep -c '"event_type":"rst"' "$tmp/col/fleet.json" 2>/dev/null)" -ge "$want" ]; }
@@ -148,7 +163,7 @@ collected=$("$PY" -c '
 import collections, json, sys
 c = collections.Counter(json.loads(l)["host"] for l in open(sys.argv[1]))
 print(", ".join("%s %d" % kv for kv in sorted(c.items())))' "$tmp/col/fleet.json")
-ok "A: every line of both gateways' logs at the collector once, byte for byte, with its host ($collected lines)"
+ok "A: every line of both gateways' logs at the collector once, byte for byte, with its host ($collected lines; 3 of each logged while the collector was down)"
 
 # --- B ----------------------------------------------------------------------
 # The events by class (and by gateway and class), from the gateways' logs
