@@ -124,7 +124,7 @@ sleep 0.5    # the client's and server's own answers to the forgery, if any
 # The collector restarts while both gateways log more: their rsyslog keeps
 # the lines queued and sends them once it is back.
 in_tcp() { in_ns "$K" ss -tn state established "( sport = :514 )" | grep -c "$COLLECTOR:514"; }
-wait_for 10 [ "$(in_tcp)" = 2 ] || fail "A: the gateways are not connected to the collector"
+wait_true 10 '[ "$(in_tcp)" = 2 ]' || fail "A: the gateways are not connected to the collector"
 kill -TERM "$rs_col" && wait "$rs_col" || fail "A: collector rsyslog exited with $? on SIGTERM"
 for i in 1 2 3; do
 	r=$(in_ns "$C" "$PY" tests/live/peer.py connect $S4 7002); [ "$r" = refused ] || fail "connect: $r"
