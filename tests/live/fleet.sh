@@ -14,12 +14,13 @@
 #   server     bridge wan   203.0.113.2/24    2001:db8:2::2/64
 #   collector  bridge mgmt  192.0.2.10/29
 #
-# The virtual addresses (keepalived) are 198.51.100.1 and 203.0.113.1.
+# The virtual addresses (keepalived) are 198.51.100.1, 203.0.113.1,
+# 2001:db8:1::1 and 2001:db8:2::1.
 # Each gateway's rstwatch has its own control socket, event log and metrics
 # address (its mgmt0 address, port 9386).
 G1=$tag-gw1 G2=$tag-gw2 K=$tag-col
 G=$G1
-VIP_LAN=198.51.100.1 VIP_WAN=203.0.113.1
+VIP_LAN=198.51.100.1 VIP_WAN=203.0.113.1 VIP6_LAN=2001:db8:1::1 VIP6_WAN=2001:db8:2::1
 GW_LAN4=(- 198.51.100.11 198.51.100.12) GW_LAN6=(- 2001:db8:1::11 2001:db8:1::12)
 GW_WAN4=(- 203.0.113.11 203.0.113.12) GW_WAN6=(- 2001:db8:2::11 2001:db8:2::12)
 GW_MGMT=(- 192.0.2.11 192.0.2.12) GW_NS=(- "$G1" "$G2")

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # t-fleet-ha.sh: an HA pair of rstwatch gateways on the engines operators run
 # for it (issue 16): conntrackd (FTFW over the pair's own link ha0) and
-# keepalived (VRRP moving 198.51.100.1 and 203.0.113.1), both started here
+# keepalived (VRRPv3 moving 198.51.100.1, 203.0.113.1, 2001:db8:1::1 and
+# 2001:db8:2::1, two instances in a sync group), both started here
 # from the samples in rules/fleet/, rstwatch on both gateways in enforce mode
 # (--suppress firewall). gw1 is primary; then it fails (its links go down,
 # its keepalived and conntrackd are killed) and gw2 takes over.
 #
-#  A. keepalived: gw1 holds the virtual addresses, gw2 is backup.
+#  A. keepalived: gw1 holds the four virtual addresses, gw2 is backup.
 #  B. before the failover, on gw1: a reset forged on the path (TTL 40) into
 #     flows F1 and F3 is dropped; conntrack marks F1/F3 with class firewall,
 #     dropped and watch, over a bit outside the mask set beforehand
@@ -15,8 +16,9 @@
 #  C. the failover: gw2 holds the addresses and its kernel table (conntrack
 #     -L) the entries with every mark bit, foreign bit included; the time
 #     from gw1's failure to the addresses on gw2 and to the entries there.
-#  D. a stream (100-byte chunks every 20 ms for 10 s) started 0.5 s before
-#     the failover arrives whole: rstwatch cut nothing during the switch.
+#  D. two streams, IPv4 and IPv6 (100-byte chunks every 20 ms for 10 s),
+#     started 0.5 s before the failover arrive whole: rstwatch cut nothing
+#     during the switch.
 #  E. after the failover, F1 again: a reset forged into it is judged on gw2
 #     and dropped: the replicated watch bit had the ruleset copy F1's
 #     packets, so gw2's rstwatch knew the server's TTL without the
@@ -38,6 +40,8 @@ command -v keepalived >/dev/null || skip "keepalived not installed (apt-get inst
 fleet_up
 ip -n "$C" route replace default via $VIP_LAN
 ip -n "$S" route replace default via $VIP_WAN
+ip -n "$C" -6 route replace default via $VIP6_LAN
+ip -n "$S" -6 route replace default via $VIP6_WAN
 WATCH_S=10
 MASK=0x00ff0000 FOREIGN=0x00000001
 
@@ -94,15 +98,19 @@ ka_start() {
 		-p "$tmp/gw$n-keepalived.pid" -r "$tmp/gw$n-vrrp.pid" -c "$tmp/gw$n-checkers.pid"
 	ka_pid[n]=$bg_pid
 }
-has_vip() { ip -n "${GW_NS[$1]}" -4 addr show dev lan0 | grep -q "inet $VIP_LAN/" &&
-	ip -n "${GW_NS[$1]}" -4 addr show dev wan0 | grep -q "inet $VIP_WAN/"; }
+has_vip() {
+	local a
+	a=$(ip -n "${GW_NS[$1]}" addr show)
+	grep -q "inet $VIP_LAN/24 .* lan0$" <<<"$a" && grep -q "inet $VIP_WAN/24 .* wan0$" <<<"$a" &&
+		grep -q "inet6 $VIP6_LAN/64 " <<<"$a" && grep -q "inet6 $VIP6_WAN/64 " <<<"$a"
+}
 # gw1 first, so that it is the primary (nopreempt: whoever is up first).
 ka_start 1
 wait_for 15 has_vip 1 || fail "A: gw1 did not take the virtual addresses"
 ka_start 2
 wait_for 10 grep -q 'Entering BACKUP STATE' "$tmp/ka2.err" || fail "A: gw2 not backup"
 has_vip 2 && fail "A: both gateways hold the virtual addresses"
-ok "A: keepalived: gw1 primary with $VIP_LAN and $VIP_WAN, gw2 backup"
+ok "A: keepalived: gw1 primary with $VIP_LAN, $VIP_WAN, $VIP6_LAN and $VIP6_WAN, gw2 backup"
 
 for n in 1 2; do
 	gw_start $n rw$n --mode enforce --suppress firewall --rate-limit 0 --watch-seconds $WATCH_S
@@ -191,8 +199,13 @@ ok "B: gw1 dropped the forgeries of F1, F3; marks 0x00950001 (firewall, dropped,
 # never leaves it.
 bg stream "$C" "$PY" tests/live/peer.py stream $S4 8090 500 "$tmp/stream.half" 20
 stream=$bg_pid
-streaming() { in_ns "$G1" conntrack -L -p tcp --dport 8090 2>/dev/null | grep -q ESTABLISHED; }
-wait_for 5 streaming || fail "C: the stream did not start"
+bg stream6 "$C" "$PY" tests/live/peer.py stream $S6 8090 500 "$tmp/stream6.half" 20
+stream6=$bg_pid
+streaming() { [ "$(in_ns "$G1" conntrack -L -f "$1" -p tcp --dport 8090 2>/dev/null | grep -c ESTABLISHED)" = 1 ]; }
+wait_for 5 streaming ipv4 && wait_for 5 streaming ipv6 || fail "C: the streams did not start"
+# both in gw2's conntrackd cache (IPv6 entries travel over the IPv4 link)
+in_cache() { [ "$(ctd 2 -e ct 2>/dev/null | grep -c 'dport=8090 ')" = 2 ]; }
+wait_for 5 in_cache || fail "C: the streams are not in gw2's conntrackd cache: $(ctd 2 -e ct 2>&1 | grep 8090)"
 sleep 0.5
 t0=$(date +%s%N)
 for l in lan0 wan0 ha0; do ip -n "$G1" link set "$l" down; done
@@ -209,6 +222,7 @@ for port in 8081 8083; do
 done
 vip_ms=$(((t_vip - t0) / 1000000)) ct_ms=$(((t_ct - t0) / 1000000))
 ok "C: gw2 primary ${vip_ms} ms after gw1 failed, F1/F3 in its table ${ct_ms} ms after, marks 0x00950001 (every bit, foreign one too)"
+grep -h 'ommit' "$tmp/gw2-conntrackd.log" | sed 's/^/    gw2 conntrackd: /'
 # F3 goes on through gw2 (for G, at the end: its watch bit's time runs).
 touch "$tmp/F3.resume"
 t_f3=$SECONDS
@@ -250,9 +264,11 @@ wait_for $((WATCH_S + 4)) watch_cleared || fail "G: F3's watch bit still set on 
 ok "G: F3 completed; its replicated watch bit cleared by gw2 $((SECONDS - t_f3)) s after F3 went on through it (--watch-seconds $WATCH_S; mark $(ct_mark 2 8083))"
 
 # --- D ----------------------------------------------------------------------
-wait "$stream"
-[ "$(tail -n 1 "$tmp/stream.out")" = "completed 500" ] || fail "D: the stream across the failover: $(cat "$tmp/stream.out")"
-ok "D: the stream across the failover arrived whole (50000 bytes, $(grep -o 'longest silence .*' "$tmp/stream.out"))"
+wait "$stream" "$stream6"
+for s in stream stream6; do
+	[ "$(tail -n 1 "$tmp/$s.out")" = "completed 500" ] || fail "D: $s across the failover: $(cat "$tmp/$s.out")"
+done
+ok "D: the streams across the failover arrived whole (50000 bytes each; IPv4 $(grep -o 'longest silence .*' "$tmp/stream.out"), IPv6 $(grep -o 'longest silence .*' "$tmp/stream6.out"))"
 
 for n in 1 2; do gw_stop $n rw$n; done
 # keepalived first (its notify script talks to conntrackd), then conntrackd.
