@@ -137,6 +137,13 @@ static void count_reset(struct worker *w, const struct rst_verdict *v, bool drop
 		metrics_inc(&w->m.events_suppressed[v->cls]);
 }
 
+static bool tuple_is(const struct tcp_packet *t, const uint8_t *src, const uint8_t *dst,
+		     uint16_t sport, uint16_t dport)
+{
+	return !memcmp(t->src, src, 16) && !memcmp(t->dst, dst, 16) &&
+	       t->sport == sport && t->dport == dport;
+}
+
 /* p's flow on the watch list, in either direction: the tuple as the reset
  * travelled, or its reply (flows that share a source address and ports
  * towards two destinations are two flows). */
@@ -147,13 +154,9 @@ static struct watch_entry *watch_find(struct worker *w, const struct tcp_packet 
 	for (i = 0; i < w->n_watch; i++) {
 		const struct tcp_packet *t = &w->watch[i].tuple;
 
-		if (t->family != p->family)
-			continue;
-		if (!memcmp(t->src, p->src, 16) && !memcmp(t->dst, p->dst, 16) &&
-		    t->sport == p->sport && t->dport == p->dport)
-			return &w->watch[i];
-		if (!memcmp(t->src, p->dst, 16) && !memcmp(t->dst, p->src, 16) &&
-		    t->sport == p->dport && t->dport == p->sport)
+		if (t->family == p->family &&
+		    (tuple_is(t, p->src, p->dst, p->sport, p->dport) ||
+		     tuple_is(t, p->dst, p->src, p->dport, p->sport)))
 			return &w->watch[i];
 	}
 	return NULL;
