@@ -88,11 +88,13 @@ gw_start() {
 	wait_for 15 grep -q 'rstwatch: running' "$tmp/$name.err" || fail "rstwatch $name (gw$n) did not start"
 }
 
-# gw_stop N NAME [LOG]: lib.sh's stop_daemon for gateway N (exit 0, no
-# sanitizer report, the log adding up to the counts it printed at exit).
+# gw_stop N NAME [LOG [ROTATED...]]: lib.sh's stop_daemon for gateway N
+# (exit 0, no sanitizer report, the log, after the ROTATED files it wrote
+# before, adding up to the counts it printed at exit).
 gw_stop() {
-	local n=$1 name=$2
-	daemon=${gw_pid[n]} EV=${3:-$tmp/gw$n.events} G=${GW_NS[n]} stop_daemon "$name"
+	local n=$1 name=$2 log=${3:-$tmp/gw$1.events}
+	shift $(($# < 3 ? $# : 3))
+	daemon=${gw_pid[n]} EV=$log G=${GW_NS[n]} stop_daemon "$name" "$@"
 }
 
 # gw_metrics N: gateway N's /metrics page, as the collector fetches it.

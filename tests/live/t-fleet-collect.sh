@@ -9,7 +9,8 @@
 # scraping both gateways every second, with rstwatch.rules.yml and
 # fleet.rules.yml).
 #
-#  A. events: every line of both gateways' logs reaches the collector's file
+#  A. events: every line of both gateways' logs (moved away and reopened
+#     once, as logrotate does) reaches the collector's file
 #     exactly once, as {"host":"gwN","event":EVENT}, EVENT byte for byte the
 #     line the gateway logged, host the gateway that logged it; also the
 #     lines logged while the collector was gone (its link down, its rsyslog
@@ -124,6 +125,20 @@ wait_for 10 has_middlebox 1 && wait_for 10 has_middlebox 2 || fail "a forgery wa
 sleep 0.5    # the client's and server's own answers to the forgery, if any
 
 # --- A ----------------------------------------------------------------------
+# gw_log N: gateway N's whole event log, the part logrotate moved away first
+gw_log() { cat "$tmp/gw$1/events.json.1" "$tmp/gw$1/events.json" 2>/dev/null; }
+# logrotate's way (rules/rstwatch.logrotate): move the file, SIGHUP; imfile
+# finishes the old file and follows the new one.
+for n in 1 2; do
+	mv "$tmp/gw$n/events.json" "$tmp/gw$n/events.json.1"
+	kill -HUP "${gw_pid[n]}"
+done
+for n in 1 2; do wait_for 5 test -e "$tmp/gw$n/events.json" || fail "A: gw$n did not reopen its log"; done
+for a in $S4 $S6; do
+	r=$(in_ns "$C" "$PY" tests/live/peer.py connect $a 7003); [ "$r" = refused ] || fail "connect: $r"
+done
+rotated() { grep -q '"src_port":7003,' "$tmp/gw$1/events.json"; }
+wait_for 10 rotated 1 && wait_for 10 rotated 2 || fail "A: no event in the new logs"
 # The collector crashes (its link goes, then its rsyslog is killed: nothing
 # tells the gateways) while both gateways log more; a new one starts once
 # the link is back: the gateways send again what it never acknowledged.
@@ -142,12 +157,12 @@ sleep 0.5
 for n in 1 2; do ip -n "$K" link set gw$n up; done
 rsyslog_start rs-col2 "$K" collector "$tmp/col/rsyslog.conf"
 rs_col=$bg_pid
-rst_lines() { grep -c '"event_type":"rst"' "$tmp/gw$1/events.json"; }
+rst_lines() { gw_log "$1" | grep -c '"event_type":"rst"'; }
 want=$(($(rst_lines 1) + $(rst_lines 2)))
 arrived() { [ "$(grep -c '"event_type":"rst"' "$tmp/col/fleet.json" 2>/dev/null)" -ge "$want" ]; }
 wait_for 25 arrived || fail "A: $(grep -c . "$tmp/col/fleet.json" 2>/dev/null) of $want events at the collector"
 sleep 1.5    # a duplicate would come now
-"$PY" - "$tmp/col/fleet.json" "$tmp/gw1/events.json" "$tmp/gw2/events.json" <<'PY' || fail "A: the collected events differ"
+"$PY" - "$tmp/col/fleet.json" <(gw_log 1) <(gw_log 2) <<'PY' || fail "A: the collected events differ"
 import collections, json, sys
 got = collections.Counter()
 for line in open(sys.argv[1]):
@@ -175,7 +190,7 @@ ok "A: every line of both gateways' logs at the collector once, byte for byte, w
 # --- B ----------------------------------------------------------------------
 # The events by class (and by gateway and class), from the gateways' logs
 logged() {
-	"$PY" - "$1" "$tmp/gw1/events.json" "$tmp/gw2/events.json" <<'PY'
+	"$PY" - "$1" <(gw_log 1) <(gw_log 2) <<'PY'
 import collections, json, sys
 c = collections.Counter()
 for gw, path in (("gw1", sys.argv[2]), ("gw2", sys.argv[3])):
@@ -221,7 +236,7 @@ wait_for 10 fires || fail "C: the fleet alert does not fire: $(promql 'ALERTS' 2
 ok "C: RstwatchForgedResetsOnSeveralGateways passes promtool test rules and fires live: $(firing)"
 
 # --- stop: rstwatch first (its logs add up), then rsyslog, then Prometheus -
-for n in 1 2; do gw_stop $n rw$n "$tmp/gw$n/events.json"; done
+for n in 1 2; do gw_stop $n rw$n "$tmp/gw$n/events.json" "$tmp/gw$n/events.json.1"; done
 for p in "${rs_gw[1]}" "${rs_gw[2]}" "$rs_col" "$prom"; do
 	kill -TERM "$p" && wait "$p" || fail "pid $p exited with $? on SIGTERM"
 done
