@@ -43,7 +43,7 @@ ip -n "$S" route replace default via $VIP_WAN
 ip -n "$C" -6 route replace default via $VIP6_LAN
 ip -n "$S" -6 route replace default via $VIP6_WAN
 WATCH_S=10
-MASK=0x00ff0000 FOREIGN=0x00000001
+FOREIGN=0x00000001    # a bit outside the mask, as another tool would set
 
 # The sample conntrackd.conf with this test's paths (and gw2's addresses);
 # the diff proves nothing else changed.
@@ -141,6 +141,8 @@ ext_mark() {
 		sed -n 's/.*mark=\([0-9]*\).*/\1/p' | xargs -r printf '0x%08x\n'
 }
 
+mark_replicated() { [ "$(ext_mark "$1")" = 0x00950001 ]; }
+
 # rounds_start NAME PORT: a client of N request/response rounds to PORT that
 # pauses once $tmp/NAME.pause exists, until $tmp/NAME.resume does.
 rounds_start() {
@@ -181,7 +183,6 @@ for f in F1:8081 F3:8083; do
 	m=$(ct_mark 1 "$port")
 	# class firewall (code 6), dropped (bit 4), watch (bit 7), the foreign bit
 	[ "$m" = 0x00950001 ] || fail "B: $name's mark on gw1 is $m, want 0x00950001"
-	mark_replicated() { [ "$(ext_mark "$1")" = 0x00950001 ]; }
 	wait_for 5 mark_replicated "$port" || fail "B: $name's mark in gw2's conntrackd cache is '$(ext_mark "$port")'"
 	[ -z "$(ct_mark 2 "$port")" ] || fail "B: gw2's kernel holds $name before the failover"
 done
