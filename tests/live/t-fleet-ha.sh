@@ -163,6 +163,7 @@ pause_flow() {
 
 # --- B ----------------------------------------------------------------------
 declare -A fpid
+rep_ms=""
 for f in F1:8081 F3:8083; do
 	name=${f%:*} port=${f#*:}
 	forge "$name" "$port"
@@ -175,6 +176,9 @@ for f in F1:8081 F3:8083; do
 	wait "${fpid[$name]}" || fail "B: forger of $name failed: $(cat "$tmp/$name-forge.err")"
 	wait_for 10 grep -q "\"dest_port\":$port,\|\"src_port\":$port," "$tmp/gw1.events" ||
 		fail "B: gw1 logged no reset of $name"
+	t_logged=$(date +%s%N)
+	wait_for 5 mark_replicated "$port" || fail "B: $name's mark in gw2's conntrackd cache is '$(ext_mark "$port")'"
+	rep_ms+=" $name $((($(date +%s%N) - t_logged) / 1000000)) ms"
 done
 for f in F1:8081 F3:8083; do
 	name=${f%:*} port=${f#*:}
@@ -183,7 +187,7 @@ for f in F1:8081 F3:8083; do
 	m=$(ct_mark 1 "$port")
 	# class firewall (code 6), dropped (bit 4), watch (bit 7), the foreign bit
 	[ "$m" = 0x00950001 ] || fail "B: $name's mark on gw1 is $m, want 0x00950001"
-	wait_for 5 mark_replicated "$port" || fail "B: $name's mark in gw2's conntrackd cache is '$(ext_mark "$port")'"
+	[ "$(ext_mark "$port")" = 0x00950001 ] || fail "B: $name's mark in gw2's conntrackd cache is '$(ext_mark "$port")'"
 	[ -z "$(ct_mark 2 "$port")" ] || fail "B: gw2's kernel holds $name before the failover"
 done
 # F2: established on gw1 too, but never reset there (no mark, not watched);
@@ -193,7 +197,7 @@ pause_flow F2 unforged
 bg F4 "$C" "$PY" tests/live/peer.py abort $S4 8084 45084 "$tmp/F4.go"
 f4=$bg_pid
 wait_for 10 grep -q ready "$tmp/F4.out" || fail "B: F4 did not connect"
-ok "B: gw1 dropped the forgeries of F1, F3; marks 0x00950001 (firewall, dropped, watch, foreign 0x1) in gw1's table and in gw2's conntrackd cache"
+ok "B: gw1 dropped the forgeries of F1, F3; marks 0x00950001 (firewall, dropped, watch, foreign 0x1) in gw1's table and in gw2's conntrackd cache (seen there after the event:$rep_ms)"
 
 # --- C ----------------------------------------------------------------------
 # The stream starts now: a forger waits for a quiet link, which a stream
