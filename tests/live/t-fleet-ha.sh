@@ -10,19 +10,20 @@
 #
 #  A. keepalived: gw1 holds the four virtual addresses, gw2 is backup.
 #  B. before the failover, on gw1: a reset forged on the path (TTL 40) into
-#     flows F1 and F3 is dropped; conntrack marks F1/F3 with class firewall,
-#     dropped and watch, over a bit outside the mask set beforehand
-#     (0x00000001). conntrackd on gw2 holds the same marks (conntrackd -e).
+#     flows F1, F3 and F5 (IPv6) is dropped; conntrack marks them with class
+#     firewall, dropped and watch, over a bit outside the mask set
+#     beforehand (0x00000001). conntrackd on gw2 holds the same marks
+#     (conntrackd -e).
 #  C. the failover: gw2 holds the addresses and its kernel table (conntrack
 #     -L) the entries with every mark bit, foreign bit included; the time
 #     from gw1's failure to the addresses on gw2 and to the entries there.
 #  D. two streams, IPv4 and IPv6 (100-byte chunks every 20 ms for 10 s),
 #     started 0.5 s before the failover arrive whole: rstwatch cut nothing
 #     during the switch.
-#  E. after the failover, F1 again: a reset forged into it is judged on gw2
-#     and dropped: the replicated watch bit had the ruleset copy F1's
+#  E. after the failover, F1 and F5 again: a reset forged into each is judged
+#     on gw2 and dropped: the replicated watch bit had the ruleset copy their
 #     packets, so gw2's rstwatch knew the server's TTL without the
-#     handshake. F1's exchange completes.
+#     handshake. Both exchanges complete.
 #  F. F2 and F4, flows gw1 never judged: after the failover a reset forged
 #     into F2, and the client's own abort of F4 (SO_LINGER 0), are judged by
 #     gw2 from conntrack's state alone (no-flow-history); what it says is
@@ -42,7 +43,8 @@ ip -n "$C" route replace default via $VIP_LAN
 ip -n "$S" route replace default via $VIP_WAN
 ip -n "$C" -6 route replace default via $VIP6_LAN
 ip -n "$S" -6 route replace default via $VIP6_WAN
-WATCH_S=10
+# Long enough for gw1's watches to last until the failover, under load too.
+WATCH_S=12
 FOREIGN=0x00000001    # a bit outside the mask, as another tool would set
 
 # The sample conntrackd.conf with this test's paths (and gw2's addresses);
@@ -115,7 +117,7 @@ ok "A: keepalived: gw1 primary with $VIP_LAN, $VIP_WAN, $VIP6_LAN and $VIP6_WAN,
 for n in 1 2; do
 	gw_start $n rw$n --mode enforce --suppress firewall --rate-limit 0 --watch-seconds $WATCH_S
 done
-bg server "$S" "$PY" tests/live/peer.py serve 8081 8082 8083 8084 8090
+bg server "$S" "$PY" tests/live/peer.py serve 8081 8082 8083 8084 8085 8090
 wait_for 10 grep -q listening "$tmp/server.out" || fail "server did not listen"
 
 # events N FILTER: the rst events of gateway N matching a python expression on e
@@ -129,10 +131,10 @@ for line in open(sys.argv[1]):
               e.get("ct_mark", "-"), ",".join(e["rst"]["evidence"]))
 ' "$tmp/gw$1.events" "$2"
 }
-# ct_mark N PORT: the mark of the flow to server port PORT in gateway N's
-# kernel table (conntrack -L), in hex
+# ct_mark N PORT [FAMILY]: the mark of the flow to server port PORT in
+# gateway N's kernel table (conntrack -L; ipv4 unless FAMILY), in hex
 ct_mark() {
-	in_ns "${GW_NS[$1]}" conntrack -L -p tcp --dport "$2" -d $S4 2>/dev/null |
+	in_ns "${GW_NS[$1]}" conntrack -L -f "${3:-ipv4}" -p tcp --dport "$2" 2>/dev/null |
 		sed -n 's/.*mark=\([0-9]*\).*/\1/p' | head -n 1 | xargs -r printf '0x%08x\n'
 }
 # ext_mark PORT: the mark of that flow in gw2's conntrackd external cache
@@ -143,11 +145,16 @@ ext_mark() {
 
 mark_replicated() { [ "$(ext_mark "$1")" = 0x00950001 ]; }
 
-# rounds_start NAME PORT: a client of N request/response rounds to PORT that
-# pauses once $tmp/NAME.pause exists, until $tmp/NAME.resume does.
+# rounds_start NAME PORT [DST]: a client of N request/response rounds to
+# PORT (of $S4 unless DST) that pauses once $tmp/NAME.pause exists, until
+# $tmp/NAME.resume does.
 rounds_start() {
-	bg "$1" "$C" "$PY" tests/live/peer.py rounds $S4 "$2" 40 "$tmp/$1.pause" "$tmp/$1.resume"
+	bg "$1" "$C" "$PY" tests/live/peer.py rounds "${3:-$S4}" "$2" 40 "$tmp/$1.pause" "$tmp/$1.resume"
 }
+# The flows gw1 judges forged: F1 and F3 over IPv4, F5 over IPv6
+# (NAME:PORT:FAMILY).
+FORGED="F1:8081:ipv4 F3:8083:ipv4 F5:8085:ipv6"
+flow_of() { IFS=: read -r name port fam <<<"$1"; dst=$S4; [ "$fam" = ipv4 ] || dst=$S6; }
 # forge NAME PORT [--now]: a reset forged in the server's name (TTL 40) into
 # the flow to PORT, once $tmp/NAME.trigger exists; its pid in forge_pid.
 forge() {
@@ -164,31 +171,32 @@ pause_flow() {
 # --- B ----------------------------------------------------------------------
 declare -A fpid
 rep_ms=""
-for f in F1:8081 F3:8083; do
-	name=${f%:*} port=${f#*:}
+for f in $FORGED; do
+	flow_of "$f"
 	forge "$name" "$port"
 	fpid[$name]=$forge_pid
-	rounds_start "$name" "$port"
+	rounds_start "$name" "$port" "$dst"
 	pause_flow "$name"
-	in_ns "$G1" conntrack -U -p tcp --dport "$port" -d $S4 --mark $((FOREIGN)) >/dev/null 2>&1 ||
+	in_ns "$G1" conntrack -U -f "$fam" -p tcp --dport "$port" --mark $((FOREIGN)) >/dev/null 2>&1 ||
 		fail "B: could not set a foreign mark bit on $name"
 	touch "$tmp/$name.trigger"
 	wait "${fpid[$name]}" || fail "B: forger of $name failed: $(cat "$tmp/$name-forge.err")"
 	wait_for 10 grep -q "\"dest_port\":$port,\|\"src_port\":$port," "$tmp/gw1.events" ||
 		fail "B: gw1 logged no reset of $name"
 	t_logged=$(date +%s%N)
+	: "${t_first:=$t_logged}"
 	wait_for 5 mark_replicated "$port" || fail "B: $name's mark in gw2's conntrackd cache is '$(ext_mark "$port")'"
 	rep_ms+=" $name $((($(date +%s%N) - t_logged) / 1000000)) ms"
 done
-for f in F1:8081 F3:8083; do
-	name=${f%:*} port=${f#*:}
+for f in $FORGED; do
+	flow_of "$f"
 	e=$(events 1 "e['src_port'] == $port")
 	case $e in "$port "*" firewall middlebox drop "*) ;; *) fail "B: gw1 judged the forgery of $name: $e" ;; esac
-	m=$(ct_mark 1 "$port")
+	m=$(ct_mark 1 "$port" "$fam")
 	# class firewall (code 6), dropped (bit 4), watch (bit 7), the foreign bit
 	[ "$m" = 0x00950001 ] || fail "B: $name's mark on gw1 is $m, want 0x00950001"
 	[ "$(ext_mark "$port")" = 0x00950001 ] || fail "B: $name's mark in gw2's conntrackd cache is '$(ext_mark "$port")'"
-	[ -z "$(ct_mark 2 "$port")" ] || fail "B: gw2's kernel holds $name before the failover"
+	[ -z "$(ct_mark 2 "$port" "$fam")" ] || fail "B: gw2's kernel holds $name before the failover"
 done
 # F2: established on gw1 too, but never reset there (no mark, not watched);
 # F4 the same, for a genuine reset after the failover: the client aborts.
@@ -197,7 +205,7 @@ pause_flow F2 unforged
 bg F4 "$C" "$PY" tests/live/peer.py abort $S4 8084 45084 "$tmp/F4.go"
 f4=$bg_pid
 wait_for 10 grep -q ready "$tmp/F4.out" || fail "B: F4 did not connect"
-ok "B: gw1 dropped the forgeries of F1, F3; marks 0x00950001 (firewall, dropped, watch, foreign 0x1) in gw1's table and in gw2's conntrackd cache (seen there after the event:$rep_ms)"
+ok "B: gw1 dropped the forgeries of F1, F3, F5 (IPv6); marks 0x00950001 (firewall, dropped, watch, foreign 0x1) in gw1's table and in gw2's conntrackd cache (seen there after the event:$rep_ms)"
 
 # --- C ----------------------------------------------------------------------
 # The stream starts now: a forger waits for a quiet link, which a stream
@@ -213,36 +221,42 @@ in_cache() { [ "$(ctd 2 -e ct 2>/dev/null | grep -c 'dport=8090 ')" = 2 ]; }
 wait_for 5 in_cache || fail "C: the streams are not in gw2's conntrackd cache: $(ctd 2 -e ct 2>&1 | grep 8090)"
 sleep 0.5
 t0=$(date +%s%N)
+echo "    the failover $(( (t0 - t_first) / 1000000 )) ms after gw1 dropped the first forgery"
 for l in lan0 wan0 ha0; do ip -n "$G1" link set "$l" down; done
 kill -9 "${ka_pid[1]}" "${ctd_pid[1]}"
 { wait "${ka_pid[1]}" "${ctd_pid[1]}"; } 2>/dev/null
 wait_for 10 has_vip 2 || fail "C: gw2 did not take the virtual addresses"
 t_vip=$(date +%s%N)
-committed() { [ -n "$(ct_mark 2 8081)" ] && [ -n "$(ct_mark 2 8083)" ]; }
-wait_for 10 committed || fail "C: gw2's kernel table never got F1/F3 ($(ctd 2 -e ct 2>&1 | head -3))"
+committed() { [ -n "$(ct_mark 2 8081)" ] && [ -n "$(ct_mark 2 8083)" ] && [ -n "$(ct_mark 2 8085 ipv6)" ]; }
+wait_for 10 committed || fail "C: gw2's kernel table never got F1/F3/F5 ($(ctd 2 -e ct 2>&1 | head -3))"
 t_ct=$(date +%s%N)
-for port in 8081 8083; do
-	m=$(ct_mark 2 $port)
-	[ "$m" = 0x00950001 ] || fail "C: flow to $port on gw2 after the commit: mark $m, want 0x00950001"
+for f in $FORGED; do
+	flow_of "$f"
+	m=$(ct_mark 2 "$port" "$fam")
+	[ "$m" = 0x00950001 ] || fail "C: $name on gw2 after the commit: mark $m, want 0x00950001"
 done
 vip_ms=$(((t_vip - t0) / 1000000)) ct_ms=$(((t_ct - t0) / 1000000))
-ok "C: gw2 primary ${vip_ms} ms after gw1 failed, F1/F3 in its table ${ct_ms} ms after, marks 0x00950001 (every bit, foreign one too)"
+ok "C: gw2 primary ${vip_ms} ms after gw1 failed, F1/F3/F5 in its table ${ct_ms} ms after, marks 0x00950001 (every bit, foreign one too)"
 grep -h 'ommit' "$tmp/gw2-conntrackd.log" | sed 's/^/    gw2 conntrackd: /'
 # F3 goes on through gw2 (for G, at the end: its watch bit's time runs).
 touch "$tmp/F3.resume"
 t_f3=$SECONDS
 
 # --- E ----------------------------------------------------------------------
-forge F1b 8081 --now
-touch "$tmp/F1b.trigger" "$tmp/F1.resume"
-wait "$forge_pid" || fail "E: forger failed: $(cat "$tmp/F1b-forge.err")"
-wait_for 10 grep -q '"src_port":8081,' "$tmp/gw2.events" || fail "E: gw2 logged no reset of F1"
-e=$(events 2 "e['src_port'] == 8081")
-echo "    gw2 on F1's forgery: $e"
-case $e in *" drop "*) ;; *) fail "E: gw2 let F1's forgery through: $e" ;; esac
-wait_for 20 grep -q 'completed\|reset after' "$tmp/F1.out" || fail "E: F1 never ended"
-[ "$(tail -n 1 "$tmp/F1.out")" = "completed 40" ] || fail "E: F1 after the failover: $(tail -n 1 "$tmp/F1.out")"
-ok "E: gw2 dropped a forgery into F1 (established on gw1, no handshake seen): $e; F1 completed"
+for f in F1:8081 F5:8085; do
+	name=${f%:*} port=${f#*:}
+	forge "${name}b" "$port" --now
+	touch "$tmp/${name}b.trigger" "$tmp/$name.resume"
+	wait "$forge_pid" || fail "E: forger failed: $(cat "$tmp/${name}b-forge.err")"
+	wait_for 10 grep -q "\"src_port\":$port," "$tmp/gw2.events" || fail "E: gw2 logged no reset of $name"
+	e=$(events 2 "e['src_port'] == $port")
+	echo "    gw2 on $name's forgery: $e"
+	case $e in *" drop "*) ;; *) fail "E: gw2 let $name's forgery through: $e" ;; esac
+	wait_for 20 grep -q 'completed\|reset after' "$tmp/$name.out" || fail "E: $name never ended"
+	[ "$(tail -n 1 "$tmp/$name.out")" = "completed 40" ] ||
+		fail "E: $name after the failover: $(tail -n 1 "$tmp/$name.out")"
+done
+ok "E: gw2 dropped a second forgery into F1 and F5 (IPv6), established on gw1 (no handshake seen); both completed"
 
 # --- F ----------------------------------------------------------------------
 forge F2 8082 --now
