@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The install batch of rules/install.c, taken apart again with libnftnl:
+/* The install batch of rules/batch.c, taken apart again with libnftnl:
  * message order and flags, chains, and every rule's expressions. No kernel
  * needed; tests/live/t-rules.sh loads the same batch into a namespace.
  *
