@@ -11,7 +11,7 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
             -Wpointer-arith -Wvla -Werror
-PKGS     := libmnl libnftnl libnetfilter_queue libpcap nettle libcap-ng
+PKGS     := libmnl libnftnl libnetfilter_queue libpcap nettle libcap-ng jansson libnftables
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Infq -Irules
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -22,7 +22,7 @@ LDLIBS   += $(PKG_LIBS) -lpthread -lm
 # and `make demo` the second too. A build whose libraries pkg-config already
 # finds never asks dpkg or apt-get.
 DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev \
-             libpcap-dev nettle-dev libcap-ng-dev
+             libpcap-dev nettle-dev libcap-ng-dev libjansson-dev libnftables-dev
 DEB_TEST  := libcmocka-dev nftables iptables conntrack iproute2 tcpdump tshark clang \
              libclang-rt-14-dev python3-scapy python3-jsonschema prometheus procps groff-base \
              mandoc util-linux libcap2-bin chromium conntrackd keepalived rsyslog \
