@@ -322,6 +322,42 @@ static void rules_watchdog(struct daemon *d)
 		metrics_inc(&d->m.rules_reinstalled);
 }
 
+/* Read this namespace's ruleset for naming the rules of firewall resets,
+ * in force since since_us. A failure leaves the model it had. */
+static void ruleset_reload(struct daemon *d, uint64_t since_us)
+{
+	char err[256], msg[320];
+	struct rs_model *m = ruleset_read_kernel(0, err, sizeof(err));
+
+	if (!m) {
+		snprintf(msg, sizeof(msg), "firewall resets name no rule: %s", err);
+		status_line(d, "Warning", msg);
+		return;
+	}
+	if (ruleset_current_set(&d->ruleset, m, since_us) == 0)
+		d->naming = true;
+}
+
+/* The ruleset changed (a transaction committed, or change events were lost):
+ * see at once whether our table is still whole, and read the ruleset again.
+ * false if the change socket failed (the caller polls instead). */
+static bool ruleset_changed(struct daemon *d, struct ruleset_watch *w)
+{
+	struct ruleset_changes ch;
+	uint64_t now = clock_realtime_us();
+
+	if (ruleset_watch_read(w, &ch) < 0)
+		return false;
+	if (!ch.commits && !ch.overrun)
+		return true;
+	if (ch.generation)
+		ruleset_current_changed(&d->ruleset, ch.generation);
+	if (d->c->install_rules)
+		rules_watchdog(d);
+	ruleset_reload(d, now);
+	return true;
+}
+
 /* Event log lines lost so far (as last said), and when that was said. */
 struct log_losses {
 	uint64_t said, said_us;
@@ -453,6 +489,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	struct daemon *d = calloc(1, sizeof(*d));
 	struct metrics_http *http = NULL;
 	struct log_losses losses = { 0, 0 };
+	struct ruleset_watch *watch = NULL;
 	uint64_t last_check = 0;
 	int rc = 0;
 	unsigned i;
@@ -464,6 +501,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	d->c = c;
 	d->sig = sig;
 	d->control.fd = -1;
+	ruleset_current_init(&d->ruleset);
 	d->started_ms = clock_monotonic_ms();
 	if (privileges_keep_net_admin(err, errlen)) {
 		rc = -1;
@@ -497,6 +535,17 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 			goto out;
 		}
 	}
+	/* Changes first, then the ruleset: a change between the two is seen. */
+	{
+		char why[256], msg[320];
+
+		watch = ruleset_watch_open(why, sizeof(why));
+		if (!watch) {
+			snprintf(msg, sizeof(msg), "%s: the table is checked every second instead", why);
+			status_line(d, "Warning", msg);
+		}
+		ruleset_reload(d, 0);
+	}
 	for (i = 0; i < d->n_workers; i++) {
 		struct worker *w = &d->workers[i];
 
@@ -521,11 +570,21 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	while (!rc && !sig->stop) {
 		uint64_t now;
 
-		struct pollfd ctl = { .fd = d->control.fd, .events = POLLIN };
+		struct pollfd pfd[2] = { { .fd = d->control.fd, .events = POLLIN },
+					 { .fd = watch ? ruleset_watch_fd(watch) : -1, .events = POLLIN } };
 
-		/* A signal ends it early; a status request (fd < 0: ignored) too. */
-		if (poll(&ctl, 1, LOOP_TIMEOUT_MS) > 0 && (ctl.revents & POLLIN))
-			control_serve(d->control.fd, render_status, d);
+		/* A signal ends it early; a status request or a ruleset change
+		 * (fd < 0: ignored) too. */
+		if (poll(pfd, 2, LOOP_TIMEOUT_MS) > 0) {
+			if (pfd[0].revents & POLLIN)
+				control_serve(d->control.fd, render_status, d);
+			if ((pfd[1].revents & (POLLIN | POLLERR)) && !ruleset_changed(d, watch)) {
+				status_line(d, "Warning", "ruleset change events failed: the table "
+					    "is checked every second instead");
+				ruleset_watch_close(watch);
+				watch = NULL;
+			}
+		}
 		if (sig->hup) {
 			sig->hup = 0;
 			if (logsink_reopen(&d->log))
@@ -533,7 +592,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 		}
 		now = clock_realtime_us();
 		log_losses_check(d, &losses, now);
-		if (c->install_rules && now - last_check >= 1000000) {
+		if (c->install_rules && !watch && now - last_check >= 1000000) {
 			last_check = now;
 			rules_watchdog(d);
 		}
@@ -592,6 +651,8 @@ out:
 			say_final_counts(d, &ls);
 	}
 	free(d->workers);
+	ruleset_watch_close(watch);
+	ruleset_current_fini(&d->ruleset);
 	free(d);
 	return rc;
 }

@@ -50,10 +50,14 @@ struct rst_event {
 	uint32_t in_ifindex, out_ifindex;
 	const char *pcap_filename;    /* offline: the capture file as named, "-" for stdin;
 				       * NULL live */
+	/* A local-firewall reset: the rule that sent it (src/ruleset_event.h),
+	 * as the `rule` object and as the text line's words; NULL if not looked up. */
+	const char *rule_json;
+	const char *rule_text;
 };
 
 /* Format ev as one JSON line (with trailing '\n', NUL-terminated) into buf.
- * Returns the length, or -1 if buf is too small (2048 bytes always suffice). */
+ * Returns the length, or -1 if buf is too small (EVENT_BUF_SIZE always suffices). */
 int event_json_format(const struct rst_event *ev, char *buf, size_t size);
 
 /* The other lines of a JSON log, in the same envelope (each with its
@@ -84,6 +88,7 @@ void event_time_text(uint64_t ts_us, char out[40]);
 /* Address as text (inet_ntop) into buf of >= 46 bytes. */
 const char *addr_str(int family, const uint8_t *addr, char *buf);
 
-#define EVENT_BUF_SIZE 2048
+/* 2 KiB for the event, and room for its rule object (RULESET_JSON_MAX). */
+#define EVENT_BUF_SIZE 4096
 
 #endif

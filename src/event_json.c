@@ -202,6 +202,8 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 	put(&o, ",\"hook\":\"%s\"", rst_hook_name(ev->ctx ? ev->ctx->hook : HOOK_CAPTURE));
 	if (ev->ctx && ev->ctx->via_log)
 		put(&o, ",\"via\":\"log\"");
+	if (ev->rule_json)
+		put(&o, ",\"rule\":%s", ev->rule_json);    /* JSON already (ruleset_answer_json) */
 	put(&o, "}");
 
 	put(&o, ",\"flow\":{\"state_before\":\"%s\"", ev->flow.state_before);

@@ -56,7 +56,9 @@ static void advice(const struct rst_event *ev, const char *src, const char *src_
 			 "state): check its uptime and service restarts", who, src);
 		break;
 	case RST_FIREWALL:
-		if (v->origin == ORIGIN_LOCAL_FIREWALL)
+		if (v->origin == ORIGIN_LOCAL_FIREWALL && ev->rule_text)
+			snprintf(b, n, "%s", ev->rule_text);
+		else if (v->origin == ORIGIN_LOCAL_FIREWALL)
 			snprintf(b, n, "a reject rule on this gateway sent it: "
 				 "nft list ruleset | grep -n reject");
 		else
@@ -110,7 +112,7 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 {
 	const struct tcp_packet *p = ev->pkt;
 	const struct rst_verdict *v = &ev->verdict;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], fl[9], when[40], adv[320];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], fl[9], when[40], adv[512];
 	char src_ep[ENDPOINT_LEN], dst_ep[ENDPOINT_LEN];
 	char ev_list[RST_EVIDENCE_MAX * (RST_EVIDENCE_LEN + 1)] = "", amends[64] = "";
 	char copies[64] = "", tunnel[2 * INET6_ADDRSTRLEN + 48] = "";

@@ -16,6 +16,8 @@
 #include "peers.h"
 #include "pipeline.h"
 #include "report_html.h"
+#include "ruleset.h"
+#include "ruleset_event.h"
 
 const char usage_explain[] =
 "usage: rstwatch explain [OPTIONS] FILE...\n"
@@ -65,6 +67,9 @@ const char usage_explain[] =
 "                           until SIGINT or SIGTERM, then print the summary\n"
 "      --report FILE        also write a self-contained HTML report to FILE\n"
 "      --no-collapse        one text line per reset, alike or not\n"
+"      --ruleset FILE       the gateway's ruleset (nft -j list ruleset > FILE):\n"
+"                           each reset its firewall sent (origin local-firewall)\n"
+"                           names the rule that sent it, as the daemon does\n"
 "      --max-flows N        connections tracked at once per file; the least\n"
 "                           recently seen is evicted beyond that (default 262144)\n"
 "      --idle-threshold S   silence, in seconds, after which a reset counts as an\n"
@@ -106,6 +111,7 @@ struct explain_out {
 	struct peers peers;
 	struct report *report;
 	bool report_short;            /* the report misses events: no memory */
+	const struct rs_model *ruleset;  /* --ruleset: name the rules of firewall resets */
 };
 
 #define TOP_PEERS 3
@@ -173,13 +179,17 @@ static int run_close(struct run *r)
 	return rc;
 }
 
-static int explain_event(const struct rst_event *ev, void *arg)
+static int explain_event(const struct rst_event *given, void *arg)
 {
 	struct explain_out *o = arg;
 	char buf[EVENT_BUF_SIZE];
+	struct rst_event named = *given;
+	const struct rst_event *ev = &named;
+	struct rule_names rn;
 	struct run r;
 	int n;
 
+	ruleset_name_event(o->ruleset, false, NULL, &named, &rn);
 	n = o->json ? event_json_format(ev, buf, sizeof(buf))
 		    : event_text_format(ev, buf, sizeof(buf));
 	if (n < 0) {
@@ -394,6 +404,7 @@ int cmd_explain(int argc, char **argv)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "report", required_argument, NULL, 'R' },
 		{ "no-collapse", no_argument, NULL, 'C' },
+		{ "ruleset", required_argument, NULL, 'S' },
 		{ "max-flows", required_argument, NULL, 'F' },
 		{ "idle-threshold", required_argument, NULL, 'I' },
 		{ "ttl-tolerance", required_argument, NULL, 'T' },
@@ -405,7 +416,8 @@ int cmd_explain(int argc, char **argv)
 	struct capture_opts copts = { .stop = &stop_requested, .ready = on_live_ready };
 	struct classify_settings cs;
 	unsigned long max_flows = 262144, v;
-	const char *iface = NULL, *report_path = NULL;
+	const char *iface = NULL, *report_path = NULL, *ruleset_path = NULL;
+	struct rs_model *ruleset = NULL;
 	FILE *report_file = NULL;
 	bool quiet = false, live = false;
 	int opt, i, status = EXIT_OKAY;
@@ -434,6 +446,9 @@ int cmd_explain(int argc, char **argv)
 			break;
 		case 'C':
 			out.collapse = false;
+			break;
+		case 'S':
+			ruleset_path = optarg;
 			break;
 		case 'F':
 			if (config_parse_uint(optarg, 1, 1u << 28, &max_flows)) {
@@ -478,6 +493,14 @@ int cmd_explain(int argc, char **argv)
 		fprintf(stderr, "rstwatch explain: bad filter '%s': %s\n", copts.filter, err);
 		return EXIT_USAGE;
 	}
+	if (ruleset_path) {
+		ruleset = ruleset_load_file(ruleset_path, err, sizeof(err));
+		if (!ruleset) {
+			fprintf(stderr, "rstwatch explain: --ruleset %s: %s\n", ruleset_path, err);
+			return EXIT_USAGE;
+		}
+		out.ruleset = ruleset;
+	}
 	if (report_path) {
 		/* Opened first: a report that cannot be written fails before a long read. */
 		report_file = fopen(report_path, "w");
@@ -487,6 +510,7 @@ int cmd_explain(int argc, char **argv)
 				strerror(errno));
 			if (report_file)
 				fclose(report_file);
+			ruleset_free(ruleset);
 			return EXIT_USAGE;
 		}
 	}
@@ -550,6 +574,7 @@ int cmd_explain(int argc, char **argv)
 		report_free(out.report);
 	}
 	peers_free(&out.peers);
+	ruleset_free(ruleset);
 	if (fflush(stdout) == EOF) {
 		fprintf(stderr, "rstwatch explain: cannot write output: %s\n", strerror(errno));
 		return EXIT_USAGE;

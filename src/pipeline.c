@@ -67,6 +67,7 @@ static struct flow *judge(struct pipeline *pl, const struct tcp_packet *pkt, uin
 		ev->ct_mark = 0;
 		ev->copies = pkt->link_dir ? 1 : 0;
 		ev->pcap_filename = NULL;
+		ev->rule_json = ev->rule_text = NULL;
 		ev->in_ifindex = pkt->link_dir == LINK_DIR_IN ? pkt->link_ifindex : 0;
 		ev->out_ifindex = pkt->link_dir == LINK_DIR_OUT ? pkt->link_ifindex : 0;
 		rst_classify(pkt, f, *dir, ts_us, ctx, &pl->settings, &ev->verdict);

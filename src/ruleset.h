@@ -35,6 +35,8 @@ struct rs_rule;
 struct rs_model *ruleset_parse(const char *text, size_t len, size_t max_bytes, char *err,
 			       size_t errlen);
 void ruleset_free(struct rs_model *m);
+/* The same from a file (explain --ruleset): the reason in err if unreadable. */
+struct rs_model *ruleset_load_file(const char *path, char *err, size_t errlen);
 
 /* Bytes the model holds (its arena), rules and set elements it has. */
 size_t ruleset_bytes(const struct rs_model *m);

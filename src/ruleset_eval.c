@@ -20,6 +20,8 @@
 #define VALUES_MAX 32        /* possible values of an undecided field tried one by one */
 #define REASONS_MAX 6
 
+#define XT_UNKNOWN "an iptables REJECT: nft's JSON does not show its --reject-with"
+
 struct frame {
 	const struct rs_chain *c;
 	uint32_t rule;
@@ -34,6 +36,10 @@ struct path {
 	struct frame f[DEPTH_MAX];
 	uint32_t reasons;            /* bits of eval.reason[] met on the way */
 	bool local;                  /* RS_PATH_LOCAL: in and out by lo */
+	/* The rule this path assumed a match of (a fork's taken side): if it
+	 * goes on to the next rule without a verdict after all, it is the
+	 * untaken side again, which the fork follows already. */
+	const struct rs_rule *assumed;
 };
 
 struct eval {
@@ -397,8 +403,7 @@ static bool apply(struct eval *e, struct path *p, const struct rs_rule *r,
 		if (r->iptables && !r->xt_tcp_reset)
 			return false;
 		if (!r->iptables)
-			p->reasons |= reason_bit(e, "an iptables REJECT whose --reject-with the "
-						 "JSON does not show");
+			p->reasons |= reason_bit(e, XT_UNKNOWN);
 		candidate(e, p, r);
 		return false;
 	default:    /* drop, queue, reject with icmp: no reset from here */
@@ -415,6 +420,7 @@ static void fork_taken(struct eval *e, const struct path *p, unsigned stmt, cons
 	struct path q = *p;
 
 	q.reasons |= reason_bit(e, why);
+	q.assumed = &q.f[q.depth - 1].c->rules[q.f[q.depth - 1].rule];
 	if (++e->branches > BRANCHES_MAX) {
 		e->cut = true;
 		return;
@@ -487,11 +493,8 @@ static void walk(struct eval *e, struct path p, unsigned stmt)
 			continue;
 		}
 		r = &f->c->rules[f->rule];
-		if (stmt >= r->n) {
-			f->rule++;      /* matched, no verdict: on to the next rule */
-			stmt = 0;
-			continue;
-		}
+		if (stmt >= r->n)
+			goto next_rule;     /* matched, no verdict */
 		s = &r->s[stmt];
 		switch (s->kind) {
 		case S_NOOP:
@@ -507,16 +510,12 @@ static void walk(struct eval *e, struct path p, unsigned stmt)
 				fork_taken(e, &p, stmt, field_reason(s));
 				__attribute__((fallthrough));
 			case NO:
-				f->rule++;
-				stmt = 0;
-				continue;
+				goto next_rule;
 			}
 			continue;
 		case S_UNDECIDABLE:
 			fork_taken(e, &p, stmt, s->why);
-			f->rule++;
-			stmt = 0;
-			continue;
+			goto next_rule;
 		case S_VMAP:
 			if (!vmap(e, &p, r, s))
 				return;
@@ -528,6 +527,12 @@ static void walk(struct eval *e, struct path p, unsigned stmt)
 			stmt = 0;
 			continue;
 		}
+		continue;
+next_rule:
+		if (p.assumed == r)
+			return;     /* the fork's other side is this very path */
+		f->rule++;
+		stmt = 0;
 	}
 }
 
@@ -594,8 +599,11 @@ void ruleset_explain(const struct rs_model *m, const struct rs_trigger *t, struc
 	}
 	/* One rule: the other ways would not have sent a reset. Unless it is
 	 * an iptables REJECT that may not send one at all. */
-	if (a->n == 1 && !e.cut && !(a->rule[0]->xt_reject && !a->rule[0]->iptables))
+	if (a->n == 1 && !e.cut) {
+		if (a->rule[0]->xt_reject && !a->rule[0]->iptables)
+			snprintf(a->why, sizeof(a->why), "%s", XT_UNKNOWN);
 		return;
+	}
 	for (unsigned i = 0; i < e.n_reasons; i++) {
 		size_t len = strlen(a->why);
 

@@ -582,3 +582,48 @@ struct rs_model *ruleset_parse(const char *text, size_t len, size_t max_bytes, c
 	json_decref(root);
 	return ld.m;
 }
+
+struct rs_model *ruleset_load_file(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	struct rs_model *m;
+
+	if (!f) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		size_t n;
+
+		if (len == cap) {
+			char *more = cap < RULESET_MAX_BYTES_DEFAULT ? realloc(text, cap = cap ? 2 * cap
+										   : 65536) : NULL;
+
+			if (!more) {
+				snprintf(err, errlen, cap >= RULESET_MAX_BYTES_DEFAULT
+					 ? "larger than %u MiB" : "out of memory",
+					 RULESET_MAX_BYTES_DEFAULT >> 20);
+				free(text);
+				fclose(f);
+				return NULL;
+			}
+			text = more;
+		}
+		n = fread(text + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		free(text);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	m = ruleset_parse(text, len, 0, err, errlen);
+	free(text);
+	return m;
+}

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "event.h"
 #include "localaddr.h"
+#include "ruleset_event.h"
 #include "seqgap.h"
 
 #define OUT_CAP (64 * 1024)
@@ -123,7 +124,17 @@ static bool emit(struct worker *w, const struct rst_event *ev)
 		return false;
 	if (w->n_pending == PENDING_MAX)
 		pending_format(w);
-	kept_event_set(&w->pending[w->n_pending++], ev);
+	kept_event_set(&w->pending[w->n_pending], ev);
+	if (ev->rule_json) {
+		/* Its rule's words are the caller's: keep them with the event. */
+		struct rule_names *rn = &w->pending_rules[w->n_pending];
+
+		snprintf(rn->json, sizeof(rn->json), "%s", ev->rule_json);
+		snprintf(rn->text, sizeof(rn->text), "%s", ev->rule_text);
+		w->pending[w->n_pending].ev.rule_json = rn->json;
+		w->pending[w->n_pending].ev.rule_text = rn->text;
+	}
+	w->n_pending++;
 	return true;
 }
 
@@ -341,10 +352,28 @@ static void holds_due(struct worker *w, bool all)
 /* A decoded packet reached us, queued (qid its id) or copied (via_log): see
  * whether it proves a watched reset forged; if it is a reset, classify,
  * decide, tag, log. Returns its verdict (copies: always accept). */
+/* A reset this host's firewall made: which rule (the ruleset the daemon
+ * keeps current). Only for these: other packets cost nothing here. */
+static void name_rule(struct worker *w, struct rst_event *ev, uint32_t ifindex_out,
+		      struct rule_names *rn)
+{
+	struct rs_shared *held;
+	bool changed;
+	const struct rs_model *m;
+
+	if (ev->verdict.origin != ORIGIN_LOCAL_FIREWALL || !w->d->naming)
+		return;
+	m = ruleset_current_take(&w->d->ruleset, ev->ts_us, &held, &changed);
+	if (!m)
+		return;
+	ruleset_name_event(m, changed, ifname_of(w, ifindex_out), ev, rn);
+	ruleset_current_drop(&w->d->ruleset, held);
+}
+
 static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result dr,
 					  const struct tcp_packet *pkt, uint8_t hook,
-					  uint32_t ifindex_in, uint64_t ts, bool behind,
-					  bool via_log, uint32_t qid)
+					  uint32_t ifindex_in, uint32_t ifindex_out, uint64_t ts,
+					  bool behind, bool via_log, uint32_t qid)
 {
 	struct daemon *d = w->d;
 	struct ct_info ct = { 0 };
@@ -353,6 +382,7 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 	struct rst_context ctx = { .hook = HOOK_PREROUTING, .via_log = via_log,
 				   .partial_view = true };
 	struct rst_event ev;
+	struct rule_names rn;
 	struct rst_alive_probe probe;
 	struct held_reset *h;
 	const char *why = NULL;
@@ -399,6 +429,7 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 		ev.verdict.confidence *= 0.8f;
 	}
 	ev.in_iface = ifname_of(w, ifindex_in);
+	name_rule(w, &ev, ifindex_out, &rn);
 	drop = !via_log && policy_drop(&d->policy, &ev.verdict, &why);
 	watch = !via_log && policy_wants_watch(&d->policy, &ev.verdict);
 	/* A suspect reset that is not dropped already is watched for what its
@@ -495,8 +526,8 @@ static enum nfqueue_verdict on_queued(const struct nfqueue_packet *qp, void *arg
 	pk->valid = false;
 	behind = ts < w->shed_until_us;
 	copies_drain_to(w, qp->payload, qp->len, behind);
-	v = handle_packet(w, pk->dr, &pk->pkt, qp->hook, qp->ifindex_in, ts, behind, false,
-			  qp->id);
+	v = handle_packet(w, pk->dr, &pk->pkt, qp->hook, qp->ifindex_in, qp->ifindex_out, ts,
+			  behind, false, qp->id);
 	/* The next packet's index slot was prefetched before this one was
 	 * handled and has arrived by now: fetch the entry it names while the
 	 * transport sends this verdict and receives again. */
@@ -546,7 +577,8 @@ static int on_logged(const struct nflog_packet *lp, void *arg)
 		struct tcp_packet pkt;
 		enum decode_result dr = decode_ip(lp->payload, lp->len, &pkt);
 
-		handle_packet(w, dr, &pkt, lp->hook, lp->ifindex_in, lp->ts_us, false, true, 0);
+		handle_packet(w, dr, &pkt, lp->hook, lp->ifindex_in, lp->ifindex_out, lp->ts_us,
+			      false, true, 0);
 	}
 	return 0;
 }
@@ -689,13 +721,14 @@ int worker_init(struct daemon *d, struct worker *w, unsigned k, char *err, size_
 	w->nflog_group = (uint16_t)(c->nflog_group + k);
 	w->out = malloc(OUT_CAP);
 	w->pending = calloc(PENDING_MAX, sizeof(*w->pending));
+	w->pending_rules = calloc(PENDING_MAX, sizeof(*w->pending_rules));
 	/* Watching a suspect reset's flow needs conntrack (the watch bit) and
 	 * the watch chains (level handshake). */
 	bool holding = c->conntrack && c->level >= RULES_LEVEL_HANDSHAKE;
 
 	if (holding)
 		w->holds = calloc(1, sizeof(*w->holds));
-	if (!w->out || !w->pending || (holding && !w->holds)) {
+	if (!w->out || !w->pending || !w->pending_rules || (holding && !w->holds)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -766,6 +799,8 @@ void worker_free(struct worker *w)
 	pipeline_free(&w->pl);
 	free(w->out);
 	free(w->pending);
+	free(w->pending_rules);
+	w->pending_rules = NULL;
 	free(w->holds);
 	w->holds = NULL;
 	w->out = NULL;

@@ -24,6 +24,8 @@
 #include "policy.h"
 #include "queue.h"
 #include "ratelimit.h"
+#include "ruleset_event.h"
+#include "ruleset_live.h"
 
 #define WATCH_MAX 256
 #define IFNAME_CACHE 32
@@ -68,6 +70,7 @@ struct worker {
 	/* Events of this burst, formatted after its verdicts: formatting one (a
 	 * few microseconds) before would delay the verdict. */
 	struct kept_event *pending;
+	struct rule_names *pending_rules;  /* [i]: the rule words of pending[i] */
 	struct hold_table *holds;    /* suspect resets watched (NULL: holding is off) */
 	unsigned n_pending;
 	struct {
@@ -116,6 +119,10 @@ struct daemon {
 	bool rules_installed;        /* by this process: only then remove them at exit */
 	struct control_socket control; /* the status socket (fd -1: none) */
 	int64_t started_ms;          /* monotonic: the uptime `rstwatch status` reports */
+	/* This namespace's ruleset, to name the rule of each local-firewall
+	 * reset; kept current by its change events (main thread). */
+	struct ruleset_current ruleset;
+	bool naming;
 };
 
 /* One line into the event log (the workers' events, the main thread's

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The rule of a local-firewall reset event: live (the worker threads) and
+ * offline (explain --ruleset) alike. */
+#ifndef RSTWATCH_RULESET_EVENT_H
+#define RSTWATCH_RULESET_EVENT_H
+
+#include <stdbool.h>
+
+#include "event.h"
+#include "ruleset.h"
+
+struct rule_names {
+	char json[RULESET_JSON_MAX];
+	char text[RULESET_TEXT_MAX];
+};
+
+/* If ev is a local-firewall reset, evaluate the packet it answers against m
+ * and point ev->rule_json / ev->rule_text at out. reset_oifname: the
+ * interface the reset left by (NULL: unknown); changed: the ruleset changed
+ * between the reset and m. */
+void ruleset_name_event(const struct rs_model *m, bool changed, const char *reset_oifname,
+			struct rst_event *ev, struct rule_names *out);
+
+#endif

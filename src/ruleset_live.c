@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The live ruleset: read from the kernel of this network namespace with
+ * libnftables (`list ruleset` as JSON, what `nft -j` prints), kept current
+ * by the ruleset change events every nf_tables transaction sends to
+ * NFNLGRP_NFTABLES, and shared with the worker threads. */
+#include "ruleset_live.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <nftables/libnftables.h>
+
+#include "nlrecv.h"
+
+/* ---- the ruleset's generation ---- */
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+/* The kernel's ruleset generation (NFT_MSG_GETGEN): it moves with every
+ * committed transaction. 0, or -1 + errno. */
+static int generation_now(uint32_t *gen)
+{
+	char buf[8192] __attribute__((aligned(4)));
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	int r = -1, saved;
+
+	if (!nl)
+		return -1;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	*gen = 0;
+	for (;;) {
+		ssize_t n = nl_recv_kernel(mnl_socket_get_fd(nl), buf, sizeof(buf), 0);
+
+		if (n < 0 && errno == EPERM)
+			continue;
+		if (n < 0)
+			goto out;
+		r = mnl_cb_run(buf, nl_whole_messages(buf, (size_t)n), seq, portid, gen_cb, gen);
+		if (r <= MNL_CB_STOP || *gen)
+			break;
+	}
+	r = r < 0 ? -1 : 0;
+out:
+	saved = errno;
+	mnl_socket_close(nl);
+	errno = saved;
+	return r;
+}
+
+/* ---- reading the ruleset ---- */
+
+/* iptables-nft rules show in the JSON as "xt target REJECT": their -A lines
+ * come from the family's iptables-save (absent: the rules stay unnamed by
+ * it, and the answer says so). */
+static void add_iptables(struct rs_model *m)
+{
+	static const struct { int family; const char *cmd; } saves[] = {
+		{ 4, "iptables-nft-save 2>/dev/null" }, { 6, "ip6tables-nft-save 2>/dev/null" },
+	};
+
+	for (size_t i = 0; i < sizeof(saves) / sizeof(saves[0]); i++) {
+		FILE *p = popen(saves[i].cmd, "r");
+		char *text = NULL;
+		size_t len = 0;
+
+		if (!p)
+			continue;
+		{
+			FILE *mem = open_memstream(&text, &len);
+			char chunk[4096];
+			size_t n;
+
+			while (mem && (n = fread(chunk, 1, sizeof(chunk), p)) > 0)
+				fwrite(chunk, 1, n, mem);
+			if (mem)
+				fclose(mem);
+		}
+		pclose(p);
+		if (text)
+			ruleset_add_iptables_save(m, saves[i].family, text, len);
+		free(text);
+	}
+}
+
+struct rs_model *ruleset_read_kernel(size_t max_bytes, char *err, size_t errlen)
+{
+	struct rs_model *m = NULL;
+
+	/* Read between two equal generations: a transaction committed during
+	 * the dump would make it a mix of two rulesets. */
+	for (int tries = 0; tries < 3 && !m; tries++) {
+		struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+		uint32_t before = 0, after = 0;
+		const char *out;
+
+		if (!nft) {
+			snprintf(err, errlen, "libnftables: cannot create a context");
+			return NULL;
+		}
+		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+		if (nft_ctx_buffer_output(nft) || nft_ctx_buffer_error(nft) ||
+		    generation_now(&before) < 0) {
+			snprintf(err, errlen, "reading the ruleset generation: %s", strerror(errno));
+			nft_ctx_free(nft);
+			return NULL;
+		}
+		if (nft_run_cmd_from_buffer(nft, "list ruleset")) {
+			const char *e = nft_ctx_get_error_buffer(nft);
+
+			snprintf(err, errlen, "nft list ruleset: %.*s", (int)strcspn(e ? e : "", "\n"),
+				 e ? e : "failed");
+			nft_ctx_free(nft);
+			return NULL;
+		}
+		out = nft_ctx_get_output_buffer(nft);
+		if (generation_now(&after) == 0 && after == before) {
+			m = ruleset_parse(out, strlen(out), max_bytes, err, errlen);
+			if (m)
+				ruleset_set_generation(m, after);
+		} else {
+			snprintf(err, errlen, "the ruleset kept changing while it was read");
+		}
+		nft_ctx_free(nft);
+		if (!m && after == before)
+			return NULL;
+	}
+	if (m)
+		add_iptables(m);
+	return m;
+}
+
+/* ---- change events ---- */
+
+struct ruleset_watch {
+	struct mnl_socket *nl;
+};
+
+struct ruleset_watch *ruleset_watch_open(char *err, size_t errlen)
+{
+	struct ruleset_watch *w = calloc(1, sizeof(*w));
+	int group = NFNLGRP_NFTABLES;
+
+	if (!w || !(w->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_NONBLOCK | SOCK_CLOEXEC)) ||
+	    mnl_socket_bind(w->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_setsockopt(w->nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+		snprintf(err, errlen, "cannot listen to ruleset changes: %s", strerror(errno));
+		ruleset_watch_close(w);
+		return NULL;
+	}
+	return w;
+}
+
+int ruleset_watch_fd(const struct ruleset_watch *w)
+{
+	return mnl_socket_get_fd(w->nl);
+}
+
+static int change_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ruleset_changes *c = data;
+
+	if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES)
+		return MNL_CB_OK;
+	c->messages++;
+	if ((nlh->nlmsg_type & 0xff) == NFT_MSG_NEWGEN) {
+		c->commits++;
+		gen_cb(nlh, &c->generation);
+	}
+	return MNL_CB_OK;
+}
+
+int ruleset_watch_read(struct ruleset_watch *w, struct ruleset_changes *c)
+{
+	char buf[65536] __attribute__((aligned(4)));
+
+	memset(c, 0, sizeof(*c));
+	for (;;) {
+		ssize_t n = nl_recv_kernel(ruleset_watch_fd(w), buf, sizeof(buf), 0);
+
+		if (n < 0 && errno == EPERM)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n < 0 && errno == ENOBUFS) {
+			/* Events were lost: whatever they said, look again. */
+			c->overrun = true;
+			continue;
+		}
+		if (n < 0)
+			return -1;
+		mnl_cb_run(buf, nl_whole_messages(buf, (size_t)n), 0, 0, change_cb, c);
+	}
+}
+
+void ruleset_watch_close(struct ruleset_watch *w)
+{
+	if (!w)
+		return;
+	if (w->nl)
+		mnl_socket_close(w->nl);
+	free(w);
+}
+
+/* ---- the model the workers share ---- */
+
+struct rs_shared {
+	struct rs_model *m;
+	uint64_t since_us;      /* when its generation began (its change event came) */
+	unsigned refs;          /* under the owner's lock */
+};
+
+static void shared_put_locked(struct rs_shared *s)
+{
+	if (s && --s->refs == 0) {
+		ruleset_free(s->m);
+		free(s);
+	}
+}
+
+void ruleset_current_init(struct ruleset_current *c)
+{
+	memset(c, 0, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+}
+
+void ruleset_current_fini(struct ruleset_current *c)
+{
+	shared_put_locked(c->cur);
+	shared_put_locked(c->prev);
+	c->cur = c->prev = NULL;
+	pthread_mutex_destroy(&c->lock);
+}
+
+int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t since_us)
+{
+	struct rs_shared *s = calloc(1, sizeof(*s)), *old;
+
+	if (!s) {
+		ruleset_free(m);
+		return -1;
+	}
+	s->m = m;
+	s->since_us = since_us;
+	s->refs = 1;
+	pthread_mutex_lock(&c->lock);
+	/* One generation back is kept: a reset judged after a change may have
+	 * met the ruleset before it. */
+	old = c->prev;
+	c->prev = c->cur;
+	c->cur = s;
+	shared_put_locked(old);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+void ruleset_current_changed(struct ruleset_current *c, uint32_t generation)
+{
+	atomic_store(&c->generation_seen, generation);
+}
+
+const struct rs_model *ruleset_current_take(struct ruleset_current *c, uint64_t ts_us,
+					    struct rs_shared **held, bool *changed)
+{
+	struct rs_shared *s;
+
+	pthread_mutex_lock(&c->lock);
+	s = c->cur;
+	*changed = false;
+	if (s && ts_us < s->since_us) {
+		/* The reset came before the current ruleset: the one before it,
+		 * if kept, is what its trigger met. */
+		*changed = true;
+		if (c->prev && ts_us >= c->prev->since_us) {
+			s = c->prev;
+			*changed = false;
+		}
+	}
+	if (s) {
+		s->refs++;
+		if (s == c->cur && atomic_load(&c->generation_seen) &&
+		    atomic_load(&c->generation_seen) != ruleset_generation(s->m))
+			*changed = true;    /* a newer one is committed, not read yet */
+	}
+	pthread_mutex_unlock(&c->lock);
+	*held = s;
+	return s ? s->m : NULL;
+}
+
+void ruleset_current_drop(struct ruleset_current *c, struct rs_shared *held)
+{
+	pthread_mutex_lock(&c->lock);
+	shared_put_locked(held);
+	pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The live ruleset (src/ruleset_live.c): read from this network namespace's
+ * kernel, kept current by change events, shared by the worker threads.
+ * Library code: errors returned, never printed. */
+#ifndef RSTWATCH_RULESET_LIVE_H
+#define RSTWATCH_RULESET_LIVE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ruleset.h"
+
+/* `nft -j list ruleset` through libnftables, between two reads of the same
+ * generation (retried if a commit came between), with iptables-nft-save's
+ * lines for xt rules. NULL with the reason in err. */
+struct rs_model *ruleset_read_kernel(size_t max_bytes, char *err, size_t errlen);
+
+/* A socket on NFNLGRP_NFTABLES: every committed nf_tables transaction sends
+ * its changes, then NFT_MSG_NEWGEN with the new generation. */
+struct ruleset_watch;
+struct ruleset_watch *ruleset_watch_open(char *err, size_t errlen);
+int ruleset_watch_fd(const struct ruleset_watch *w);
+
+struct ruleset_changes {
+	unsigned messages;      /* change messages read */
+	unsigned commits;       /* transactions they came in (NEWGEN) */
+	uint32_t generation;    /* the newest generation named, 0 if none */
+	bool overrun;           /* the socket overflowed: changes were lost */
+};
+
+/* What arrived since the last call (non-blocking). 0, or -1 + errno. */
+int ruleset_watch_read(struct ruleset_watch *w, struct ruleset_changes *c);
+void ruleset_watch_close(struct ruleset_watch *w);
+
+/* The current model and the one before it, shared by reference. */
+struct rs_shared;
+struct ruleset_current {
+	pthread_mutex_t lock;
+	struct rs_shared *cur, *prev;
+	atomic_uint_fast32_t generation_seen;  /* the newest a change event named */
+};
+
+void ruleset_current_init(struct ruleset_current *c);
+void ruleset_current_fini(struct ruleset_current *c);
+/* m becomes current (owned: freed when no reset uses it any more), in force
+ * since since_us (when its change event came; 0: always). -1 if out of
+ * memory (m is freed). */
+int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t since_us);
+/* A change event named generation: until its model is read, answers from
+ * the older one say the ruleset changed. */
+void ruleset_current_changed(struct ruleset_current *c, uint32_t generation);
+/* The model a reset seen at ts_us met: the current one, or the one before
+ * it if the reset is older than the current one; *changed if neither is
+ * sure to be it. NULL if none. Give it back with ruleset_current_drop. */
+const struct rs_model *ruleset_current_take(struct ruleset_current *c, uint64_t ts_us,
+					    struct rs_shared **held, bool *changed);
+void ruleset_current_drop(struct ruleset_current *c, struct rs_shared *held);
+
+#endif
