@@ -332,6 +332,7 @@ static void ruleset_reload(struct daemon *d, uint64_t since_us)
 	if (!m) {
 		snprintf(msg, sizeof(msg), "firewall resets name no rule: %s", err);
 		status_line(d, "Warning", msg);
+		ruleset_current_unread(&d->ruleset);
 		return;
 	}
 	if (ruleset_current_set(&d->ruleset, m, since_us) == 0)
@@ -350,8 +351,7 @@ static bool ruleset_changed(struct daemon *d, struct ruleset_watch *w)
 		return false;
 	if (!ch.commits && !ch.overrun)
 		return true;
-	if (ch.generation)
-		ruleset_current_changed(&d->ruleset, ch.generation);
+	ruleset_current_changed(&d->ruleset, ch.generation);
 	if (d->c->install_rules)
 		rules_watchdog(d);
 	ruleset_reload(d, now);

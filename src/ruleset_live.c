@@ -249,8 +249,14 @@ static void shared_put_locked(struct rs_shared *s)
 
 void ruleset_current_init(struct ruleset_current *c)
 {
+	pthread_condattr_t ca;
+
 	memset(c, 0, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&c->renewed, &ca);
+	pthread_condattr_destroy(&ca);
 }
 
 void ruleset_current_fini(struct ruleset_current *c)
@@ -258,6 +264,7 @@ void ruleset_current_fini(struct ruleset_current *c)
 	shared_put_locked(c->cur);
 	shared_put_locked(c->prev);
 	c->cur = c->prev = NULL;
+	pthread_cond_destroy(&c->renewed);
 	pthread_mutex_destroy(&c->lock);
 }
 
@@ -278,14 +285,41 @@ int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t 
 	old = c->prev;
 	c->prev = c->cur;
 	c->cur = s;
+	c->reading = false;
 	shared_put_locked(old);
+	pthread_cond_broadcast(&c->renewed);
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }
 
 void ruleset_current_changed(struct ruleset_current *c, uint32_t generation)
 {
-	atomic_store(&c->generation_seen, generation);
+	pthread_mutex_lock(&c->lock);
+	if (generation)
+		atomic_store(&c->generation_seen, generation);
+	c->reading = true;
+	pthread_mutex_unlock(&c->lock);
+}
+
+void ruleset_current_unread(struct ruleset_current *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->reading = false;
+	pthread_cond_broadcast(&c->renewed);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* A generation committed but not read yet: wait for it, a bounded while. */
+static void wait_renewed(struct ruleset_current *c)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += RULESET_WAIT_MS * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	while (c->reading && pthread_cond_timedwait(&c->renewed, &c->lock, &until) == 0)
+		;
 }
 
 const struct rs_model *ruleset_current_take(struct ruleset_current *c, uint64_t ts_us,
@@ -294,22 +328,21 @@ const struct rs_model *ruleset_current_take(struct ruleset_current *c, uint64_t 
 	struct rs_shared *s;
 
 	pthread_mutex_lock(&c->lock);
+	wait_renewed(c);
 	s = c->cur;
 	*changed = false;
-	if (s && ts_us < s->since_us) {
-		/* The reset came before the current ruleset: the one before it,
-		 * if kept, is what its trigger met. */
-		*changed = true;
-		if (c->prev && ts_us >= c->prev->since_us) {
-			s = c->prev;
-			*changed = false;
-		}
+	if (s && ts_us + RULESET_CLOCK_SLACK_US < s->since_us && c->prev) {
+		/* Clearly older than the current ruleset: its trigger met the
+		 * one before. */
+		s = c->prev;
+		*changed = ts_us + RULESET_CLOCK_SLACK_US < s->since_us;  /* older still */
+	} else if (s && ts_us < s->since_us) {
+		*changed = true;    /* around the change: which one it met is not sure */
 	}
 	if (s) {
 		s->refs++;
-		if (s == c->cur && atomic_load(&c->generation_seen) &&
-		    atomic_load(&c->generation_seen) != ruleset_generation(s->m))
-			*changed = true;    /* a newer one is committed, not read yet */
+		if (s == c->cur && atomic_load(&c->generation_seen) != ruleset_generation(s->m))
+			*changed = true;    /* a newer one is committed, not read in time */
 	}
 	pthread_mutex_unlock(&c->lock);
 	*held = s;

@@ -40,7 +40,16 @@ struct ruleset_current {
 	pthread_mutex_t lock;
 	struct rs_shared *cur, *prev;
 	atomic_uint_fast32_t generation_seen;  /* the newest a change event named */
+	pthread_cond_t renewed;      /* a model was set */
+	bool reading;                /* a change is being read (under lock) */
 };
+
+/* A reset right after a change waits this long at most for the new
+ * generation to be read (a verdict waits with it: rare, bounded). */
+#define RULESET_WAIT_MS 200
+/* A reset's time and a change event's arrival are read on different paths:
+ * a reset stamped this much before a change surely met the ruleset before it. */
+#define RULESET_CLOCK_SLACK_US 50000ULL
 
 void ruleset_current_init(struct ruleset_current *c);
 void ruleset_current_fini(struct ruleset_current *c);
@@ -48,12 +57,16 @@ void ruleset_current_fini(struct ruleset_current *c);
  * since since_us (when its change event came; 0: always). -1 if out of
  * memory (m is freed). */
 int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t since_us);
-/* A change event named generation: until its model is read, answers from
- * the older one say the ruleset changed. */
+/* A change event named generation (0: changes were lost) and is being
+ * read: resets wait for it (RULESET_WAIT_MS); answers from an older model
+ * say the ruleset changed. */
 void ruleset_current_changed(struct ruleset_current *c, uint32_t generation);
-/* The model a reset seen at ts_us met: the current one, or the one before
- * it if the reset is older than the current one; *changed if neither is
- * sure to be it. NULL if none. Give it back with ruleset_current_drop. */
+/* Reading it failed: nobody waits for it any more (answers say changed). */
+void ruleset_current_unread(struct ruleset_current *c);
+/* The model a reset seen at ts_us met: the current one (waiting up to
+ * RULESET_WAIT_MS for a committed generation to be read), or the one before
+ * it if the reset is clearly older than the current one; *changed if neither
+ * is sure to be it. NULL if none. Give it back with ruleset_current_drop. */
 const struct rs_model *ruleset_current_take(struct ruleset_current *c, uint64_t ts_us,
 					    struct rs_shared **held, bool *changed);
 void ruleset_current_drop(struct ruleset_current *c, struct rs_shared *held);

@@ -269,6 +269,9 @@ static const char *describe(struct loader *ld, const char *stmt, json_t *left)
 		snprintf(b, sizeof(b), "meta %s", json_string_value(json_object_get(o, "key")) ?: "?");
 	else if (left && (o = json_object_get(left, "ct")))
 		snprintf(b, sizeof(b), "ct %s", json_string_value(json_object_get(o, "key")) ?: "?");
+	else if (left && (o = json_object_get(left, "payload")) && json_object_get(o, "base"))
+		snprintf(b, sizeof(b), "a raw payload match (@%s)",
+			 json_string_value(json_object_get(o, "base")) ?: "?");
 	else if (left && (o = json_object_get(left, "payload")))
 		snprintf(b, sizeof(b), "%s %s",
 			 json_string_value(json_object_get(o, "protocol")) ?: "payload",

@@ -73,6 +73,10 @@ static void value(struct text *t, json_t *j, bool quote)
 		add(t, quote ? "\"%s\"" : "%s", json_string_value(j));
 	} else if (json_is_array(j)) {
 		list(t, j, ",", quote);
+	} else if ((o = json_object_get(j, "payload")) && json_object_get(o, "base")) {
+		add(t, "@%s,%lld,%lld", json_string_value(json_object_get(o, "base")) ?: "?",
+		    (long long)json_integer_value(json_object_get(o, "offset")),
+		    (long long)json_integer_value(json_object_get(o, "len")));
 	} else if ((o = json_object_get(j, "payload"))) {
 		add(t, "%s %s", json_string_value(json_object_get(o, "protocol")) ?: "?",
 		    json_string_value(json_object_get(o, "field")) ?: "?");

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends --no-upgrade build-essential debhelper dpkg-dev fakeroot \
-	lintian pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev libpcap-dev nettle-dev libcap-ng-dev systemd \
+	lintian pkg-config libmnl-dev libnftnl-dev libnetfilter-queue-dev libpcap-dev nettle-dev libcap-ng-dev libjansson-dev libnftables-dev systemd \
 	logrotate man-db iproute2 git
 
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)

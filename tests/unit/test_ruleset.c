@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ruleset.h"
+#include "ruleset_live.h"
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -227,6 +228,51 @@ static void test_bad_input(void **state)
 	free(text);
 }
 
+/* A change between the reset and the lookup: a reset clearly older than the
+ * current generation is named from the one before; one around the change,
+ * or while a committed generation is unread, says the ruleset changed. */
+static void test_generations(void **state)
+{
+	struct ruleset_current c;
+	struct rs_shared *held;
+	const struct rs_model *got;
+	struct rs_model *g1 = sample(), *g2 = sample();
+	bool changed;
+
+	(void)state;
+	ruleset_set_generation(g1, 7);
+	ruleset_set_generation(g2, 8);
+	ruleset_current_init(&c);
+	assert_null(ruleset_current_take(&c, 1000, &held, &changed));
+	assert_int_equal(ruleset_current_set(&c, g1, 0), 0);
+	ruleset_current_changed(&c, 8);
+	assert_int_equal(ruleset_current_set(&c, g2, 10000000), 0);
+	got = ruleset_current_take(&c, 20000000, &held, &changed);   /* after: the new one */
+	assert_ptr_equal(got, g2);
+	assert_false(changed);
+	ruleset_current_drop(&c, held);
+	got = ruleset_current_take(&c, 5000000, &held, &changed);    /* clearly before */
+	assert_ptr_equal(got, g1);
+	assert_false(changed);
+	ruleset_current_drop(&c, held);
+	got = ruleset_current_take(&c, 9990000, &held, &changed);    /* 10 ms before: unsure */
+	assert_ptr_equal(got, g2);
+	assert_true(changed);
+	ruleset_current_drop(&c, held);
+	/* Committed, its read failed: no waiting, but the answer says so. */
+	ruleset_current_changed(&c, 9);
+	ruleset_current_unread(&c);
+	got = ruleset_current_take(&c, 20000000, &held, &changed);
+	assert_ptr_equal(got, g2);
+	assert_true(changed);
+	/* Still held by a reset when a newer one comes: freed when given back. */
+	assert_int_equal(ruleset_current_set(&c, sample(), 30000000), 0);
+	assert_int_equal(ruleset_current_set(&c, sample(), 40000000), 0);
+	assert_int_equal(ruleset_generation(got), 8);
+	ruleset_current_drop(&c, held);
+	ruleset_current_fini(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_iptables),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_generations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
