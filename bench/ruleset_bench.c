@@ -21,19 +21,23 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static long rss_kb(void)
+static long status_kb(const char *field)
 {
 	FILE *f = fopen("/proc/self/status", "r");
 	char line[256];
 	long kb = -1;
+	size_t n = strlen(field);
 
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+		if (!strncmp(line, field, n) && sscanf(line + n, " %ld", &kb) == 1)
 			break;
 	if (f)
 		fclose(f);
 	return kb;
 }
+
+static long rss_kb(void) { return status_kb("VmRSS:"); }
+static long hwm_kb(void) { return status_kb("VmHWM:"); }
 
 struct probe {
 	const char *what;
@@ -69,9 +73,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ruleset_bench: %s: %s\n", argv[1], err);
 		return 1;
 	}
-	printf("parse: %.3f s; rules %u, set elements %u; model %.1f MiB; RSS +%.1f MiB\n",
-	       now_s() - t0, ruleset_rules(m), ruleset_elements(m),
-	       (double)ruleset_bytes(m) / (1 << 20), (double)(rss_kb() - rss0) / 1024);
+	printf("parse: %.3f s; rules %u, set elements %u; model %.1f MiB; RSS +%.1f MiB, "
+	       "peak +%.1f MiB\n", now_s() - t0, ruleset_rules(m), ruleset_elements(m),
+	       (double)ruleset_bytes(m) / (1 << 20), (double)(rss_kb() - rss0) / 1024,
+	       (double)(hwm_kb() - rss0) / 1024);
 	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
 		const struct probe *p = &probes[i];
 		struct tcp_packet rst;
@@ -98,5 +103,6 @@ int main(int argc, char **argv)
 		       a.why[0] ? " / " : "", a.why);
 	}
 	ruleset_free(m);
+	printf("freed: RSS +%.1f MiB over the start\n", (double)(rss_kb() - rss0) / 1024);
 	return 0;
 }

@@ -327,35 +327,51 @@ static void rules_watchdog(struct daemon *d)
 static void ruleset_reload(struct daemon *d, uint64_t since_us)
 {
 	char err[256], msg[320];
-	struct rs_model *m = ruleset_read_kernel(0, err, sizeof(err));
+	int64_t t0 = clock_monotonic_ms();
+	struct rs_model *m;
 
+	ruleset_current_reading(&d->ruleset);
+	m = ruleset_read_kernel(0, err, sizeof(err));
+	d->reload_ms = clock_monotonic_ms() - t0;
+	d->reload_next_ms = clock_monotonic_ms() + 2 * d->reload_ms;
+	d->reload_since_us = 0;
 	if (!m) {
 		snprintf(msg, sizeof(msg), "firewall resets name no rule: %s", err);
 		status_line(d, "Warning", msg);
 		ruleset_current_unread(&d->ruleset);
 		return;
 	}
-	if (ruleset_current_set(&d->ruleset, m, since_us) == 0)
-		d->naming = true;
+	ruleset_current_set(&d->ruleset, m, since_us);
 }
 
 /* The ruleset changed (a transaction committed, or change events were lost):
- * see at once whether our table is still whole, and read the ruleset again.
- * false if the change socket failed (the caller polls instead). */
+ * see at once whether our table is still whole; read the ruleset again when
+ * due (ruleset_reload_due). false if the change socket failed (the caller
+ * polls instead). */
 static bool ruleset_changed(struct daemon *d, struct ruleset_watch *w)
 {
 	struct ruleset_changes ch;
-	uint64_t now = clock_realtime_us();
 
 	if (ruleset_watch_read(w, &ch) < 0)
 		return false;
 	if (!ch.commits && !ch.overrun)
 		return true;
 	ruleset_current_changed(&d->ruleset, ch.generation);
+	if (!d->reload_since_us)
+		d->reload_since_us = clock_realtime_us();
 	if (d->c->install_rules)
 		rules_watchdog(d);
-	ruleset_reload(d, now);
 	return true;
+}
+
+/* Read a changed ruleset, but no sooner than twice the last read's time
+ * after it: a ruleset changing all the time (a ban list filled every second)
+ * on a ruleset that takes seconds to read would otherwise keep a core busy.
+ * Meanwhile events are named from the older one and say ruleset_changed. */
+static void ruleset_reload_due(struct daemon *d)
+{
+	if (d->reload_since_us && clock_monotonic_ms() >= d->reload_next_ms)
+		ruleset_reload(d, d->reload_since_us);
 }
 
 /* Event log lines lost so far (as last said), and when that was said. */
@@ -592,6 +608,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 		}
 		now = clock_realtime_us();
 		log_losses_check(d, &losses, now);
+		ruleset_reload_due(d);
 		if (c->install_rules && !watch && now - last_check >= 1000000) {
 			last_check = now;
 			rules_watchdog(d);

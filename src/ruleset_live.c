@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,7 @@ struct rs_model *ruleset_read_kernel(size_t max_bytes, char *err, size_t errlen)
 	}
 	if (m)
 		add_iptables(m);
+	malloc_trim(0);    /* libnftables' cache and output, as ruleset_parse's tree */
 	return m;
 }
 
@@ -286,6 +288,8 @@ int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t 
 	c->prev = c->cur;
 	c->cur = s;
 	c->reading = false;
+	/* Read in the thread that reads the change events: none came since. */
+	atomic_store(&c->generation_seen, ruleset_generation(m));
 	shared_put_locked(old);
 	pthread_cond_broadcast(&c->renewed);
 	pthread_mutex_unlock(&c->lock);
@@ -294,9 +298,15 @@ int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t 
 
 void ruleset_current_changed(struct ruleset_current *c, uint32_t generation)
 {
-	pthread_mutex_lock(&c->lock);
 	if (generation)
 		atomic_store(&c->generation_seen, generation);
+	else    /* changes lost: whatever the current one is, it is not sure */
+		atomic_store(&c->generation_seen, UINT32_MAX);
+}
+
+void ruleset_current_reading(struct ruleset_current *c)
+{
+	pthread_mutex_lock(&c->lock);
 	c->reading = true;
 	pthread_mutex_unlock(&c->lock);
 }

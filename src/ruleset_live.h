@@ -57,10 +57,11 @@ void ruleset_current_fini(struct ruleset_current *c);
  * since since_us (when its change event came; 0: always). -1 if out of
  * memory (m is freed). */
 int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t since_us);
-/* A change event named generation (0: changes were lost) and is being
- * read: resets wait for it (RULESET_WAIT_MS); answers from an older model
- * say the ruleset changed. */
+/* A change event named generation (0: changes were lost): answers from an
+ * older model say the ruleset changed. */
 void ruleset_current_changed(struct ruleset_current *c, uint32_t generation);
+/* It is being read now: resets wait for it (RULESET_WAIT_MS). */
+void ruleset_current_reading(struct ruleset_current *c);
 /* Reading it failed: nobody waits for it any more (answers say changed). */
 void ruleset_current_unread(struct ruleset_current *c);
 /* The model a reset seen at ts_us met: the current one (waiting up to

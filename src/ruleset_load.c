@@ -7,6 +7,7 @@
 #include "ruleset_model.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +584,10 @@ struct rs_model *ruleset_parse(const char *text, size_t len, size_t max_bytes, c
 		ld.m = NULL;
 	}
 	json_decref(root);
+	/* The parse tree took about ten times the model (measured: 130 MiB of
+	 * RSS for a 14 MiB model): give it back to the system, not to a heap
+	 * that the daemon would keep at its peak. */
+	malloc_trim(0);
 	return ld.m;
 }
 

@@ -19,7 +19,7 @@
 #include "seqgap.h"
 
 #define OUT_CAP (64 * 1024)
-#define PENDING_MAX 64
+
 /* Packets handled without the socket running dry before the queue counts as
  * backed up: an eighth of what a default receive buffer holds (~256), i.e.
  * about 0.1 ms of work waiting. Backed up, packets share clock readings. */
@@ -68,13 +68,38 @@ static char *out_room(struct worker *w, size_t n)
 	return w->out + w->out_len;
 }
 
+static const char *ifname_of(struct worker *w, uint32_t ifindex);
+
+/* A reset this host's firewall made: which rule (the ruleset the daemon
+ * keeps current). Only for these: other packets cost nothing here. */
+static void name_rule(struct worker *w, struct rst_event *ev, uint32_t ifindex_out,
+		      struct rule_names *rn)
+{
+	struct rs_shared *held;
+	bool changed;
+	const struct rs_model *m;
+
+	if (ev->verdict.origin != ORIGIN_LOCAL_FIREWALL)
+		return;
+	m = ruleset_current_take(&w->d->ruleset, ev->ts_us, &held, &changed);
+	if (!m)
+		return;
+	ruleset_name_event(m, changed, ifname_of(w, ifindex_out), ev, rn);
+	ruleset_current_drop(&w->d->ruleset, held);
+}
+
 static void pending_format(struct worker *w)
 {
 	unsigned i;
 
 	for (i = 0; i < w->n_pending; i++) {
-		const struct rst_event *ev = &w->pending[i].ev;
+		struct rst_event *ev = &w->pending[i].ev;
 		char *buf = out_room(w, EVENT_BUF_SIZE);
+
+		/* After the burst's verdicts, past the rate limit: naming the
+		 * rule (up to a millisecond on a huge ruleset) delays no packet,
+		 * and a flood of rejects names only what is logged. */
+		name_rule(w, ev, w->pending_oif[i], &w->pending_rules[i]);
 		int n = w->d->c->log_text ? event_text_format(ev, buf, EVENT_BUF_SIZE)
 					  : event_json_format(ev, buf, EVENT_BUF_SIZE);
 
@@ -117,7 +142,7 @@ static void report_suppressed(int family, const uint8_t *addr, uint64_t n, uint6
  * amendment passes the rate limit: it is not a reset of its own (events +
  * suppressed == resets_total counts first events), and there are at most
  * --hold-count watched at once. */
-static bool emit(struct worker *w, const struct rst_event *ev)
+static bool emit(struct worker *w, const struct rst_event *ev, uint32_t ifindex_out)
 {
 	if (!ev->amends_ts_us &&
 	    !ratelimit_allow(&w->rl, ev->pkt->family, ev->pkt->src, ev->ts_us))
@@ -125,16 +150,7 @@ static bool emit(struct worker *w, const struct rst_event *ev)
 	if (w->n_pending == PENDING_MAX)
 		pending_format(w);
 	kept_event_set(&w->pending[w->n_pending], ev);
-	if (ev->rule_json) {
-		/* Its rule's words are the caller's: keep them with the event. */
-		struct rule_names *rn = &w->pending_rules[w->n_pending];
-
-		snprintf(rn->json, sizeof(rn->json), "%s", ev->rule_json);
-		snprintf(rn->text, sizeof(rn->text), "%s", ev->rule_text);
-		w->pending[w->n_pending].ev.rule_json = rn->json;
-		w->pending[w->n_pending].ev.rule_text = rn->text;
-	}
-	w->n_pending++;
+	w->pending_oif[w->n_pending++] = ifindex_out;
 	return true;
 }
 
@@ -280,7 +296,7 @@ static void hold_release(struct worker *w, struct held_reset *h)
 	h->queued = false;
 	metrics_inc(&w->m.holds[HOLD_RELEASED]);
 	metrics_verdict_time(&w->m, true, h->k.ev.ts_us, clock_realtime_us());
-	h->first_suppressed = !emit(w, &h->k.ev);
+	h->first_suppressed = !emit(w, &h->k.ev, 0);
 }
 
 /* A watched reset is decided: alive (its claimed sender spoke after it:
@@ -320,12 +336,12 @@ static void hold_decide(struct worker *w, struct held_reset *h, bool alive, uint
 		tag_flow(w, &h->k.pkt, &h->k.ct, ev, drop, true, now);
 	if (h->queued) {
 		metrics_verdict_time(&w->m, true, ev->ts_us, clock_realtime_us());
-		h->first_suppressed = !emit(w, ev);
+		h->first_suppressed = !emit(w, ev, 0);
 	} else if (alive) {
 		ev->amends_ts_us = ev->ts_us;
 		ev->amends_class = was;
 		ev->ts_us = now;
-		emit(w, ev);
+		emit(w, ev, 0);
 	}
 	metrics_inc(&w->m.holds[alive ? HOLD_ALIVE : HOLD_DEADLINE]);
 	count_reset(w, &ev->verdict, drop, h->first_suppressed);
@@ -352,24 +368,6 @@ static void holds_due(struct worker *w, bool all)
 /* A decoded packet reached us, queued (qid its id) or copied (via_log): see
  * whether it proves a watched reset forged; if it is a reset, classify,
  * decide, tag, log. Returns its verdict (copies: always accept). */
-/* A reset this host's firewall made: which rule (the ruleset the daemon
- * keeps current). Only for these: other packets cost nothing here. */
-static void name_rule(struct worker *w, struct rst_event *ev, uint32_t ifindex_out,
-		      struct rule_names *rn)
-{
-	struct rs_shared *held;
-	bool changed;
-	const struct rs_model *m;
-
-	if (ev->verdict.origin != ORIGIN_LOCAL_FIREWALL || !w->d->naming)
-		return;
-	m = ruleset_current_take(&w->d->ruleset, ev->ts_us, &held, &changed);
-	if (!m)
-		return;
-	ruleset_name_event(m, changed, ifname_of(w, ifindex_out), ev, rn);
-	ruleset_current_drop(&w->d->ruleset, held);
-}
-
 static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result dr,
 					  const struct tcp_packet *pkt, uint8_t hook,
 					  uint32_t ifindex_in, uint32_t ifindex_out, uint64_t ts,
@@ -382,7 +380,6 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 	struct rst_context ctx = { .hook = HOOK_PREROUTING, .via_log = via_log,
 				   .partial_view = true };
 	struct rst_event ev;
-	struct rule_names rn;
 	struct rst_alive_probe probe;
 	struct held_reset *h;
 	const char *why = NULL;
@@ -429,7 +426,6 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 		ev.verdict.confidence *= 0.8f;
 	}
 	ev.in_iface = ifname_of(w, ifindex_in);
-	name_rule(w, &ev, ifindex_out, &rn);
 	drop = !via_log && policy_drop(&d->policy, &ev.verdict, &why);
 	watch = !via_log && policy_wants_watch(&d->policy, &ev.verdict);
 	/* A suspect reset that is not dropped already is watched for what its
@@ -468,11 +464,11 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 			return NFQUEUE_HOLD;
 		}
 		/* Never delayed more: counted when decided. */
-		h->first_suppressed = !emit(w, &ev);
+		h->first_suppressed = !emit(w, &ev, ifindex_out);
 		metrics_verdict_time(&w->m, false, ts, clock_realtime_us());  /* held: queued */
 		return NFQUEUE_ACCEPT;
 	}
-	count_reset(w, &ev.verdict, drop, !emit(w, &ev));
+	count_reset(w, &ev.verdict, drop, !emit(w, &ev, ifindex_out));
 	if (!via_log)
 		metrics_verdict_time(&w->m, false, ts, clock_realtime_us());
 	return drop ? NFQUEUE_DROP : NFQUEUE_ACCEPT;

@@ -28,6 +28,7 @@
 #include "ruleset_live.h"
 
 #define WATCH_MAX 256
+#define PENDING_MAX 64           /* events of one burst, formatted after its verdicts */
 #define IFNAME_CACHE 32
 #define LOOP_TIMEOUT_MS 200      /* longest a thread waits before checking its stop flags */
 
@@ -71,6 +72,7 @@ struct worker {
 	 * few microseconds) before would delay the verdict. */
 	struct kept_event *pending;
 	struct rule_names *pending_rules;  /* [i]: the rule words of pending[i] */
+	uint32_t pending_oif[PENDING_MAX]; /* [i]: the interface pending[i] left by */
 	struct hold_table *holds;    /* suspect resets watched (NULL: holding is off) */
 	unsigned n_pending;
 	struct {
@@ -122,7 +124,10 @@ struct daemon {
 	/* This namespace's ruleset, to name the rule of each local-firewall
 	 * reset; kept current by its change events (main thread). */
 	struct ruleset_current ruleset;
-	bool naming;
+	/* Main thread: a change not read yet since then (0: none), the last
+	 * read's time and when the next may start (monotonic ms). */
+	uint64_t reload_since_us;
+	int64_t reload_ms, reload_next_ms;
 };
 
 /* One line into the event log (the workers' events, the main thread's
