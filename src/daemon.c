@@ -368,9 +368,9 @@ static bool ruleset_changed(struct daemon *d, struct ruleset_watch *w)
  * after it: a ruleset changing all the time (a ban list filled every second)
  * on a ruleset that takes seconds to read would otherwise keep a core busy.
  * Meanwhile events are named from the older one and say ruleset_changed. */
-static void ruleset_reload_due(struct daemon *d)
+static void ruleset_reload_due(struct daemon *d, bool wanted)
 {
-	if (d->reload_since_us && clock_monotonic_ms() >= d->reload_next_ms)
+	if (d->reload_since_us && (wanted || clock_monotonic_ms() >= d->reload_next_ms))
 		ruleset_reload(d, d->reload_since_us);
 }
 
@@ -586,12 +586,14 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	while (!rc && !sig->stop) {
 		uint64_t now;
 
-		struct pollfd pfd[2] = { { .fd = d->control.fd, .events = POLLIN },
-					 { .fd = watch ? ruleset_watch_fd(watch) : -1, .events = POLLIN } };
+		struct pollfd pfd[3] = { { .fd = d->control.fd, .events = POLLIN },
+					 { .fd = watch ? ruleset_watch_fd(watch) : -1, .events = POLLIN },
+					 { .fd = d->ruleset.wake_fd, .events = POLLIN } };
+		bool wanted = false;
 
 		/* A signal ends it early; a status request or a ruleset change
 		 * (fd < 0: ignored) too. */
-		if (poll(pfd, 2, LOOP_TIMEOUT_MS) > 0) {
+		if (poll(pfd, 3, LOOP_TIMEOUT_MS) > 0) {
 			if (pfd[0].revents & POLLIN)
 				control_serve(d->control.fd, render_status, d);
 			if ((pfd[1].revents & (POLLIN | POLLERR)) && !ruleset_changed(d, watch)) {
@@ -600,6 +602,9 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 				ruleset_watch_close(watch);
 				watch = NULL;
 			}
+			/* A reset waits for the change just read: read it now. */
+			if (pfd[2].revents & POLLIN)
+				wanted = ruleset_current_wanted(&d->ruleset);
 		}
 		if (sig->hup) {
 			sig->hup = 0;
@@ -608,7 +613,7 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 		}
 		now = clock_realtime_us();
 		log_losses_check(d, &losses, now);
-		ruleset_reload_due(d);
+		ruleset_reload_due(d, wanted);
 		if (c->install_rules && !watch && now - last_check >= 1000000) {
 			last_check = now;
 			rules_watchdog(d);

@@ -197,6 +197,7 @@ void ruleset_answer_text(const struct rs_answer *a, bool changed, char *out, siz
 		ADD("a reject rule on this gateway sent it, but %s", a->why);
 	}
 	if (changed)
-		ADD(" [the ruleset changed since the reset: as it is now]");
+		ADD(" [the ruleset changed around the reset: named from generation %u]",
+		    a->generation);
 #undef ADD
 }

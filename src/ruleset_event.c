@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "ruleset_event.h"
 
+#include "ruleset_live.h"
+
 #include <string.h>
 
 /* What conntrack said of the trigger, as the event tells it. */
@@ -47,4 +49,17 @@ void ruleset_name_event(const struct rs_model *m, bool changed, const char *rese
 	ruleset_answer_text(&a, changed, out->text, sizeof(out->text));
 	ev->rule_json = out->json;
 	ev->rule_text = out->text;
+}
+
+void ruleset_name_live(struct ruleset_current *c, struct rst_event *ev,
+		       const char *reset_oifname, struct rule_names *out)
+{
+	struct rs_shared *held;
+	bool changed;
+	const struct rs_model *m = ruleset_current_take(c, ev->ts_us, &held, &changed);
+
+	if (!m)
+		return;
+	ruleset_name_event(m, changed, reset_oifname, ev, out);
+	ruleset_current_drop(c, held);
 }

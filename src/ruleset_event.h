@@ -21,4 +21,9 @@ struct rule_names {
 void ruleset_name_event(const struct rs_model *m, bool changed, const char *reset_oifname,
 			struct rst_event *ev, struct rule_names *out);
 
+/* The same live: with the model of c the reset (seen at ev->ts_us) met. */
+struct ruleset_current;
+void ruleset_name_live(struct ruleset_current *c, struct rst_event *ev,
+		       const char *reset_oifname, struct rule_names *out);
+
 #endif

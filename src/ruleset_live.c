@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -259,6 +261,7 @@ void ruleset_current_init(struct ruleset_current *c)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->renewed, &ca);
 	pthread_condattr_destroy(&ca);
+	c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 void ruleset_current_fini(struct ruleset_current *c)
@@ -267,6 +270,8 @@ void ruleset_current_fini(struct ruleset_current *c)
 	shared_put_locked(c->prev);
 	c->cur = c->prev = NULL;
 	pthread_cond_destroy(&c->renewed);
+	if (c->wake_fd >= 0)
+		close(c->wake_fd);
 	pthread_mutex_destroy(&c->lock);
 }
 
@@ -315,21 +320,57 @@ void ruleset_current_unread(struct ruleset_current *c)
 {
 	pthread_mutex_lock(&c->lock);
 	c->reading = false;
+	c->given_up = atomic_load(&c->generation_seen);
 	pthread_cond_broadcast(&c->renewed);
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* A generation committed but not read yet: wait for it, a bounded while. */
+/* A newer generation is committed than the current model (and not given up
+ * on), or one is being read. */
+static bool behind(const struct ruleset_current *c)
+{
+	uint32_t seen = (uint32_t)atomic_load(&c->generation_seen);
+
+	return c->reading || (c->cur && seen != ruleset_generation(c->cur->m) &&
+			      seen != c->given_up);
+}
+
+bool ruleset_current_wanted(struct ruleset_current *c)
+{
+	uint64_t n;
+	bool wanted;
+
+	if (c->wake_fd >= 0 && read(c->wake_fd, &n, sizeof(n)) < 0)
+		n = 0;
+	pthread_mutex_lock(&c->lock);
+	wanted = c->waiters > 0;
+	pthread_mutex_unlock(&c->lock);
+	return wanted;
+}
+
+/* A generation committed but not read yet: wait for it, a bounded while,
+ * and tell the reader someone does (it may have put the read off). */
 static void wait_renewed(struct ruleset_current *c)
 {
 	struct timespec until;
+	uint64_t one = 1;
 
+	if (!behind(c))
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_nsec += RULESET_WAIT_MS * 1000000L;
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
-	while (c->reading && pthread_cond_timedwait(&c->renewed, &c->lock, &until) == 0)
+	c->waiters++;
+	if (c->wake_fd >= 0) {
+		/* Fails only with the counter full: the reader is woken already. */
+		ssize_t n = write(c->wake_fd, &one, sizeof(one));
+
+		(void)n;
+	}
+	while (behind(c) && pthread_cond_timedwait(&c->renewed, &c->lock, &until) == 0)
 		;
+	c->waiters--;
 }
 
 const struct rs_model *ruleset_current_take(struct ruleset_current *c, uint64_t ts_us,

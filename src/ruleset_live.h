@@ -42,6 +42,9 @@ struct ruleset_current {
 	atomic_uint_fast32_t generation_seen;  /* the newest a change event named */
 	pthread_cond_t renewed;      /* a model was set */
 	bool reading;                /* a change is being read (under lock) */
+	uint32_t given_up;           /* a generation whose read failed */
+	unsigned waiters;            /* resets waiting for a newer generation */
+	int wake_fd;                 /* eventfd: a reset waits (the reader polls it) */
 };
 
 /* A reset right after a change waits this long at most for the new
@@ -62,10 +65,13 @@ int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t 
 void ruleset_current_changed(struct ruleset_current *c, uint32_t generation);
 /* It is being read now: resets wait for it (RULESET_WAIT_MS). */
 void ruleset_current_reading(struct ruleset_current *c);
+/* The reader's side of wake_fd (readable: call this): whether a reset waits
+ * for a newer generation, which should then be read at once. */
+bool ruleset_current_wanted(struct ruleset_current *c);
 /* Reading it failed: nobody waits for it any more (answers say changed). */
 void ruleset_current_unread(struct ruleset_current *c);
 /* The model a reset seen at ts_us met: the current one (waiting up to
- * RULESET_WAIT_MS for a committed generation to be read), or the one before
+ * RULESET_WAIT_MS for a committed generation to be read, waking the reader), or the one before
  * it if the reset is clearly older than the current one; *changed if neither
  * is sure to be it. NULL if none. Give it back with ruleset_current_drop. */
 const struct rs_model *ruleset_current_take(struct ruleset_current *c, uint64_t ts_us,

@@ -70,24 +70,6 @@ static char *out_room(struct worker *w, size_t n)
 
 static const char *ifname_of(struct worker *w, uint32_t ifindex);
 
-/* A reset this host's firewall made: which rule (the ruleset the daemon
- * keeps current). Only for these: other packets cost nothing here. */
-static void name_rule(struct worker *w, struct rst_event *ev, uint32_t ifindex_out,
-		      struct rule_names *rn)
-{
-	struct rs_shared *held;
-	bool changed;
-	const struct rs_model *m;
-
-	if (ev->verdict.origin != ORIGIN_LOCAL_FIREWALL)
-		return;
-	m = ruleset_current_take(&w->d->ruleset, ev->ts_us, &held, &changed);
-	if (!m)
-		return;
-	ruleset_name_event(m, changed, ifname_of(w, ifindex_out), ev, rn);
-	ruleset_current_drop(&w->d->ruleset, held);
-}
-
 static void pending_format(struct worker *w)
 {
 	unsigned i;
@@ -99,7 +81,9 @@ static void pending_format(struct worker *w)
 		/* After the burst's verdicts, past the rate limit: naming the
 		 * rule (up to a millisecond on a huge ruleset) delays no packet,
 		 * and a flood of rejects names only what is logged. */
-		name_rule(w, ev, w->pending_oif[i], &w->pending_rules[i]);
+		if (ev->verdict.origin == ORIGIN_LOCAL_FIREWALL)
+			ruleset_name_live(&w->d->ruleset, ev, ifname_of(w, w->pending_oif[i]),
+					  &w->pending_rules[i]);
 		int n = w->d->c->log_text ? event_text_format(ev, buf, EVENT_BUF_SIZE)
 					  : event_json_format(ev, buf, EVENT_BUF_SIZE);
 
