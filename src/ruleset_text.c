@@ -121,6 +121,17 @@ static void value(struct text *t, json_t *j, bool quote)
 	}
 }
 
+/* Marks and raw payload are printed in hex, as nft does ("ct mark 0x00000005"). */
+static bool hex(json_t *left)
+{
+	json_t *o = json_object_get(left, "ct") ? json_object_get(left, "ct")
+						: json_object_get(left, "meta");
+	const char *k = json_string_value(json_object_get(o, "key"));
+
+	return (k && !strcmp(k, "mark")) ||
+	       json_object_get(json_object_get(left, "payload"), "base");
+}
+
 /* Names compared as strings are printed quoted, as nft does. */
 static bool quoted(json_t *left)
 {
@@ -138,12 +149,27 @@ static void statement(struct text *t, json_t *e)
 		const char *op = json_string_value(json_object_get(v, "op")) ?: "?";
 		json_t *left = json_object_get(v, "left");
 
+		json_t *and = json_object_get(left, "&");
+
+		if (and && !strcmp(op, "==") && json_is_array(json_array_get(and, 1))) {
+			/* A flag mask: nft 1.0 writes "tcp flags syn / syn,ack". */
+			value(t, json_array_get(and, 0), false);
+			add(t, " ");
+			value(t, json_object_get(v, "right"), false);
+			add(t, " / ");
+			list(t, json_array_get(and, 1), ",", false);
+			return;
+		}
 		value(t, left, false);
 		/* nft leaves out an implicit == or in, but not after a mask. */
-		if ((strcmp(op, "==") && strcmp(op, "in")) || json_object_get(left, "&"))
+		if ((strcmp(op, "==") && strcmp(op, "in")) || and)
 			add(t, " %s", op);
 		add(t, " ");
-		value(t, json_object_get(v, "right"), quoted(left));
+		if (hex(left) && json_is_integer(json_object_get(v, "right")))
+			add(t, json_object_get(left, "payload") ? "0x%llx" : "0x%08llx",
+			    (unsigned long long)json_integer_value(json_object_get(v, "right")));
+		else
+			value(t, json_object_get(v, "right"), quoted(left));
 	} else if (!strcmp(k, "counter")) {
 		add(t, "counter");
 		if (json_object_get(v, "packets"))
@@ -155,9 +181,10 @@ static void statement(struct text *t, json_t *e)
 		const char *code = json_string_value(json_object_get(v, "expr"));
 
 		add(t, "reject");
-		if (type && code)
+		/* port-unreachable is the default, which nft does not write. */
+		if (type && code && strcmp(code, "port-unreachable"))
 			add(t, " with %s %s", type, code);
-		else if (type)
+		else if (type && !code)
 			add(t, " with %s", type);
 	} else if (!strcmp(k, "vmap")) {
 		value(t, json_object_get(v, "key"), false);
