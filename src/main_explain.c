@@ -189,7 +189,7 @@ static int explain_event(const struct rst_event *given, void *arg)
 	struct run r;
 	int n;
 
-	ruleset_name_event(o->ruleset, false, NULL, &named, &rn);
+	ruleset_name_event(o->ruleset, false, NULL, NULL, &named, &rn);
 	n = o->json ? event_json_format(ev, buf, sizeof(buf))
 		    : event_text_format(ev, buf, sizeof(buf));
 	if (n < 0) {

@@ -2,7 +2,10 @@
 #include "ruleset_event.h"
 
 #include "ruleset_live.h"
+#include "ruleset_route.h"
 
+#include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 
 /* What conntrack said of the trigger, as the event tells it. */
@@ -26,24 +29,31 @@ static uint32_t trigger_ct(const struct rst_event *ev)
 	return 0;
 }
 
-void ruleset_name_event(const struct rs_model *m, bool changed, const char *reset_oifname,
-			struct rst_event *ev, struct rule_names *out)
+/* A reset sent to lo answers a packet this host sent: to itself (its
+ * source, the trigger's destination, is local) or out. */
+static unsigned paths_of(const struct rst_event *ev, const char *reset_oifname)
 {
-	const struct rst_context *c = ev->ctx;
-	bool src_local = c && c->src_is_local;
-	unsigned paths;
+	bool src_local = ev->ctx && ev->ctx->src_is_local;
+
+	if (reset_oifname && !strcmp(reset_oifname, "lo"))
+		return src_local ? RS_PATH_LOCAL : RS_PATH_OUTPUT;
+	return src_local ? RS_PATH_INPUT : RS_PATH_FORWARD;
+}
+
+void ruleset_name_event(const struct rs_model *m, bool changed, const char *reset_oifname,
+			const char *trigger_oifname, struct rst_event *ev, struct rule_names *out)
+{
 	struct rs_trigger t;
 	struct rs_answer a;
 
 	if (!m || ev->verdict.origin != ORIGIN_LOCAL_FIREWALL)
 		return;
-	/* A reset sent to lo answers a packet this host sent: to itself (its
-	 * source, the trigger's destination, is local) or out. */
-	if (reset_oifname && !strcmp(reset_oifname, "lo"))
-		paths = src_local ? RS_PATH_LOCAL : RS_PATH_OUTPUT;
-	else
-		paths = src_local ? RS_PATH_INPUT : RS_PATH_FORWARD;
-	ruleset_trigger_of_reset(ev->pkt, trigger_ct(ev), reset_oifname, paths, &t);
+	ruleset_trigger_of_reset(ev->pkt, trigger_ct(ev), reset_oifname,
+				 paths_of(ev, reset_oifname), &t);
+	if (trigger_oifname) {
+		snprintf(t.oifname, sizeof(t.oifname), "%s", trigger_oifname);
+		t.oif_known = true;
+	}
 	ruleset_explain(m, &t, &a);
 	ruleset_answer_json(&a, changed, out->json, sizeof(out->json));
 	ruleset_answer_text(&a, changed, out->text, sizeof(out->text));
@@ -51,15 +61,24 @@ void ruleset_name_event(const struct rs_model *m, bool changed, const char *rese
 	ev->rule_text = out->text;
 }
 
-void ruleset_name_live(struct ruleset_current *c, struct rst_event *ev,
+void ruleset_name_live(struct ruleset_current *c, struct rst_event *ev, uint32_t reset_oif,
 		       const char *reset_oifname, struct rule_names *out)
 {
 	struct rs_shared *held;
 	bool changed;
 	const struct rs_model *m = ruleset_current_take(c, ev->ts_us, &held, &changed);
+	unsigned paths = paths_of(ev, reset_oifname);
+	char oifname[IF_NAMESIZE];
+	bool routed = false;
 
 	if (!m)
 		return;
-	ruleset_name_event(m, changed, reset_oifname, ev, out);
+	/* Where the trigger was going: the route of its destination, as it
+	 * came in (forwarded: by the interface the reset left by) or as this
+	 * host sent it. */
+	if ((paths == RS_PATH_FORWARD && reset_oif) || paths == RS_PATH_OUTPUT)
+		routed = route_oifname(ev->pkt->family, ev->pkt->dst, ev->pkt->src,
+				       paths == RS_PATH_FORWARD ? reset_oif : 0, oifname) == 0;
+	ruleset_name_event(m, changed, reset_oifname, routed ? oifname : NULL, ev, out);
 	ruleset_current_drop(c, held);
 }

@@ -82,8 +82,8 @@ static void pending_format(struct worker *w)
 		 * rule (up to a millisecond on a huge ruleset) delays no packet,
 		 * and a flood of rejects names only what is logged. */
 		if (ev->verdict.origin == ORIGIN_LOCAL_FIREWALL)
-			ruleset_name_live(&w->d->ruleset, ev, ifname_of(w, w->pending_oif[i]),
-					  &w->pending_rules[i]);
+			ruleset_name_live(&w->d->ruleset, ev, w->pending_oif[i],
+					  ifname_of(w, w->pending_oif[i]), &w->pending_rules[i]);
 		int n = w->d->c->log_text ? event_text_format(ev, buf, EVENT_BUF_SIZE)
 					  : event_json_format(ev, buf, EVENT_BUF_SIZE);
 

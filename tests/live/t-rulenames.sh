@@ -13,13 +13,14 @@
 #  C. a ct mark match the reset cannot tell: both candidates and why;
 #  D. a flush of the ruleset: the watchdog reinstalls rstwatch's table at
 #     once (change events, not a poll);
-#  E. explain --ruleset on the gateway's capture names the same rules.
+#  E. explain --ruleset on the gateway's capture names the same rules (the
+#     oifname pair, which live the gateway's routes decide, as candidates).
 source "$(dirname "$0")/lib.sh"
 need "$RSTWATCH" nft iptables-nft tcpdump
 topology_up
 
 EV=$tmp/events.json
-PORTS=9101,9102,9103,9104,9105,9106,9107,9108,9110,9111,9112,9113,9114,9115,9116
+PORTS=9101,9102,9103,9104,9105,9106,9107,9108,9110,9111,9112,9113,9114,9115,9116,9117
 bg server "$S" "$PY" tests/live/rule_traffic.py serve "$PORTS"
 wait_for 5 grep -q serving "$tmp/server.out" || fail "server did not start"
 bg capture "$G" tcpdump -i any -U -n -w "$tmp/gw.pcap" tcp
