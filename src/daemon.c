@@ -322,32 +322,18 @@ static void rules_watchdog(struct daemon *d)
 		metrics_inc(&d->m.rules_reinstalled);
 }
 
-/* Read this namespace's ruleset for naming the rules of firewall resets,
- * in force since since_us. A failure leaves the model it had. */
-static void ruleset_reload(struct daemon *d, uint64_t since_us)
+/* The ruleset reader could not read it (its thread). */
+static void ruleset_unread(void *arg, const char *why)
 {
-	char err[256], msg[320];
-	int64_t t0 = clock_monotonic_ms();
-	struct rs_model *m;
+	char msg[320];
 
-	ruleset_current_reading(&d->ruleset);
-	m = ruleset_read_kernel(0, err, sizeof(err));
-	d->reload_ms = clock_monotonic_ms() - t0;
-	d->reload_next_ms = clock_monotonic_ms() + 2 * d->reload_ms;
-	d->reload_since_us = 0;
-	if (!m) {
-		snprintf(msg, sizeof(msg), "firewall resets name no rule: %s", err);
-		status_line(d, "Warning", msg);
-		ruleset_current_unread(&d->ruleset);
-		return;
-	}
-	ruleset_current_set(&d->ruleset, m, since_us);
+	snprintf(msg, sizeof(msg), "firewall resets name no rule: %s", why);
+	status_line(arg, "Warning", msg);
 }
 
 /* The ruleset changed (a transaction committed, or change events were lost):
- * see at once whether our table is still whole; read the ruleset again when
- * due (ruleset_reload_due). false if the change socket failed (the caller
- * polls instead). */
+ * see at once whether our table is still whole, and have the ruleset read
+ * again. false if the change socket failed (the caller polls instead). */
 static bool ruleset_changed(struct daemon *d, struct ruleset_watch *w)
 {
 	struct ruleset_changes ch;
@@ -357,21 +343,9 @@ static bool ruleset_changed(struct daemon *d, struct ruleset_watch *w)
 	if (!ch.commits && !ch.overrun)
 		return true;
 	ruleset_current_changed(&d->ruleset, ch.generation);
-	if (!d->reload_since_us)
-		d->reload_since_us = clock_realtime_us();
 	if (d->c->install_rules)
 		rules_watchdog(d);
 	return true;
-}
-
-/* Read a changed ruleset, but no sooner than twice the last read's time
- * after it: a ruleset changing all the time (a ban list filled every second)
- * on a ruleset that takes seconds to read would otherwise keep a core busy.
- * Meanwhile events are named from the older one and say ruleset_changed. */
-static void ruleset_reload_due(struct daemon *d, bool wanted)
-{
-	if (d->reload_since_us && (wanted || clock_monotonic_ms() >= d->reload_next_ms))
-		ruleset_reload(d, d->reload_since_us);
 }
 
 /* Event log lines lost so far (as last said), and when that was said. */
@@ -560,7 +534,8 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 			snprintf(msg, sizeof(msg), "%s: the table is checked every second instead", why);
 			status_line(d, "Warning", msg);
 		}
-		ruleset_reload(d, 0);
+		if (ruleset_reader_start(&d->ruleset, ruleset_unread, d))
+			status_line(d, "Warning", "firewall resets name no rule: no reader thread");
 	}
 	for (i = 0; i < d->n_workers; i++) {
 		struct worker *w = &d->workers[i];
@@ -586,14 +561,12 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	while (!rc && !sig->stop) {
 		uint64_t now;
 
-		struct pollfd pfd[3] = { { .fd = d->control.fd, .events = POLLIN },
-					 { .fd = watch ? ruleset_watch_fd(watch) : -1, .events = POLLIN },
-					 { .fd = d->ruleset.wake_fd, .events = POLLIN } };
-		bool wanted = false;
+		struct pollfd pfd[2] = { { .fd = d->control.fd, .events = POLLIN },
+					 { .fd = watch ? ruleset_watch_fd(watch) : -1, .events = POLLIN } };
 
 		/* A signal ends it early; a status request or a ruleset change
 		 * (fd < 0: ignored) too. */
-		if (poll(pfd, 3, LOOP_TIMEOUT_MS) > 0) {
+		if (poll(pfd, 2, LOOP_TIMEOUT_MS) > 0) {
 			if (pfd[0].revents & POLLIN)
 				control_serve(d->control.fd, render_status, d);
 			if ((pfd[1].revents & (POLLIN | POLLERR)) && !ruleset_changed(d, watch)) {
@@ -602,9 +575,6 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 				ruleset_watch_close(watch);
 				watch = NULL;
 			}
-			/* A reset waits for the change just read: read it now. */
-			if (pfd[2].revents & POLLIN)
-				wanted = ruleset_current_wanted(&d->ruleset);
 		}
 		if (sig->hup) {
 			sig->hup = 0;
@@ -613,7 +583,6 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 		}
 		now = clock_realtime_us();
 		log_losses_check(d, &losses, now);
-		ruleset_reload_due(d, wanted);
 		if (c->install_rules && !watch && now - last_check >= 1000000) {
 			last_check = now;
 			rules_watchdog(d);
@@ -630,6 +599,8 @@ int daemon_run(const struct daemon_config *c, struct daemon_signals *sig, char *
 	}
 	sd_notify_msg("STOPPING=1");
 out:
+	/* First: it may write to the log, which closes below. */
+	ruleset_reader_stop(&d->ruleset);
 	/* Held resets first: deleting the table makes the kernel drop every
 	 * queued packet, held ones included. The workers answer theirs (accept)
 	 * on their next turn and hold no more; a second is far more than that

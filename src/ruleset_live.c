@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <sys/eventfd.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
@@ -260,8 +258,8 @@ void ruleset_current_init(struct ruleset_current *c)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->renewed, &ca);
+	pthread_cond_init(&c->work, &ca);
 	pthread_condattr_destroy(&ca);
-	c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 void ruleset_current_fini(struct ruleset_current *c)
@@ -270,8 +268,7 @@ void ruleset_current_fini(struct ruleset_current *c)
 	shared_put_locked(c->prev);
 	c->cur = c->prev = NULL;
 	pthread_cond_destroy(&c->renewed);
-	if (c->wake_fd >= 0)
-		close(c->wake_fd);
+	pthread_cond_destroy(&c->work);
 	pthread_mutex_destroy(&c->lock);
 }
 
@@ -301,18 +298,33 @@ int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t 
 	return 0;
 }
 
+static uint64_t realtime_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 void ruleset_current_changed(struct ruleset_current *c, uint32_t generation)
 {
+	pthread_mutex_lock(&c->lock);
 	if (generation)
 		atomic_store(&c->generation_seen, generation);
 	else    /* changes lost: whatever the current one is, it is not sure */
 		atomic_store(&c->generation_seen, UINT32_MAX);
-}
-
-void ruleset_current_reading(struct ruleset_current *c)
-{
-	pthread_mutex_lock(&c->lock);
-	c->reading = true;
+	if (!c->pending)
+		c->pending_since_us = realtime_us();
+	c->pending = true;
+	pthread_cond_signal(&c->work);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -335,25 +347,11 @@ static bool behind(const struct ruleset_current *c)
 			      seen != c->given_up);
 }
 
-bool ruleset_current_wanted(struct ruleset_current *c)
-{
-	uint64_t n;
-	bool wanted;
-
-	if (c->wake_fd >= 0 && read(c->wake_fd, &n, sizeof(n)) < 0)
-		n = 0;
-	pthread_mutex_lock(&c->lock);
-	wanted = c->waiters > 0;
-	pthread_mutex_unlock(&c->lock);
-	return wanted;
-}
-
 /* A generation committed but not read yet: wait for it, a bounded while,
  * and tell the reader someone does (it may have put the read off). */
 static void wait_renewed(struct ruleset_current *c)
 {
 	struct timespec until;
-	uint64_t one = 1;
 
 	if (!behind(c))
 		return;
@@ -362,12 +360,7 @@ static void wait_renewed(struct ruleset_current *c)
 	until.tv_sec += until.tv_nsec / 1000000000L;
 	until.tv_nsec %= 1000000000L;
 	c->waiters++;
-	if (c->wake_fd >= 0) {
-		/* Fails only with the counter full: the reader is woken already. */
-		ssize_t n = write(c->wake_fd, &one, sizeof(one));
-
-		(void)n;
-	}
+	pthread_cond_signal(&c->work);
 	while (behind(c) && pthread_cond_timedwait(&c->renewed, &c->lock, &until) == 0)
 		;
 	c->waiters--;
@@ -405,4 +398,72 @@ void ruleset_current_drop(struct ruleset_current *c, struct rs_shared *held)
 	pthread_mutex_lock(&c->lock);
 	shared_put_locked(held);
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- the reader thread ---- */
+
+/* Read what changed, but no sooner than twice the last read's time after it
+ * (a ruleset changing all the time, a ban list filled every second, on a
+ * ruleset that takes seconds to read would otherwise keep a core busy),
+ * unless a reset waits for it. */
+static void *reader_main(void *arg)
+{
+	struct ruleset_current *c = arg;
+
+	pthread_mutex_lock(&c->lock);
+	while (!c->stop) {
+		int64_t now = monotonic_ms(), wake;
+		struct timespec until;
+
+		if (c->pending && (c->waiters || now >= c->next_ms)) {
+			uint64_t since = c->pending_since_us;
+			struct rs_model *m;
+			char err[256];
+
+			c->pending = false;
+			c->reading = true;
+			pthread_mutex_unlock(&c->lock);
+			m = ruleset_read_kernel(0, err, sizeof(err));
+			if (m)
+				ruleset_current_set(c, m, since);
+			else
+				ruleset_current_unread(c);
+			if (!m && c->warn)
+				c->warn(c->warn_arg, err);
+			pthread_mutex_lock(&c->lock);
+			c->next_ms = monotonic_ms() + 2 * (monotonic_ms() - now);
+			continue;
+		}
+		wake = c->pending ? c->next_ms : now + 1000;
+		until.tv_sec = (time_t)(wake / 1000);
+		until.tv_nsec = (long)(wake % 1000) * 1000000L;
+		pthread_cond_timedwait(&c->work, &c->lock, &until);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+int ruleset_reader_start(struct ruleset_current *c, void (*warn)(void *arg, const char *msg),
+			 void *arg)
+{
+	c->warn = warn;
+	c->warn_arg = arg;
+	c->pending = true;      /* the first read, at once */
+	c->pending_since_us = 0;
+	if (pthread_create(&c->reader, NULL, reader_main, c))
+		return -1;
+	c->reader_started = true;
+	return 0;
+}
+
+void ruleset_reader_stop(struct ruleset_current *c)
+{
+	if (!c->reader_started)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stop = true;
+	pthread_cond_signal(&c->work);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->reader, NULL);
+	c->reader_started = false;
 }

@@ -44,7 +44,15 @@ struct ruleset_current {
 	bool reading;                /* a change is being read (under lock) */
 	uint32_t given_up;           /* a generation whose read failed */
 	unsigned waiters;            /* resets waiting for a newer generation */
-	int wake_fd;                 /* eventfd: a reset waits (the reader polls it) */
+	/* The reader thread (ruleset_reader_start), under lock: a change to
+	 * read since pending_since_us, not before next_ms (monotonic). */
+	pthread_cond_t work;
+	pthread_t reader;
+	bool reader_started, stop, pending;
+	uint64_t pending_since_us;
+	int64_t next_ms;
+	void (*warn)(void *arg, const char *msg);
+	void *warn_arg;
 };
 
 /* A reset right after a change waits this long at most for the new
@@ -60,18 +68,22 @@ void ruleset_current_fini(struct ruleset_current *c);
  * since since_us (when its change event came; 0: always). -1 if out of
  * memory (m is freed). */
 int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t since_us);
-/* A change event named generation (0: changes were lost): answers from an
- * older model say the ruleset changed. */
+/* A change event named generation (0: changes were lost): the reader reads
+ * it (at its pace); answers from an older model say the ruleset changed. */
 void ruleset_current_changed(struct ruleset_current *c, uint32_t generation);
-/* It is being read now: resets wait for it (RULESET_WAIT_MS). */
-void ruleset_current_reading(struct ruleset_current *c);
-/* The reader's side of wake_fd (readable: call this): whether a reset waits
- * for a newer generation, which should then be read at once. */
-bool ruleset_current_wanted(struct ruleset_current *c);
+
+/* A thread of its own reads the ruleset (ruleset_read_kernel): at once, then
+ * after each change, no sooner than twice the last read's time after it
+ * unless a reset waits for it; warn(arg, reason) when a read fails. The
+ * thread that reads change events is never held up by a read. -1 if the
+ * thread cannot start. */
+int ruleset_reader_start(struct ruleset_current *c, void (*warn)(void *arg, const char *msg),
+			 void *arg);
+void ruleset_reader_stop(struct ruleset_current *c);
 /* Reading it failed: nobody waits for it any more (answers say changed). */
 void ruleset_current_unread(struct ruleset_current *c);
 /* The model a reset seen at ts_us met: the current one (waiting up to
- * RULESET_WAIT_MS for a committed generation to be read, waking the reader), or the one before
+ * RULESET_WAIT_MS for a committed generation to be read, hurrying the reader), or the one before
  * it if the reset is clearly older than the current one; *changed if neither
  * is sure to be it. NULL if none. Give it back with ruleset_current_drop. */
 const struct rs_model *ruleset_current_take(struct ruleset_current *c, uint64_t ts_us,

@@ -122,12 +122,8 @@ struct daemon {
 	struct control_socket control; /* the status socket (fd -1: none) */
 	int64_t started_ms;          /* monotonic: the uptime `rstwatch status` reports */
 	/* This namespace's ruleset, to name the rule of each local-firewall
-	 * reset; kept current by its change events (main thread). */
+	 * reset; kept current on its change events (read by a thread of its own). */
 	struct ruleset_current ruleset;
-	/* Main thread: a change not read yet since then (0: none), the last
-	 * read's time and when the next may start (monotonic ms). */
-	uint64_t reload_since_us;
-	int64_t reload_ms, reload_next_ms;
 };
 
 /* One line into the event log (the workers' events, the main thread's
