@@ -237,7 +237,10 @@ void ruleset_watch_close(struct ruleset_watch *w)
 
 struct rs_shared {
 	struct rs_model *m;
-	uint64_t since_us;      /* when its generation began (its change event came) */
+	/* When its generation may have begun (the read before it ended) and
+	 * when it surely had (its change was seen): a reset in between may
+	 * have met either. */
+	uint64_t maybe_from_us, sure_from_us;
 	unsigned refs;          /* under the owner's lock */
 };
 
@@ -272,7 +275,8 @@ void ruleset_current_fini(struct ruleset_current *c)
 	pthread_mutex_destroy(&c->lock);
 }
 
-int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t since_us)
+int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t maybe_from_us,
+			uint64_t sure_from_us)
 {
 	struct rs_shared *s = calloc(1, sizeof(*s)), *old;
 
@@ -281,7 +285,8 @@ int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t 
 		return -1;
 	}
 	s->m = m;
-	s->since_us = since_us;
+	s->maybe_from_us = maybe_from_us;
+	s->sure_from_us = sure_from_us;
 	s->refs = 1;
 	pthread_mutex_lock(&c->lock);
 	/* One generation back is kept: a reset judged after a change may have
@@ -367,21 +372,34 @@ static void wait_renewed(struct ruleset_current *c)
 }
 
 const struct rs_model *ruleset_current_take(struct ruleset_current *c, uint64_t ts_us,
-					    struct rs_shared **held, bool *changed)
+					    struct rs_shared **held, bool *changed,
+					    const struct rs_model **alt, struct rs_shared **alt_held)
 {
 	struct rs_shared *s;
+	uint32_t now_gen = 0;
 
+	/* The kernel's generation now: a commit whose change event the main
+	 * loop has not read yet is not missed (the reset may have met it). */
+	if (atomic_load(&c->reader_started) && generation_now(&now_gen) == 0 && now_gen &&
+	    now_gen != (uint32_t)atomic_load(&c->generation_seen))
+		ruleset_current_changed(c, now_gen);
 	pthread_mutex_lock(&c->lock);
 	wait_renewed(c);
 	s = c->cur;
 	*changed = false;
-	if (s && ts_us + RULESET_CLOCK_SLACK_US < s->since_us && c->prev) {
+	*alt = NULL;
+	*alt_held = NULL;
+	if (s && ts_us + RULESET_CLOCK_SLACK_US < s->maybe_from_us) {
 		/* Clearly older than the current ruleset: its trigger met the
-		 * one before. */
-		s = c->prev;
-		*changed = ts_us + RULESET_CLOCK_SLACK_US < s->since_us;  /* older still */
-	} else if (s && ts_us < s->since_us) {
-		*changed = true;    /* around the change: which one it met is not sure */
+		 * one before, or one older still (not kept). */
+		*changed = !c->prev || ts_us + RULESET_CLOCK_SLACK_US < c->prev->maybe_from_us;
+		if (c->prev)
+			s = c->prev;
+	} else if (s && ts_us < s->sure_from_us && c->prev) {
+		/* Around the change: either; the caller asks both. */
+		*alt_held = c->prev;
+		c->prev->refs++;
+		*alt = c->prev->m;
 	}
 	if (s) {
 		s->refs++;
@@ -416,7 +434,7 @@ static void *reader_main(void *arg)
 		struct timespec until;
 
 		if (c->pending && (c->waiters || now >= c->next_ms)) {
-			uint64_t since = c->pending_since_us;
+			uint64_t maybe = c->last_read_us, sure = c->pending_since_us;
 			struct rs_model *m;
 			char err[256];
 
@@ -425,12 +443,14 @@ static void *reader_main(void *arg)
 			pthread_mutex_unlock(&c->lock);
 			m = ruleset_read_kernel(0, err, sizeof(err));
 			if (m)
-				ruleset_current_set(c, m, since);
+				ruleset_current_set(c, m, maybe, sure);
 			else
 				ruleset_current_unread(c);
 			if (!m && c->warn)
 				c->warn(c->warn_arg, err);
 			pthread_mutex_lock(&c->lock);
+			if (m)
+				c->last_read_us = realtime_us();
 			c->next_ms = monotonic_ms() + 2 * (monotonic_ms() - now);
 			continue;
 		}
@@ -452,18 +472,18 @@ int ruleset_reader_start(struct ruleset_current *c, void (*warn)(void *arg, cons
 	c->pending_since_us = 0;
 	if (pthread_create(&c->reader, NULL, reader_main, c))
 		return -1;
-	c->reader_started = true;
+	atomic_store(&c->reader_started, true);
 	return 0;
 }
 
 void ruleset_reader_stop(struct ruleset_current *c)
 {
-	if (!c->reader_started)
+	if (!atomic_load(&c->reader_started))
 		return;
 	pthread_mutex_lock(&c->lock);
 	c->stop = true;
 	pthread_cond_signal(&c->work);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->reader, NULL);
-	c->reader_started = false;
+	atomic_store(&c->reader_started, false);
 }

@@ -48,8 +48,10 @@ struct ruleset_current {
 	 * read since pending_since_us, not before next_ms (monotonic). */
 	pthread_cond_t work;
 	pthread_t reader;
-	bool reader_started, stop, pending;
+	atomic_bool reader_started;  /* read by the workers without the lock */
+	bool stop, pending;
 	uint64_t pending_since_us;
+	uint64_t last_read_us;       /* when the last read that worked ended */
 	int64_t next_ms;
 	void (*warn)(void *arg, const char *msg);
 	void *warn_arg;
@@ -65,9 +67,11 @@ struct ruleset_current {
 void ruleset_current_init(struct ruleset_current *c);
 void ruleset_current_fini(struct ruleset_current *c);
 /* m becomes current (owned: freed when no reset uses it any more), in force
- * since since_us (when its change event came; 0: always). -1 if out of
- * memory (m is freed). */
-int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t since_us);
+ * perhaps since maybe_from_us (the read before it ended) and surely since
+ * sure_from_us (its change was seen; 0, 0: always). -1 if out of memory
+ * (m is freed). */
+int ruleset_current_set(struct ruleset_current *c, struct rs_model *m, uint64_t maybe_from_us,
+			uint64_t sure_from_us);
 /* A change event named generation (0: changes were lost): the reader reads
  * it (at its pace); answers from an older model say the ruleset changed. */
 void ruleset_current_changed(struct ruleset_current *c, uint32_t generation);
@@ -83,11 +87,16 @@ void ruleset_reader_stop(struct ruleset_current *c);
 /* Reading it failed: nobody waits for it any more (answers say changed). */
 void ruleset_current_unread(struct ruleset_current *c);
 /* The model a reset seen at ts_us met: the current one (waiting up to
- * RULESET_WAIT_MS for a committed generation to be read, hurrying the reader), or the one before
- * it if the reset is clearly older than the current one; *changed if neither
- * is sure to be it. NULL if none. Give it back with ruleset_current_drop. */
+ * RULESET_WAIT_MS for a committed generation to be read, hurrying the reader;
+ * with a reader, the kernel's generation is asked first: one netlink round
+ * trip, so that a commit whose event is not read yet is not missed), or the
+ * one before it if the reset is clearly older; *changed if neither is sure
+ * to be it. A reset between the two generations' bounds may have met either:
+ * then *alt is the one before (else NULL), for the caller to ask too. NULL
+ * if none. Give each back with ruleset_current_drop (NULL is fine). */
 const struct rs_model *ruleset_current_take(struct ruleset_current *c, uint64_t ts_us,
-					    struct rs_shared **held, bool *changed);
+					    struct rs_shared **held, bool *changed,
+					    const struct rs_model **alt, struct rs_shared **alt_held);
 void ruleset_current_drop(struct ruleset_current *c, struct rs_shared *held);
 
 #endif

@@ -277,13 +277,14 @@ static void test_bad_input(void **state)
 }
 
 /* A change between the reset and the lookup: a reset clearly older than the
- * current generation is named from the one before; one around the change,
- * or while a committed generation is unread, says the ruleset changed. */
+ * current generation is named from the one before; one between the end of
+ * the read before and the change being seen gets both to ask; one while a
+ * committed generation is unread says the ruleset changed. */
 static void test_generations(void **state)
 {
 	struct ruleset_current c;
-	struct rs_shared *held;
-	const struct rs_model *got;
+	struct rs_shared *held, *alt_held;
+	const struct rs_model *got, *alt;
 	struct rs_model *g1 = sample(), *g2 = sample();
 	bool changed;
 
@@ -291,31 +292,36 @@ static void test_generations(void **state)
 	ruleset_set_generation(g1, 7);
 	ruleset_set_generation(g2, 8);
 	ruleset_current_init(&c);
-	assert_null(ruleset_current_take(&c, 1000, &held, &changed));
-	assert_int_equal(ruleset_current_set(&c, g1, 0), 0);
+	assert_null(ruleset_current_take(&c, 1000, &held, &changed, &alt, &alt_held));
+	assert_int_equal(ruleset_current_set(&c, g1, 0, 0), 0);
 	ruleset_current_changed(&c, 8);
-	assert_int_equal(ruleset_current_set(&c, g2, 10000000), 0);
-	got = ruleset_current_take(&c, 20000000, &held, &changed);   /* after: the new one */
+	/* g1's read ended at 9 s, g2's change was seen at 10 s. */
+	assert_int_equal(ruleset_current_set(&c, g2, 9000000, 10000000), 0);
+	got = ruleset_current_take(&c, 20000000, &held, &changed, &alt, &alt_held); /* after */
 	assert_ptr_equal(got, g2);
+	assert_null(alt);
 	assert_false(changed);
 	ruleset_current_drop(&c, held);
-	got = ruleset_current_take(&c, 5000000, &held, &changed);    /* clearly before */
+	got = ruleset_current_take(&c, 5000000, &held, &changed, &alt, &alt_held);  /* before */
 	assert_ptr_equal(got, g1);
+	assert_null(alt);
 	assert_false(changed);
 	ruleset_current_drop(&c, held);
-	got = ruleset_current_take(&c, 9990000, &held, &changed);    /* 10 ms before: unsure */
+	got = ruleset_current_take(&c, 9500000, &held, &changed, &alt, &alt_held);  /* between */
 	assert_ptr_equal(got, g2);
-	assert_true(changed);
+	assert_ptr_equal(alt, g1);
+	assert_false(changed);
 	ruleset_current_drop(&c, held);
+	ruleset_current_drop(&c, alt_held);
 	/* Committed, its read failed: no waiting, but the answer says so. */
 	ruleset_current_changed(&c, 9);
 	ruleset_current_unread(&c);
-	got = ruleset_current_take(&c, 20000000, &held, &changed);
+	got = ruleset_current_take(&c, 20000000, &held, &changed, &alt, &alt_held);
 	assert_ptr_equal(got, g2);
 	assert_true(changed);
 	/* Still held by a reset when a newer one comes: freed when given back. */
-	assert_int_equal(ruleset_current_set(&c, sample(), 30000000), 0);
-	assert_int_equal(ruleset_current_set(&c, sample(), 40000000), 0);
+	assert_int_equal(ruleset_current_set(&c, sample(), 30000000, 30000000), 0);
+	assert_int_equal(ruleset_current_set(&c, sample(), 40000000, 40000000), 0);
 	assert_int_equal(ruleset_generation(got), 8);
 	ruleset_current_drop(&c, held);
 	ruleset_current_fini(&c);
