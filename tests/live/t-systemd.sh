@@ -13,6 +13,7 @@
 #     events in /var/log/rstwatch/events.json (mode 0640, owned by the unit's
 #     user), and /metrics counts them; `rstwatch status` answers on the
 #     unit's control socket;
+#  C2. a reject rule of the namespace's firewall is named in its reset's event;
 #  D. systemctl reload (SIGHUP) reopens a log moved away;
 #  E. systemctl stop: SIGTERM, exit 0, the table removed.
 source "$(dirname "$0")/lib.sh"
@@ -84,6 +85,51 @@ in_sd /opt/rstwatch/rstwatch status --control /run/rstwatch/control >"$tmp/statu
 	fail "C: rstwatch status: $(cat "$tmp/status.out")"
 grep -q '^mode: observe' "$tmp/status.out" || fail "C: status said: $(cat "$tmp/status.out")"
 ok "C: 2 refused connections, 2 events (mode 640), resets_total 2, status answers"
+
+# C2: a reject rule of the namespace's own firewall: its reset is named by
+# the rule (the daemon reads the ruleset with libnftables, as the unit's user).
+in_sd nft -f - <<'EOF' || fail "C2: loading a reject rule"
+table inet smoke_fw {
+	chain input {
+		type filter hook input priority 0;
+		tcp dport 7009 reject with tcp reset comment "smoke"
+	}
+}
+EOF
+handle=$(in_sd nft -a list chain inet smoke_fw input | sed -n 's/.*dport 7009 .*# handle \([0-9]*\)$/\1/p')
+[ -n "$handle" ] || fail "C2: no handle for the reject rule"
+# From a client namespace behind a veth (on loopback a firewall's reset and a
+# closed port's look alike): 192.0.2.1 in systemd's namespace, .2 outside.
+in_sd ip netns add smoke-cli || fail "C2: ip netns add"
+in_sd ip link add smoke0 type veth peer name smoke1 netns smoke-cli &&
+	in_sd ip addr add 192.0.2.1/24 dev smoke0 && in_sd ip link set smoke0 up &&
+	in_sd ip -n smoke-cli addr add 192.0.2.2/24 dev smoke1 &&
+	in_sd ip -n smoke-cli link set smoke1 up && in_sd ip -n smoke-cli link set lo up ||
+	fail "C2: the client's veth"
+sleep 2    # the ruleset settled: see the note on issue 12 (a reset right after a change)
+in_sd ip netns exec smoke-cli "$PY" -c '
+import socket, sys, time
+for _ in range(3):
+    s = socket.socket()
+    s.settimeout(2)
+    try:
+        s.connect(("192.0.2.1", 7009))
+        sys.exit("connected")
+    except ConnectionRefusedError:
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.5)    # the link still coming up
+sys.exit("no answer")' || fail "C2: connection from the client namespace not refused"
+named() { in_sd cat $LOG | "$PY" -c '
+import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    r = e.get("rst", {}).get("rule") if e.get("src_port") == 7009 else None
+    if r and r.get("table") == "smoke_fw" and r.get("handle") == int(sys.argv[1]):
+        sys.exit(0)
+sys.exit(1)' "$handle"; }
+wait_for 5 named || fail "C2: no event naming inet smoke_fw input handle $handle: $(in_sd grep -e 7009 -e engine $LOG)"
+ok "C2: the namespace's reject rule named (inet smoke_fw input handle $handle)"
 
 # --- D ----------------------------------------------------------------------
 in_sd mv $LOG $LOG.1 || fail "D: mv"
