@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* family 4 or 6. An address not in the cached list triggers a re-read of the
- * interface addresses, at most once a second, so a newly added address is
- * seen without a restart. */
+/* family 4 or 6. The cached list is read again when the kernel tells of an
+ * address added or removed (rtnetlink's address groups), and on a miss at
+ * most once a second where that cannot be listened to. */
 bool localaddr_is_local(int family, const uint8_t *addr, uint64_t now_us);
 
 #endif
