@@ -41,6 +41,8 @@ struct capture_stats {
 				      * outermost one's type ([TUNNEL_NONE]: not tunnelled) */
 	uint64_t dropped;            /* live: packets the kernel or the interface dropped
 				      * (pcap_stats), never seen */
+	uint64_t hosts_evicted;      /* hosts whose TTL baseline a full set pushed out
+				      * (src/hostttl.h) */
 };
 
 /* How to read. A live source (a pipe on stdin, an interface) has no end to

@@ -137,6 +137,9 @@ struct facts {
 	bool seq_known;             /* the peer's rcv.nxt is known, so the window can be judged */
 	bool in_window;
 	bool ttl_mismatch;
+	bool ttl_from_host;         /* judged against the host's other flows (no packet of the
+				     * sender's on this one) */
+	uint8_t ttl_expected;       /* the sender's usual TTL / hop limit, if ttl_mismatch */
 	bool ipid_jump;
 	bool rst_seq_change;        /* the sender reset before, with another seq */
 	bool partial;               /* data segments were not seen (rst_context.partial_view) */
@@ -209,7 +212,8 @@ static uint64_t tsecr_silence_us(const struct tcp_packet *r, const struct flow *
 }
 
 static void gather(struct facts *x, const struct tcp_packet *r, const struct flow *f, int dir,
-		   uint64_t ts, const struct rst_context *ctx, const struct classify_settings *st)
+		   uint64_t ts, const struct rst_context *ctx, const struct ttl_baseline *host,
+		   const struct classify_settings *st)
 {
 	static const struct flow_dir none;
 	const struct flow_dir *s = f ? &f->dir[dir] : &none;
@@ -244,9 +248,18 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 		x->seq_known = true;
 		x->in_window = seq_in_window(r->seq, p->ack, (uint32_t)win);
 	}
-	if (x->s_pkts > 0)
+	/* The sender's own packets on the flow say what its TTL is; before it
+	 * spoke on this flow, what it sent on its others (its host's baseline). */
+	if (x->s_pkts > 0) {
 		x->ttl_mismatch = r->ttl + st->ttl_tolerance < s->ttl_min ||
 				  r->ttl > s->ttl_max + st->ttl_tolerance;
+		x->ttl_expected = s->ttl_last;
+	} else if (host) {
+		x->ttl_mismatch = r->ttl + st->ttl_tolerance < host->min ||
+				  r->ttl > host->max + st->ttl_tolerance;
+		x->ttl_expected = host->last;
+		x->ttl_from_host = true;
+	}
 	/* A sender whose IDs count up (a connected socket's counter) does not
 	 * suddenly jump; Linux's own stateless resets carry ID 0. A host-wide
 	 * counter (Windows) moves with all of the host's traffic: after a
@@ -350,12 +363,20 @@ static void classify_from_ct(const struct tcp_packet *r, const struct ct_info *c
 	verdict(v, RST_UNKNOWN, ORIGIN_UNKNOWN, 0.2f);
 }
 
+static void evidence_ttl_mismatch(const struct facts *x, const struct tcp_packet *r,
+				  struct rst_verdict *v)
+{
+	evidence(v, "ttl-mismatch:%u/%u", x->ttl_expected, r->ttl);
+	if (x->ttl_from_host)
+		rst_evidence_add(v, "host-baseline");
+}
+
 /* Resets that carry signs of not coming from the endpoint they claim. */
 static bool classify_forged(const struct facts *x, const struct tcp_packet *r,
 			    const struct classify_settings *st, struct rst_verdict *v)
 {
 	if (x->ttl_mismatch) {
-		evidence(v, "ttl-mismatch:%u/%u", x->s->ttl_last, r->ttl);
+		evidence_ttl_mismatch(x, r, v);
 		if (x->trigger_gap_us > (uint64_t)st->idle_threshold_s * 1000000) {
 			/* A stateful box whose entry expired answers for the endpoint. */
 			evidence(v, "idle:%llus", (unsigned long long)(x->trigger_gap_us / 1000000));
@@ -424,7 +445,13 @@ static bool classify_handshake(const struct facts *x, const struct tcp_packet *r
 		return true;
 	}
 	delay = ts > p->last_ts ? ts - p->last_ts : 0;
-	if (delay <= (uint64_t)st->refuse_window_ms * 1000) {
+	if (x->ttl_mismatch) {
+		/* Shaped as the server's answer, with a TTL unlike the server's
+		 * on its other flows: a box on the path rejected the SYN. */
+		evidence_ttl_mismatch(x, r, v);
+		rst_evidence_add(v, "answers-syn");
+		verdict(v, RST_FIREWALL, ORIGIN_MIDDLEBOX, 0.6f);
+	} else if (delay <= (uint64_t)st->refuse_window_ms * 1000) {
 		rst_evidence_add(v, "answers-syn");
 		verdict(v, RST_REFUSED, ORIGIN_ENDPOINT, r->seq == 0 ? 0.95f : 0.85f);
 	} else {
@@ -612,6 +639,26 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	return false;
 }
 
+uint8_t ttl_initial_guess(uint8_t ttl)
+{
+	return ttl <= 64 ? 64 : ttl <= 128 ? 128 : 255;
+}
+
+bool rst_hops_estimate(const struct rst_verdict *v, uint8_t rst_ttl, struct rst_hops *h)
+{
+	if (v->origin != ORIGIN_MIDDLEBOX && v->cls != RST_INJECTED)
+		return false;
+	memset(h, 0, sizeof(*h));
+	h->rst_initial = ttl_initial_guess(rst_ttl);
+	h->rst = (uint8_t)(h->rst_initial - rst_ttl);
+	if (v->expected_ttl >= 0 && v->expected_ttl <= 255) {
+		h->sender_known = true;
+		h->sender_initial = ttl_initial_guess((uint8_t)v->expected_ttl);
+		h->sender = (uint8_t)(h->sender_initial - v->expected_ttl);
+	}
+	return true;
+}
+
 bool rst_suspect(const struct rst_verdict *v)
 {
 	return v->cls == RST_INJECTED || v->origin == ORIGIN_MIDDLEBOX ||
@@ -669,8 +716,8 @@ void rst_mark_injected_alive(struct rst_verdict *v)
 }
 
 void rst_classify(const struct tcp_packet *r, const struct flow *f, int dir, uint64_t ts,
-		  const struct rst_context *ctx, const struct classify_settings *st,
-		  struct rst_verdict *v)
+		  const struct rst_context *ctx, const struct ttl_baseline *host,
+		  const struct classify_settings *st, struct rst_verdict *v)
 {
 	static const struct rst_context capture_ctx = { .hook = HOOK_CAPTURE };
 	const struct ct_info *ct;
@@ -688,9 +735,9 @@ void rst_classify(const struct tcp_packet *r, const struct flow *f, int dir, uin
 	v->follows_ms = 0;
 	verdict(v, RST_UNKNOWN, ORIGIN_UNKNOWN, 0.2f);
 	v->sender = sender_of(f, dir, v);
-	gather(&x, r, f, dir, ts, ctx, st);
-	if (x.s_pkts > 0)
-		v->expected_ttl = x.s->ttl_last;
+	gather(&x, r, f, dir, ts, ctx, host, st);
+	if (x.s_pkts > 0 || x.ttl_from_host)
+		v->expected_ttl = x.ttl_expected;
 
 	if (r->payload_len)
 		evidence(v, "rst-with-data:%u", r->payload_len);

@@ -11,6 +11,7 @@
 #include "ct.h"
 #include "decode.h"
 #include "flow.h"
+#include "hostttl.h"
 
 /* Stable identifiers; the order is the conntrack mark class code - 1, so
  * append only. */
@@ -92,10 +93,32 @@ bool rst_evidence_has(const struct rst_verdict *v, const char *prefix);
 
 /* Classify rst (flags has TCPF_RST), sent in direction dir of flow f, seen at
  * ts_us. f is the flow BEFORE the reset is folded in; it may be NULL or fresh
- * (no history). */
+ * (no history). host: what the reset's source address sent on its other
+ * flows lately (src/hostttl.h), NULL if unknown; it is used only when the
+ * sender has sent nothing on this flow yet. */
 void rst_classify(const struct tcp_packet *rst, const struct flow *f, int dir, uint64_t ts_us,
-		  const struct rst_context *ctx, const struct classify_settings *s,
-		  struct rst_verdict *v);
+		  const struct rst_context *ctx, const struct ttl_baseline *host,
+		  const struct classify_settings *s, struct rst_verdict *v);
+
+/* How far away a forger sits. The initial TTL / hop limit of a packet is
+ * guessed as the nearest of the values the usual stacks start from (64:
+ * Linux, the BSDs, macOS; 128: Windows; 255: network gear, Solaris) at or
+ * above what arrived; the difference is how many routers it crossed before
+ * here (0: sent by a neighbour of this host). */
+uint8_t ttl_initial_guess(uint8_t ttl);
+
+struct rst_hops {
+	uint8_t rst, rst_initial;       /* the reset: hops crossed, initial TTL guessed */
+	bool sender_known;              /* the claimed sender's TTL was seen before */
+	uint8_t sender, sender_initial; /* ... and the same for it, if sender_known */
+};
+
+/* For a reset placed on the path or forged (origin middlebox, or class
+ * injected), of TTL / hop limit rst_ttl: true and *h filled; the claimed
+ * sender's distance only when its TTL is known (v->expected_ttl, from its
+ * packets on the flow or its host's baseline), never guessed. false for
+ * every other reset. */
+bool rst_hops_estimate(const struct rst_verdict *v, uint8_t rst_ttl, struct rst_hops *h);
 
 /* Design §8: proving a forgery needs what comes after the reset. These three
  * are shared by the live hold (enforce), the live amendment (observe) and the

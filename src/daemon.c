@@ -148,7 +148,7 @@ static void render_metrics(FILE *out, void *arg)
 	struct queue_snapshot *snap = calloc(d->n_workers, sizeof(*snap));
 	const struct queue_metric *qm;
 	unsigned i;
-	uint64_t flows = 0, evicted = 0, chain = 0;
+	uint64_t flows = 0, evicted = 0, chain = 0, hosts_evicted = 0;
 	struct metrics sum = { 0 };
 	struct logsink_stats sink;
 
@@ -180,6 +180,7 @@ static void render_metrics(FILE *out, void *arg)
 	for (i = 0; i < d->n_workers; i++) {
 		flows += atomic_load(&d->workers[i].flows_active);
 		evicted += atomic_load(&d->workers[i].flows_evicted);
+		hosts_evicted += atomic_load(&d->workers[i].hosts_evicted);
 		if (atomic_load(&d->workers[i].flows_longest_chain) > chain)
 			chain = atomic_load(&d->workers[i].flows_longest_chain);
 	}
@@ -188,8 +189,12 @@ static void render_metrics(FILE *out, void *arg)
 		"# HELP rstwatch_flows_evicted_total Flows evicted because a table was full.\n"
 		"# TYPE rstwatch_flows_evicted_total counter\nrstwatch_flows_evicted_total %llu\n"
 		"# HELP rstwatch_flow_chain_longest Most flows one lookup compared (since start).\n"
-		"# TYPE rstwatch_flow_chain_longest gauge\nrstwatch_flow_chain_longest %llu\n",
-		(unsigned long long)flows, (unsigned long long)evicted, (unsigned long long)chain);
+		"# TYPE rstwatch_flow_chain_longest gauge\nrstwatch_flow_chain_longest %llu\n"
+		"# HELP rstwatch_host_ttl_evicted_total Hosts whose TTL baseline was evicted "
+		"by another's (a full set of the host table).\n"
+		"# TYPE rstwatch_host_ttl_evicted_total counter\nrstwatch_host_ttl_evicted_total %llu\n",
+		(unsigned long long)flows, (unsigned long long)evicted, (unsigned long long)chain,
+		(unsigned long long)hosts_evicted);
 	{
 		uint64_t lost = 0, foreign = 0, implausible = 0;
 

@@ -132,6 +132,7 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 	const struct rst_verdict *v = &ev->verdict;
 	struct out o = { .buf = buf, .size = size };
 	char a[INET6_ADDRSTRLEN], fl[9], cid[COMMUNITY_ID_SIZE];
+	struct rst_hops hops;
 	unsigned i;
 
 	if (size == 0)
@@ -185,6 +186,14 @@ int event_json_format(const struct rst_event *ev, char *buf, size_t size)
 		put(&o, ",\"hoplimit\":%u", p->ttl);
 	if (v->expected_ttl >= 0)
 		put(&o, ",\"expected_ttl\":%d", v->expected_ttl);
+	if (rst_hops_estimate(v, p->ttl, &hops)) {
+		put(&o, ",\"hops\":{\"reset\":%u,\"reset_initial_ttl\":%u", hops.rst,
+		    hops.rst_initial);
+		if (hops.sender_known)
+			put(&o, ",\"sender\":%u,\"sender_initial_ttl\":%u", hops.sender,
+			    hops.sender_initial);
+		put(&o, "}");
+	}
 	if (v->follows)
 		put(&o, ",\"follows\":{\"class\":\"%s\",\"ms\":%u}",
 		    rst_class_name((enum rst_class)(v->follows - 1)), v->follows_ms);

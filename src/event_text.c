@@ -97,6 +97,29 @@ static void advice(const struct rst_event *ev, const char *src, const char *src_
 	}
 }
 
+/* How far the reset was sent from, against its claimed sender's distance
+ * (design: how far away a forger sits), appended to the advice; nothing of
+ * the sender's when its TTL was never seen. */
+static void hops_text(const struct rst_event *ev, const char *src, char *b, size_t n)
+{
+	struct rst_hops h;
+	size_t len = strlen(b);
+
+	char from[48], sender[INET6_ADDRSTRLEN + 48] = "";
+
+	if (!rst_hops_estimate(&ev->verdict, ev->pkt->ttl, &h) || len >= n)
+		return;
+	if (h.rst)
+		snprintf(from, sizeof(from), "sent about %u hop%s from here", h.rst,
+			 h.rst == 1 ? "" : "s");
+	else
+		snprintf(from, sizeof(from), "sent from a neighbour of here (0 hops)");
+	if (h.sender_known)
+		snprintf(sender, sizeof(sender), ", %s is about %u hop%s away", src, h.sender,
+			 h.sender == 1 ? "" : "s");
+	snprintf(b + len, n - len, "; %s%s", from, sender);
+}
+
 void event_time_text(uint64_t ts_us, char out[40])
 {
 	time_t sec = (time_t)(ts_us / 1000000);
@@ -112,7 +135,7 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 {
 	const struct tcp_packet *p = ev->pkt;
 	const struct rst_verdict *v = &ev->verdict;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], fl[9], when[40], adv[512];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], fl[9], when[40], adv[640];
 	char src_ep[ENDPOINT_LEN], dst_ep[ENDPOINT_LEN];
 	char ev_list[RST_EVIDENCE_MAX * (RST_EVIDENCE_LEN + 1)] = "", amends[64] = "";
 	char copies[64] = "", tunnel[2 * INET6_ADDRSTRLEN + 48] = "";
@@ -125,6 +148,7 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 	endpoint(p->family, src, p->sport, src_ep);
 	endpoint(p->family, dst, p->dport, dst_ep);
 	advice(ev, src, src_ep, adv, sizeof(adv));
+	hops_text(ev, src, adv, sizeof(adv));
 	for (i = 0; i < v->n_evidence; i++) {
 		if (i)
 			strcat(ev_list, " ");

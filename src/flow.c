@@ -142,7 +142,7 @@ static uint64_t mix64(uint64_t h)
 /* The port goes above the address word it is mixed with: XORed onto the
  * same bits (as it once was), every (address ^ x, port ^ x) would hash alike,
  * a family of colliding sources anyone could forge resets from. */
-static uint64_t hash_endpoint(uint64_t seed, const uint8_t *addr, size_t alen, uint16_t port)
+uint64_t flow_hash_endpoint(uint64_t seed, const uint8_t *addr, size_t alen, uint16_t port)
 {
 	uint64_t h = seed ^ 0x9e3779b97f4a7c15ULL ^ ((uint64_t)port << 32);
 	size_t i;
@@ -160,8 +160,8 @@ static uint64_t hash_endpoint(uint64_t seed, const uint8_t *addr, size_t alen, u
 static uint64_t hash_pkt(const struct flow_table *t, const struct tcp_packet *p)
 {
 	size_t alen = addr_len(p->family);
-	uint64_t a = hash_endpoint(t->seed, p->src, alen, p->sport);
-	uint64_t b = hash_endpoint(t->seed, p->dst, alen, p->dport);
+	uint64_t a = flow_hash_endpoint(t->seed, p->src, alen, p->sport);
+	uint64_t b = flow_hash_endpoint(t->seed, p->dst, alen, p->dport);
 
 	return mix64((a + b) ^ ((a ^ b) << 1) ^ p->family ^ ((uint64_t)p->tunnel_zone << 8));
 }

@@ -110,6 +110,10 @@ void flow_table_free(struct flow_table *t);
 struct flow *flow_lookup(struct flow_table *t, const struct tcp_packet *pkt, uint64_t ts_us,
 			 bool create, int *dir);
 
+/* The seeded hash of one endpoint (an address of alen bytes and a port),
+ * as the flow hash mixes it: for other tables keyed by address. */
+uint64_t flow_hash_endpoint(uint64_t seed, const uint8_t *addr, size_t alen, uint16_t port);
+
 /* Prefetching for a consumer that sees packets coming (the live daemon sees
  * the next packet before it judges the current one): flow_hash once, then
  * flow_prefetch_slot as early as possible, then, once that slot has had time

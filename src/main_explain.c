@@ -299,6 +299,10 @@ static void print_summary(FILE *f, const struct explain_out *o, const struct cap
 	if (o->collapsed)
 		fprintf(f, "%llu reset%s shown as '^ N more alike' lines\n",
 			(unsigned long long)o->collapsed, o->collapsed == 1 ? "" : "s");
+	if (t->hosts_evicted)
+		fprintf(f, "host TTL baselines: %llu evicted (more than %u hosts: a reset from "
+			"one evicted is judged against its flow alone)\n",
+			(unsigned long long)t->hosts_evicted, HOST_TTL_ENTRIES);
 	if (t->lookahead.held)
 		fprintf(f, "look-ahead: %llu suspect reset%s, %llu injected (claimed sender alive "
 			"within %llu s after)\n",
@@ -346,6 +350,7 @@ static void add_stats(struct capture_stats *total, const struct capture_stats *s
 	total->filtered += st->filtered;
 	total->dropped += st->dropped;
 	total->copies += st->copies;
+	total->hosts_evicted += st->hosts_evicted;
 	total->lookahead.held += st->lookahead.held;
 	total->lookahead.alive += st->lookahead.alive;
 	total->lookahead.cut += st->lookahead.cut;
@@ -541,6 +546,12 @@ int cmd_explain(int argc, char **argv)
 					 sizeof(err))
 			  : capture_explain(src, &pl, &copts, explain_event, &out, &st, err,
 					    sizeof(err));
+		{
+			struct host_ttl_stats hs;
+
+			host_ttl_stats(pl.hosts, &hs);
+			st.hosts_evicted = hs.evicted;
+		}
 		pipeline_free(&pl);
 		add_stats(&total, &st);
 		s = judge_read(src, iface, r, &st, err, &files);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "pipeline.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,13 +10,29 @@ int pipeline_init(struct pipeline *pl, uint32_t max_flows)
 	memset(pl, 0, sizeof(*pl));
 	classify_settings_default(&pl->settings);
 	pl->flows = flow_table_new(max_flows);
-	return pl->flows ? 0 : -1;
+	pl->hosts = host_ttl_new();
+	if (!pl->flows || !pl->hosts) {
+		int e = errno;
+
+		pipeline_free(pl);
+		errno = e;
+		return -1;
+	}
+	return 0;
 }
 
 void pipeline_free(struct pipeline *pl)
 {
 	flow_table_free(pl->flows);
+	host_ttl_free(pl->hosts);
 	pl->flows = NULL;
+	pl->hosts = NULL;
+}
+
+int pipeline_seed(struct pipeline *pl, uint64_t seed)
+{
+	/* Not the same key twice: the host sets must not be the flow slots. */
+	return flow_table_seed(pl->flows, seed) || host_ttl_seed(pl->hosts, ~seed) ? -1 : 0;
 }
 
 static void summarize(const struct flow *f, const struct ct_info *ct, uint64_t ts,
@@ -70,7 +87,14 @@ static struct flow *judge(struct pipeline *pl, const struct tcp_packet *pkt, uin
 		ev->rule_json = ev->rule_text = NULL;
 		ev->in_ifindex = pkt->link_dir == LINK_DIR_IN ? pkt->link_ifindex : 0;
 		ev->out_ifindex = pkt->link_dir == LINK_DIR_OUT ? pkt->link_ifindex : 0;
-		rst_classify(pkt, f, *dir, ts_us, ctx, &pl->settings, &ev->verdict);
+		/* The host's baseline matters only before the sender spoke on
+		 * this flow: a lookup for those resets alone. */
+		const struct flow_dir *s = &f->dir[*dir];
+		struct ttl_baseline host;
+		bool host_known = s->pkts == s->rsts && !host_ttl_find(pl->hosts, pkt, ts_us, &host);
+
+		rst_classify(pkt, f, *dir, ts_us, ctx, host_known ? &host : NULL, &pl->settings,
+			     &ev->verdict);
 		if (!f->dir[DIR_ORIG].pkts && !f->dir[DIR_RESP].pkts) {
 			/* This reset opened its flow: whatever the verdict rests on
 			 * (conntrack's state at most), it is not the flow's history,
@@ -89,6 +113,10 @@ static struct flow *judge(struct pipeline *pl, const struct tcp_packet *pkt, uin
 		pl->st.by_origin[ev->verdict.origin]++;
 		f->rst_last[*dir] = (uint8_t)((ev->verdict.cls + 1) |
 					      (ev->verdict.follows ? FLOW_RST_ANSWER : 0));
+	} else {
+		/* Resets stay out of the baseline: a forged one would teach it
+		 * the forger's TTL. */
+		host_ttl_note(pl->hosts, pkt, ts_us);
 	}
 	return f;
 }

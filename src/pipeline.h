@@ -11,6 +11,7 @@
 #include "copies.h"
 #include "event.h"
 #include "flow.h"
+#include "hostttl.h"
 
 struct pipeline_stats {
 	uint64_t packets;          /* TCP segments processed */
@@ -21,13 +22,19 @@ struct pipeline_stats {
 
 struct pipeline {
 	struct flow_table *flows;
+	struct host_ttl *hosts;    /* per-host TTL baselines (src/hostttl.h) */
 	struct classify_settings settings;
 	struct pipeline_stats st;
 };
 
-/* 0, or -1 with errno if the flow table cannot be allocated. */
+/* 0, or -1 with errno if the flow table or the host table cannot be
+ * allocated. Both hashed with seed 0 until pipeline_seed. */
 int pipeline_init(struct pipeline *pl, uint32_t max_flows);
 void pipeline_free(struct pipeline *pl);
+
+/* Key the flow and host hashes (flow_table_seed, host_ttl_seed): before the
+ * first packet; -1 + EBUSY after. */
+int pipeline_seed(struct pipeline *pl, uint64_t seed);
 
 /* Process one decoded segment. For a reset, fills ev (verdict, flow summary,
  * context; action accept) and, if probe is not NULL, probe (what its claimed

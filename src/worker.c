@@ -625,6 +625,7 @@ static void copies_drain_to(struct worker *w, const uint8_t *pkt, size_t len, bo
 static void worker_tick(struct worker *w, uint64_t *last)
 {
 	struct flow_stats fs;
+	struct host_ttl_stats hs;
 	uint64_t now = clock_realtime_us();
 
 	if (now - *last < 500000)
@@ -637,6 +638,8 @@ static void worker_tick(struct worker *w, uint64_t *last)
 	atomic_store(&w->flows_active, fs.active);
 	atomic_store(&w->flows_evicted, fs.evicted);
 	atomic_store(&w->flows_longest_chain, fs.longest_chain);
+	host_ttl_stats(w->pl.hosts, &hs);
+	atomic_store(&w->hosts_evicted, hs.evicted);
 }
 
 void *worker_main(void *arg)
@@ -720,8 +723,8 @@ int worker_init(struct daemon *d, struct worker *w, unsigned k, char *err, size_
 	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
 		/* Entropy not ready (early boot): weaker, but no reason not to run. */
 		seed = clock_realtime_us() ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)w;
-	if (flow_table_seed(w->pl.flows, seed)) {
-		snprintf(err, errlen, "cannot seed the flow table: %s", strerror(errno));
+	if (pipeline_seed(&w->pl, seed)) {
+		snprintf(err, errlen, "cannot seed the flow and host tables: %s", strerror(errno));
 		return -1;
 	}
 	w->pl.settings.idle_threshold_s = c->idle_threshold_s;

@@ -81,7 +81,7 @@ struct worker {
 	} ifnames[IFNAME_CACHE];
 	unsigned n_ifnames;
 	struct metrics m;            /* this thread's counters */
-	atomic_uint_fast64_t flows_active, flows_evicted, flows_longest_chain;
+	atomic_uint_fast64_t flows_active, flows_evicted, flows_longest_chain, hosts_evicted;
 	/* Packet ids the kernel gave out that never reached us: a full socket
 	 * buffer (fail-open: passed unjudged; otherwise dropped, user_dropped).
 	 * The kernel numbers a queue's packets 1, 2, ... from the bind. */

@@ -396,6 +396,47 @@ def sc_firewall(fam):
     return [cap]
 
 
+def sc_hops(fam):
+    """How far away a forger sits (issue 12), and the server's TTL baseline carried to its
+    other connections: a server 9 hops from the capture point (TTL 55), an IPS 3 hops
+    away (a Linux box: 61) resetting in its name, once inside a connection and once
+    rejecting a new connection's SYN, which only the server's other flow can judge."""
+    cap = Capture(fam_name("hops", fam))
+
+    def far(c):
+        c.s.ttl = 55
+        return c
+
+    def ips_rst(c, t, seq, ack):
+        return c.seg(t, "s", "RA", seq=seq, ack=ack, opts=None, win=0, ipid=0, ttl=61,
+                     df=False, label=0, deliver=False)
+
+    c = far(Conn(cap, fam, 40500, 443, cap.name + "/1"))
+    t = c.handshake(0)
+    t = c.request_response(t + 60, http_req("/"), http_resp(2000, "hops1"))
+    t += 2 * MS
+    d = c.data(t, "c", http_req("/admin/../../etc/shadow"))
+    r = ips_rst(c, t + 100, c.s.snd_nxt, d["end"])
+    cap.expect(r["frame"], "firewall", "server", "middlebox",
+               "RA claiming the server, TTL 61 (3 hops from here, Linux) where the server's "
+               "packets had 55 (9 hops), seq=server snd.nxt exactly: an IPS 3 hops away")
+    # a new connection 1 s later: the same IPS rejects its SYN in the server's name, and
+    # the server, which never got the SYN, says nothing
+    c2 = far(Conn(cap, fam, 40501, 443, cap.name + "/2"))
+    s = c2.syn(SEC)
+    r = ips_rst(c2, SEC + 150, 0, s["end"])
+    cap.expect(r["frame"], "firewall", "server", "middlebox",
+               "RA seq 0 ack=SYN.seq+1 answering a new SYN, TTL 61 where the server's other "
+               "connection had 55: a box 3 hops away rejected it (host baseline), not refused")
+    # and the server's own refusal of a closed port, with its own TTL: refused
+    c3 = far(Conn(cap, fam, 40502, 7001, cap.name + "/3"))
+    s = c3.syn(2 * SEC)
+    r = c3.stateless_rst(2 * SEC + 600, "s", s)
+    cap.expect(r["frame"], "refused", "server", "endpoint",
+               "RA seq 0 ack=SYN.seq+1 with the server's own TTL 55: nothing listens on 7001")
+    return [cap]
+
+
 def sc_time_wait(fam):
     cap = Capture(fam_name("time-wait", fam))
     c = Conn(cap, fam, 40500, 80, cap.name)
@@ -1289,7 +1330,7 @@ def main():
     caps = []
     for sc in (sc_refused, sc_syn_conflict, sc_accept_overflow, sc_half_open, sc_firewall,
                sc_time_wait, sc_abort, sc_idle, sc_unread, sc_injected, sc_unknown, sc_nearmiss,
-               sc_lookahead):
+               sc_lookahead, sc_hops):
         for fam in (4, 6):
             caps.extend(sc(fam))
     for cap in caps:

@@ -31,10 +31,7 @@ echo 1 >"$SC_TRACE/events/tcp/tcp_send_reset/enable" || fail "enabling tcp_send_
 topology_up
 
 # --- the gateway: capture, then the daemon -----------------------------------
-bg tcpdump "$G" tcpdump -i any -y LINUX_SLL2 -U -n -w "$tmp/gw.pcap" \
-	tcp or udp port 9
-dump=$bg_pid
-wait_for 10 grep -q 'listening on' "$tmp/tcpdump.err" || fail "tcpdump did not start"
+gw_capture_start
 SC_LOG=$tmp/events.json EV=$tmp/events.json
 read -r -a extra <<<"${DAEMON[$name]:-} ${SCENARIO_DAEMON_OPTS:-}"
 start_daemon daemon --format json --rate-limit 0 "${extra[@]}"
@@ -45,14 +42,7 @@ for fam in 4 6; do
 done
 
 # --- collect ------------------------------------------------------------------
-# tcpdump drops what it has not written yet when it is stopped: stop it only
-# once a datagram sent after the last reset is in the file.
-in_ns "$C" "$PY" -c 'import socket, sys
-socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(sys.argv[2].encode(), (sys.argv[1], 9))' \
-	"$G4C" "rstw-end-$$"
-wait_for 10 grep -q -a "rstw-end-$$" "$tmp/gw.pcap" || fail "the capture lags"
-kill -INT "$dump"
-wait "$dump"
+gw_capture_stop
 cp "$tmp/gw.pcap" "$out/$name.any.pcap"
 wire=$("$PY" tests/scenarios/ingress.py "$out/$name.any.pcap" "$out/$name.pcap") || fail "ingress.py"
 reported() { grep -c '"event_type":"rst"' "$SC_LOG"; }
