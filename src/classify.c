@@ -149,6 +149,9 @@ struct facts {
 	uint64_t trigger_gap_us;    /* silence before the peer's packet the reset answers */
 	uint64_t unusual_us;        /* a silence this long is unusual for the flow (0: no history) */
 	bool settled;               /* nothing outstanding either way: all data acknowledged */
+	bool fin_unacked;           /* the sender retransmitted its FIN, and no ack of it was
+				     * seen (a partial view sees only the peer's SYN/ACK and
+				     * FIN acks) */
 	uint64_t peer_silent_us;    /* partial view: how long the sender had heard nothing from
 				     * its peer, by the reset's TSecr (0: unknown) */
 	uint64_t age_us;
@@ -298,6 +301,8 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 			  ctx->ct->timeout_s > st->ct_unacked_timeout_s
 			: (s->flags & DF_SEQ) && (p->flags & DF_SEQ) && s->ack == p->snd_nxt &&
 			  p->ack == s->snd_nxt;
+		x->fin_unacked = ((f->fin_retx >> dir) & 1) &&
+				 (!(p->flags & DF_ACK) || seq_before(p->ack, s->snd_nxt));
 		x->trigger_gap_us = x->gap_us;
 		if (!x->partial && f->dir[!dir].last_ts == f->last_ts &&
 		    (uint64_t)f->idle_before_last_ms * 1000 > x->trigger_gap_us)
@@ -533,6 +538,16 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	if ((s->flags & DF_FIN) && (p->flags & DF_DATA) && p->last_data_ts > s->fin_ts) {
 		rst_evidence_add(v, "data-after-fin");
 		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, 0.8f);
+		return true;
+	}
+	/* Its FIN sent again and never acknowledged (the peer's own FIN, if
+	 * any, acked no more): never in TIME-WAIT, and no data came after its
+	 * close; it gave up on an unresponsive peer and aborted (SO_LINGER 0
+	 * in FIN_WAIT1 or CLOSING). */
+	if (x->fin_unacked && !x->stateless) {
+		rst_evidence_add(v, "own-fin-unacked");
+		evidence_bytes(x, v);
+		verdict(v, RST_ABORT, ORIGIN_ENDPOINT, x->partial ? 0.6f : 0.7f);
 		return true;
 	}
 	if ((s->flags & DF_FIN) && (p->flags & DF_FIN)) {

@@ -345,6 +345,7 @@ static void flow_swap(struct flow *f)
 	f->dir[1] = d;
 	f->rst_last[0] = f->rst_last[1];
 	f->rst_last[1] = last;
+	f->fin_retx = (uint8_t)(((f->fin_retx & 1) << 1) | ((f->fin_retx >> 1) & 1));
 	memcpy(a, f->key.addr[0], sizeof(a));
 	memcpy(f->key.addr[0], f->key.addr[1], sizeof(a));
 	memcpy(f->key.addr[1], a, sizeof(a));
@@ -479,6 +480,10 @@ void flow_update(struct flow *f, int dir, const struct tcp_packet *p, uint64_t t
 	bool synchronized = ((f->dir[0].flags & DF_ACK) && (f->dir[1].flags & DF_ACK)) ||
 			    ((peer->flags & (DF_SYN | DF_ACK)) == (DF_SYN | DF_ACK));
 
+	/* A FIN again, ending no further than what was sent: retransmitted. */
+	if ((p->flags & TCPF_FIN) && (d->flags & DF_FIN) && (d->flags & DF_SEQ) &&
+	    !(p->flags & TCPF_RST) && !seq_after(p->seq + tcp_seg_len(p), d->snd_nxt))
+		f->fin_retx |= (uint8_t)(1u << dir);
 	d->pkts++;
 	d->last_ts = ts_us;
 	if (ts_us > f->last_ts) {

@@ -73,6 +73,7 @@ struct flow {
 	struct flow_dir dir[2];
 	uint8_t orig_guessed : 1;  /* no SYN seen: originator inferred (ports / first packet) */
 	uint8_t in_use : 1;
+	uint8_t fin_retx : 2;      /* bit dir: that side sent its FIN again (unacknowledged) */
 	uint8_t incarnation;       /* bumps when a SYN reopens a closed or reset 4-tuple */
 	/* Per direction, its last reset as judged: class code + 1 (0: none),
 	 * | FLOW_RST_ANSWER if it answered an earlier reset of its peer. Here,

@@ -25,6 +25,8 @@ Clients (HOST is the server's address):
                              one round from SPORT; at GO1 vanish (SO_LINGER {1,0}); at GO2
                              connect again from the same port
   timewait HOST PORT         one round, then close first and linger in TIME-WAIT
+  finunacked HOST PORT GO    one round, then once GO exists close (FIN), wait 1 s for an
+                             ACK that never comes (FIN retransmitted), then abort
   idle HOST PORT             one round, then silence until the server acts
   serve-idletimer PORT SECS  one round, then abort (SO_LINGER {1,0}) a client silent SECS
 Outcomes: reset, timeout, eof, completed, refused."""
@@ -257,6 +259,15 @@ def cli_timewait(host, port):
     s.close()
 
 
+def cli_finunacked(host, port, go):
+    s = ready(host, port, go)
+    s.shutdown(socket.SHUT_WR)
+    time.sleep(1.0)     # RTO 200 ms and more: the FIN goes out again, twice
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
+    s.close()
+    say("aborted")
+
+
 cmd, a = sys.argv[1], sys.argv[2:]
 {
     "serve-unread": lambda: srv_unread(int(a[0])),
@@ -274,4 +285,5 @@ cmd, a = sys.argv[1], sys.argv[2:]
     "halfopen": lambda: cli_halfopen(a[0], int(a[1]), a[2]),
     "synconflict": lambda: cli_synconflict(a[0], int(a[1]), int(a[2]), a[3], a[4]),
     "timewait": lambda: cli_timewait(a[0], int(a[1])),
+    "finunacked": lambda: cli_finunacked(a[0], int(a[1]), a[2]),
 }[cmd]()

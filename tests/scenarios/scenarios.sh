@@ -37,6 +37,11 @@ scenario abort "TCP_STATE=abort" "" "" \
 	"the client aborts after an exchange (SO_LINGER {1,0})"
 scenario giveup "TCP_STATE=abort" "" "" \
 	"the client gives up on a server that stopped answering: its request unacknowledged, it aborts"
+# The client closes while the server has gone mute: its FIN is sent again and
+# never acknowledged, and it aborts (SO_LINGER {1,0} in FIN_WAIT1). Not data
+# after close, not TIME-WAIT: it gave up.
+scenario finunacked "TCP_STATE=abort" "" "" \
+	"the client closes, the server is mute: its FIN unacknowledged, it aborts"
 scenario unread "TCP_ABORT_ON_CLOSE=unread-data" "" "" \
 	"the server closes with the client's request unread"
 scenario afterclose "TCP_ABORT_ON_DATA=unread-data TCP_TIMEWAIT_SOCKET=unread-data" "" "" \
@@ -183,20 +188,29 @@ sc_abort() {
 	stop_server
 }
 
-# The server goes silent (its packets dropped in its namespace); the client
-# sends a request and aborts at once, its data unacknowledged: conntrack then
-# runs the flow on its 300 s timer for unacknowledged data.
-sc_giveup() {
+# abort_mute_server FAMILY CLIENT: the client (an endpoints.py command) does
+# one round, then the server goes silent (its packets dropped in its
+# namespace) and the client acts and aborts; once rstwatch has reported it,
+# the server may speak again.
+abort_mute_server() {
 	rm -f "$tmp/go"
-	server srv-giveup$1 "$PY" tests/live/peer.py serve "$p"
-	bg giveup$1 "$C" "$PY" "$EP" giveup "$SA" "$p" "$tmp/go"
-	expect_out giveup$1 ready
+	server srv-$2$1 "$PY" tests/live/peer.py serve "$p"
+	bg $2$1 "$C" "$PY" "$EP" "$2" "$SA" "$p" "$tmp/go"
+	expect_out $2$1 ready
 	silence "$S" "$SA" "$p"
 	touch "$tmp/go"
-	expect_out giveup$1 aborted
+	expect_out $2$1 aborted
+	wait_for 10 logged_at_least "$p" 1 || fail "rstwatch did not report the abort"
 	unsilence "$S" "$SA" "$p"
 	stop_server
 }
+
+# The client sends a request and aborts at once, its data unacknowledged:
+# conntrack then runs the flow on its 300 s timer for unacknowledged data.
+sc_giveup() { abort_mute_server "$1" giveup; }
+
+# The client closes: its FIN is sent again, never acknowledged; it aborts.
+sc_finunacked() { abort_mute_server "$1" finunacked; }
 
 sc_unread() {
 	server srv-unread$1 "$PY" "$EP" serve-unread "$p"
