@@ -149,6 +149,8 @@ struct facts {
 	uint64_t trigger_gap_us;    /* silence before the peer's packet the reset answers */
 	uint64_t unusual_us;        /* a silence this long is unusual for the flow (0: no history) */
 	bool settled;               /* nothing outstanding either way: all data acknowledged */
+	bool rst_window_opened;     /* the reset's window exceeds the sender's last one by
+				     * RST_WINDOW_OPENED_BYTES or more (full view) */
 	bool fin_unacked;           /* the sender retransmitted its FIN, and no ack of it was
 				     * seen (a partial view sees only the peer's SYN/ACK and
 				     * FIN acks) */
@@ -167,6 +169,11 @@ static bool seq_exact(const struct facts *x)
  * (idle 1 s, one probe 1 s later). */
 #define UNUSUAL_SILENCE_RTTS 1000
 #define UNUSUAL_SILENCE_MIN_US 2000000ULL
+/* A receiver announces a window that reading opened once it grew by two
+ * segments (tcp_cleanup_rbuf); a reset offering more than that beyond the
+ * sender's last window was made by a close that freed unread data. Two
+ * full-sized Ethernet segments. */
+#define RST_WINDOW_OPENED_BYTES 2920u
 /* An IPv4 ID jump counts only this soon after the sender's previous packet. */
 #define IPID_JUMP_WINDOW_US 1000000ULL
 
@@ -301,6 +308,11 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 			  ctx->ct->timeout_s > st->ct_unacked_timeout_s
 			: (s->flags & DF_SEQ) && (p->flags & DF_SEQ) && s->ack == p->snd_nxt &&
 			  p->ack == s->snd_nxt;
+		/* Its last window must be scaled (not its SYN's): it sent more. */
+		if (!x->partial && (r->flags & TCPF_ACK) && s->wscale <= 14 && x->s_pkts >= 2 &&
+		    !(s->flags & DF_SYN_RETX) && (p->flags & DF_DATA) && r->window > s->win)
+			x->rst_window_opened = ((uint64_t)(r->window - s->win) << s->wscale) >=
+					       RST_WINDOW_OPENED_BYTES;
 		x->fin_unacked = ((f->fin_retx >> dir) & 1) &&
 				 (!(p->flags & DF_ACK) || seq_before(p->ack, s->snd_nxt));
 		x->trigger_gap_us = x->gap_us;
@@ -604,14 +616,20 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	}
 	/* The server resets with the client's data newest and never answered:
 	 * it closed a socket whose receive queue still held that data. A partial
-	 * view has only the byte counts: it got data and never sent any. */
+	 * view has only the byte counts: it got more than it ever sent back
+	 * (none, or an error answer to an oversized request). The
+	 * wire cannot tell it from a server that read the request whole and
+	 * aborted without an answer (nginx return 444 with reset_timedout_
+	 * connection, haproxy reject with nolinger): both resets are the same
+	 * tcp_send_active_reset, so the other candidate is named. */
 	if (dir == DIR_RESP && !x->stateless && !(s->flags & DF_FIN) &&
-	    (x->partial ? x->bytes_known && x->sent == 0 && x->received > 0
+	    (x->partial ? x->bytes_known && x->received > x->sent
 			: (p->flags & DF_DATA) && r->ack == p->snd_nxt &&
 			  (!(s->flags & DF_DATA) || p->last_data_ts > s->last_data_ts))) {
 		rst_evidence_add(v, "unanswered-peer-data");
 		evidence_bytes(x, v);
-		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, x->partial ? 0.6f : 0.75f);
+		rst_evidence_add(v, "could-be:abort");
+		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, x->partial ? 0.5f : 0.6f);
 		return true;
 	}
 	if (x->gap_us > idle_us) {
@@ -634,6 +652,17 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		evidence(v, "peer-silent:%llums", (unsigned long long)ms(silence));
 		rst_evidence_add(v, "unusual-silence");
 		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.5f);
+		return true;
+	}
+	if (s_synced && seq_exact(x) && !x->stateless && x->rst_window_opened) {
+		/* Its reset offers more receive space than its last segment, by
+		 * more than reading would have announced first: closing freed
+		 * data the application never read (a response sent, the rest of
+		 * an oversized request left unread: nginx's 400 with
+		 * lingering_close off). */
+		rst_evidence_add(v, "rst-window-opened");
+		evidence_bytes(x, v);
+		verdict(v, RST_UNREAD_DATA, ORIGIN_ENDPOINT, 0.7f);
 		return true;
 	}
 	if (s_synced && (seq_exact(x) || (x->partial && !x->stateless))) {

@@ -120,6 +120,22 @@ static void hops_text(const struct rst_event *ev, const char *src, char *b, size
 	snprintf(b + len, n - len, "; %s%s", from, sender);
 }
 
+/* A reset the wire cannot tell from another class says so (evidence
+ * could-be:CLASS): appended to the advice. */
+static void candidate_text(const struct rst_verdict *v, char *b, size_t n)
+{
+	static const char prefix[] = "could-be:";
+	size_t len = strlen(b);
+	unsigned i;
+
+	for (i = 0; i < v->n_evidence && len < n; i++)
+		if (!strncmp(v->evidence[i], prefix, sizeof(prefix) - 1)) {
+			snprintf(b + len, n - len, "; or %s: the wire cannot tell the two apart",
+				 v->evidence[i] + sizeof(prefix) - 1);
+			return;
+		}
+}
+
 void event_time_text(uint64_t ts_us, char out[40])
 {
 	time_t sec = (time_t)(ts_us / 1000000);
@@ -149,6 +165,7 @@ int event_text_format(const struct rst_event *ev, char *buf, size_t size)
 	endpoint(p->family, dst, p->dport, dst_ep);
 	advice(ev, src, src_ep, adv, sizeof(adv));
 	hops_text(ev, src, adv, sizeof(adv));
+	candidate_text(v, adv, sizeof(adv));
 	for (i = 0; i < v->n_evidence; i++) {
 		if (i)
 			strcat(ev_list, " ");

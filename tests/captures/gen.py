@@ -556,6 +556,36 @@ def sc_unread(fam):
                "R seq=data.ack (=server snd.nxt after its FIN) answering client data that "
                "arrived after the server's FIN (TCP_TIMEWAIT_SOCKET, FIN_WAIT2)")
     out.append(cap)
+
+    # nginx with lingering_close off, a 24 KiB request header: it reads 1 KiB, answers
+    # 400 and closes with the rest unread. Its receive window shrinks as the header piles
+    # up unread (502 -> 358, x128); the close frees it, so its RA offers 500 again.
+    cap = Capture(fam_name("unread-oversized", fam))
+    c = Conn(cap, fam, 40870, 80, cap.name)
+    t = c.handshake(0)
+    mss = MSS[fam] - TSOPT
+    big = b"GET / HTTP/1.1\r\nHost: www.example.test\r\nX-Big: " + b"a" * (24 * 1024)
+    win = 502
+    t += 60
+    for i in range(0, len(big), mss):
+        c.data(t, "c", big[i:i + mss], flags="A")
+        t += 12
+        if (i // mss) % 2:
+            win -= 16
+            c.ack(t + 20, "s", win=win)
+            t += 20
+    t += APP
+    c.s.win = win                 # its answer still offers the shrunk window
+    _, t = c.send_stream(t, "s", b"HTTP/1.1 400 Bad Request\r\nServer: nginx\r\n"
+                         b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    t += CLIENT_TURN
+    c.ack(t, "c")
+    r = c.active_rst(t + 150, "s", win=500)
+    cap.expect(r["frame"], "unread-data", "server", "endpoint",
+               "RA seq=server snd.nxt right after its 400, window 500 where its last segment "
+               "offered %d: the close freed the unread rest of the request "
+               "(TCP_ABORT_ON_CLOSE; rst-window-opened)" % win)
+    out.append(cap)
     return out
 
 

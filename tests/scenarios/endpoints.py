@@ -29,6 +29,14 @@ Clients (HOST is the server's address):
                              ACK that never comes (FIN retransmitted), then abort
   idle HOST PORT             one round, then silence until the server acts
   serve-idletimer PORT SECS  one round, then abort (SO_LINGER {1,0}) a client silent SECS
+Clients of real servers (tests/scenarios/apps.sh):
+  bigheader HOST PORT        an HTTP request with a 64 KiB header, sent whole: prints the
+                             status line it got (if any), then the outcome
+  get HOST PORT              one HTTP GET: the status line (if any), then the outcome
+  redis-idle HOST PORT GO    PING; once GO exists (the server has closed the idle
+                             connection) PING again: prints the outcome
+  redis-kill HOST PORT       one victim connection (PING), a second one sends CLIENT KILL
+                             for it; the victim PINGs again: prints the outcome
 Outcomes: reset, timeout, eof, completed, refused."""
 import errno
 import os
@@ -268,6 +276,72 @@ def cli_finunacked(host, port, go):
     say("aborted")
 
 
+def status_then_outcome(s):
+    """What an HTTP server answered (its status line, if any), then how it ended."""
+    try:
+        got = s.recv(4096)
+    except ConnectionResetError:
+        say("reset")
+        return
+    if got:
+        say("status " + got.split(b"\r\n", 1)[0].decode(errors="replace"))
+        say(outcome(s))
+    else:
+        say("eof")
+
+
+def cli_bigheader(host, port):
+    s = client(host, port)
+    req = (b"GET / HTTP/1.1\r\nHost: www.example.test\r\nX-Big: " + b"a" * 65536 +
+           b"\r\n\r\n")
+    try:
+        s.sendall(req)
+    except (ConnectionResetError, BrokenPipeError):
+        pass    # the server closed before it took it all: its answer may be waiting
+    status_then_outcome(s)
+
+
+def cli_get(host, port):
+    s = client(host, port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: www.example.test\r\n\r\n")
+    status_then_outcome(s)
+
+
+def redis_ping(s):
+    s.sendall(b"PING\r\n")
+    return s.recv(64)
+
+
+def cli_redis_idle(host, port, go):
+    s = client(host, port)
+    assert redis_ping(s) == b"+PONG\r\n"
+    say("ready")
+    wait_file(go)
+    after_close(s)
+
+
+def after_close(s):
+    """A command to a server that has closed (its FIN read): the answer is its
+    kernel's reset."""
+    if s.recv(64):
+        sys.exit("data instead of the server's FIN")
+    try:
+        s.sendall(b"PING\r\n")
+    except (ConnectionResetError, BrokenPipeError):
+        say("reset")
+        return
+    say(error_event(s))
+
+
+def cli_redis_kill(host, port):
+    victim = client(host, port)
+    assert redis_ping(victim) == b"+PONG\r\n"
+    killer = client(host, port)
+    killer.sendall(b"CLIENT KILL TYPE normal SKIPME yes\r\n")
+    say("killed " + killer.recv(64).decode().strip())
+    after_close(victim)
+
+
 cmd, a = sys.argv[1], sys.argv[2:]
 {
     "serve-unread": lambda: srv_unread(int(a[0])),
@@ -286,4 +360,8 @@ cmd, a = sys.argv[1], sys.argv[2:]
     "synconflict": lambda: cli_synconflict(a[0], int(a[1]), int(a[2]), a[3], a[4]),
     "timewait": lambda: cli_timewait(a[0], int(a[1])),
     "finunacked": lambda: cli_finunacked(a[0], int(a[1]), a[2]),
+    "bigheader": lambda: cli_bigheader(a[0], int(a[1])),
+    "get": lambda: cli_get(a[0], int(a[1])),
+    "redis-idle": lambda: cli_redis_idle(a[0], int(a[1]), a[2]),
+    "redis-kill": lambda: cli_redis_kill(a[0], int(a[1])),
 }[cmd]()

@@ -96,11 +96,12 @@ PORTBASE=${PORTBASE:-9100}
 SC_TRACE=${SC_TRACE:-}
 SC_LOG=${SC_LOG:-/dev/null}
 
-# sc_port NAME FAMILY: the scenario's server port for that family.
+# sc_port NAME FAMILY: the scenario's server port for that family (the
+# scenarios' first, then the real servers' of apps.sh).
 sc_port() {
-	local i
-	for i in "${!SCENARIOS[@]}"; do
-		[ "${SCENARIOS[$i]}" = "$1" ] && { echo $((PORTBASE + 2 * i + ($2 == 6))); return; }
+	local i all=("${SCENARIOS[@]}" "${APPS[@]}")
+	for i in "${!all[@]}"; do
+		[ "${all[$i]}" = "$1" ] && { echo $((PORTBASE + 2 * i + ($2 == 6))); return; }
 	done
 	return 1
 }
@@ -480,3 +481,5 @@ sc_injectobs() {
 	# The amendment follows once the server's next chunk was seen.
 	wait_for 10 grep -q -E ":$p[ ,].*(\"amends\"|AMENDS)" "$SC_LOG" || fail "no amending event: $(grep "$p" "$SC_LOG" | cut -c1-600)"
 }
+
+source tests/scenarios/apps.sh

@@ -6,14 +6,14 @@
 # and the scenario's own knowledge for resets no endpoint sent. `rstwatch
 # explain` on the gateway's capture must agree with the daemon. Prints one line
 # per reset and the confusion table (truth x live class); fails on any mismatch.
-# ONLY="a b" runs only those. SCENARIO_DAEMON_OPTS="..." adds daemon options to
+# ONLY="a b" runs only those (SCENARIO_OUT: where their artifacts go). SCENARIO_DAEMON_OPTS="..." adds daemon options to
 # every scenario (by hand: e.g. --no-conntrack, which judges every reset as a
 # shed conntrack lookup does). Scenarios: tests/scenarios/scenarios.sh;
 # what the kernel says in each, and why: tests/scenarios/README.md.
 set -u
 cd "$(dirname "$0")/../.."
 source tests/scenarios/scenarios.sh
-out=build/test-logs/scenarios
+out=${SCENARIO_OUT:-build/test-logs/scenarios}
 rm -rf "$out"
 mkdir -p "$out"
 read -r -a names <<<"${ONLY:-${SCENARIOS[*]}}"
