@@ -114,9 +114,11 @@ static void hops_text(const struct rst_event *ev, const char *src, char *b, size
 			 h.rst == 1 ? "" : "s");
 	else
 		snprintf(from, sizeof(from), "sent from a neighbour of here (0 hops)");
-	if (h.sender_known)
+	if (h.sender_known && h.sender)
 		snprintf(sender, sizeof(sender), ", %s is about %u hop%s away", src, h.sender,
 			 h.sender == 1 ? "" : "s");
+	else if (h.sender_known)
+		snprintf(sender, sizeof(sender), ", %s is a neighbour of here (0 hops)", src);
 	snprintf(b + len, n - len, "; %s%s", from, sender);
 }
 

@@ -37,7 +37,8 @@ Clients of real servers (tests/scenarios/apps.sh):
                              connection) PING again: prints the outcome
   redis-kill HOST PORT       one victim connection (PING), a second one sends CLIENT KILL
                              for it; the victim PINGs again: prints the outcome
-Outcomes: reset, timeout, eof, completed, refused."""
+Outcomes: reset, timeout, eof, completed, refused.
+Every wait has a deadline of 60 s (serve-backlog's listener: 150 s)."""
 import errno
 import os
 import select
@@ -51,6 +52,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "live"))
 from peer import one_round  # noqa: E402 (the request/response of peer.py serve)
 
 DEADLINE = time.monotonic() + 60
+BACKLOG_EXTRA = 90     # serve-backlog's listener: 150 s
 LINGER0 = struct.pack("ii", 1, 0)
 
 
@@ -139,7 +141,9 @@ def srv_closefirst(port):
 
 def srv_backlog(port, n):
     s = listener(port, n)
-    time.sleep(max(0, DEADLINE - time.monotonic()))
+    # Its close resets the connections still queued: it must outlast the
+    # scenarios `make demo` plays after it in the same namespaces (80 s).
+    time.sleep(max(0, DEADLINE + BACKLOG_EXTRA - time.monotonic()))
     s.close()
 
 
