@@ -26,7 +26,7 @@ DEB_BUILD := build-essential pkg-config libmnl-dev libnftnl-dev libnetfilter-que
 DEB_TEST  := libcmocka-dev nftables iptables conntrack iproute2 tcpdump tshark clang \
              libclang-rt-14-dev python3-scapy python3-jsonschema prometheus procps groff-base \
              mandoc util-linux libcap2-bin chromium conntrackd keepalived rsyslog \
-             rsyslog-relp nginx-light redis-server
+             rsyslog-relp nginx-light haproxy redis-server
 DEPS_STAMP := build/.deps-build-ok
 TEST_DEPS_STAMP := build/.deps-test-ok
 

@@ -149,6 +149,11 @@ struct facts {
 	uint64_t trigger_gap_us;    /* silence before the peer's packet the reset answers */
 	uint64_t unusual_us;        /* a silence this long is unusual for the flow (0: no history) */
 	bool settled;               /* nothing outstanding either way: all data acknowledged */
+	bool fin_then_reset;        /* the reset follows the sender's own FIN at once
+				     * (FIN_THEN_RESET_US), the FIN not sent again */
+	uint64_t fin_silence_us;    /* if so, how long the peer had been silent before the
+				     * FIN (partial view: by the reset's TSecr), with
+				     * nothing outstanding but the FIN (full view) */
 	bool rst_window_opened;     /* the reset's window exceeds the sender's last one by
 				     * RST_WINDOW_OPENED_BYTES or more (full view) */
 	bool fin_unacked;           /* the sender retransmitted its FIN, and no ack of it was
@@ -174,6 +179,9 @@ static bool seq_exact(const struct facts *x)
  * sender's last window was made by a close that freed unread data. Two
  * full-sized Ethernet segments. */
 #define RST_WINDOW_OPENED_BYTES 2920u
+/* A FIN and a reset this close together come from one close: shutdown(),
+ * then close() with SO_LINGER {1,0}. */
+#define FIN_THEN_RESET_US 10000ULL
 /* An IPv4 ID jump counts only this soon after the sender's previous packet. */
 #define IPID_JUMP_WINDOW_US 1000000ULL
 
@@ -315,6 +323,13 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 					       RST_WINDOW_OPENED_BYTES;
 		x->fin_unacked = ((f->fin_retx >> dir) & 1) &&
 				 (!(p->flags & DF_ACK) || seq_before(p->ack, s->snd_nxt));
+		x->fin_then_reset = (s->flags & DF_FIN) && !((f->fin_retx >> dir) & 1) &&
+				    ts >= s->fin_ts && ts - s->fin_ts <= FIN_THEN_RESET_US;
+		if (x->fin_then_reset && x->partial)
+			x->fin_silence_us = x->peer_silent_us;
+		else if (x->fin_then_reset && s->fin_ts > p->last_ts && (s->flags & DF_SEQ) &&
+			 (p->flags & DF_SEQ) && s->ack == p->snd_nxt && p->ack == s->snd_nxt - 1)
+			x->fin_silence_us = s->fin_ts - p->last_ts;
 		x->trigger_gap_us = x->gap_us;
 		if (!x->partial && f->dir[!dir].last_ts == f->last_ts &&
 		    (uint64_t)f->idle_before_last_ms * 1000 > x->trigger_gap_us)
@@ -581,6 +596,19 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		rst_evidence_add(v, "server-silent-after-synack");
 		evidence(v, "flow-age:%llums", (unsigned long long)ms(x->age_us));
 		verdict(v, RST_ACCEPT_OVERFLOW, ORIGIN_ENDPOINT, x->partial ? 0.75f : 0.85f);
+		return true;
+	}
+	/* A FIN and at once a reset (shutdown, then close with SO_LINGER 0)
+	 * ending a silence of the peer's that the flow makes unusual, nothing
+	 * outstanding but the FIN: an application's idle timer (haproxy's
+	 * keep-alive timeout with option nolinger). Live, the silence is the
+	 * reset's TSecr and what was outstanding is unknown. */
+	if (x->fin_then_reset && !x->stateless && !(p->flags & DF_FIN) && x->unusual_us &&
+	    x->fin_silence_us > x->unusual_us) {
+		evidence(v, "peer-silent:%llums", (unsigned long long)ms(x->fin_silence_us));
+		rst_evidence_add(v, "unusual-silence");
+		rst_evidence_add(v, "after-own-fin");
+		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, x->partial ? 0.45f : 0.5f);
 		return true;
 	}
 	if (x->partial && (s->flags & DF_FIN) && !(p->flags & DF_FIN)) {

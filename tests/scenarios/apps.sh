@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
-# Resets made by real servers (Debian's nginx and redis-server) in the
+# Resets made by real servers (Debian's nginx, haproxy, redis-server) in the
 # server namespace, judged as the other scenarios are (tcp_send_reset reasons;
 # README.md here). Sourced by scenarios.sh; run by t-apps.sh (not by `make
 # demo`, which needs none of these packages). Each server runs in the
@@ -23,6 +23,12 @@ app nginxunread "TCP_ABORT_ON_CLOSE=unread-data TCP_FLAGS=unread-data NO_SOCKET=
 # whole, no answer, SO_LINGER {1,0}: an abort (TCP_STATE).
 app nginx444 "TCP_STATE=abort" \
 	"nginx return 444, reset_timedout_connection on: the request read, no answer, reset"
+# haproxy's keep-alive timeout (3 s) with `option nolinger`: after one
+# request and its answer the client says nothing; haproxy shuts the
+# connection down (FIN) and closes it with SO_LINGER {1,0} at once (TCP_STATE):
+# a proxy's idle timer.
+app haproxyidle "TCP_STATE=idle-timeout" \
+	"haproxy timeout http-keep-alive 3s with option nolinger: FIN, then a reset, after 3 s of silence"
 # redis `timeout 1` closes an idle client (FIN); the client's next command
 # reaches a closed socket: data after close.
 app redistimeout "TCP_ABORT_ON_DATA=unread-data TCP_TIMEWAIT_SOCKET=unread-data NO_SOCKET=unread-data" \
@@ -86,6 +92,30 @@ sc_nginx444() {
 	bg get$1 "$C" "$PY" "$EP" get "$SA" "$p"
 	expect_out get$1 reset
 	wait_for 10 no_conn "$S" "$p" || fail "nginx still holds the connection"
+	stop_server
+}
+
+sc_haproxyidle() {
+	local conf=$tmp/haproxy-$p.cfg
+	cat >"$conf" <<-HAPROXY
+	defaults
+		mode http
+		timeout connect 1s
+		timeout client 10s
+		timeout server 10s
+		timeout http-keep-alive 3s
+	frontend fe
+		bind :::$p v4v6
+		option nolinger
+		http-request return status 200 content-type text/plain string ok
+	HAPROXY
+	app_bg haproxy-$p haproxy -db -f "$conf"
+	bg get$1 "$C" "$PY" "$EP" get "$SA" "$p"
+	expect_out get$1 reset 10
+	grep -q '^status HTTP/1.1 200' "$tmp/get$1.out" ||
+		fail "haproxy did not answer 200: $(cat "$tmp/get$1.out")"
+	wait_for 10 no_conn "$S" "$p" || fail "haproxy still holds the connection"
+	wait_for 10 logged_at_least "$p" 1 || fail "rstwatch did not report haproxy's reset"
 	stop_server
 }
 

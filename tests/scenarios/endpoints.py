@@ -33,6 +33,7 @@ Clients of real servers (tests/scenarios/apps.sh):
   bigheader HOST PORT        an HTTP request with a 64 KiB header, sent whole: prints the
                              status line it got (if any), then the outcome
   get HOST PORT              one HTTP GET: the status line (if any), then the outcome
+                             (after eof: the reset that follows, if one does)
   redis-idle HOST PORT GO    PING; once GO exists (the server has closed the idle
                              connection) PING again: prints the outcome
   redis-kill HOST PORT       one victim connection (PING), a second one sends CLIENT KILL
@@ -289,9 +290,14 @@ def status_then_outcome(s):
         return
     if got:
         say("status " + got.split(b"\r\n", 1)[0].decode(errors="replace"))
-        say(outcome(s))
+        end = outcome(s)
     else:
-        say("eof")
+        end = "eof"
+    say(end)
+    if end == "eof":
+        # Not closed in turn (its FIN would race the server's reset): the
+        # server's reset, if one follows its FIN.
+        say(error_event(s))
 
 
 def cli_bigheader(host, port):

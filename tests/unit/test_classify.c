@@ -218,6 +218,17 @@ static const struct scenario scenarios[] = {
 		{ 'C', FA, 1101, 5101, 0, 200, 0, 0, NULL },
 		{ 'C', RA, 1102, 5101, 0, 500, 0, 0, "abort client endpoint own-fin-unacked" } },
 	  .partial = true },
+	/* A proxy's keep-alive timer (haproxy, option nolinger): 3 s of the
+	 * client's silence, 3,000 round trips, then FIN and at once RA. */
+	{ "idle-timer-fin-then-reset", {
+		ESTABLISHED,
+		{ 'S', FA, 5101, 1101, 0, 3000, 0, 0, NULL },
+		{ 'S', RA, 5102, 1101, 0, 1, 0, 0, "idle-timeout server endpoint unusual-silence" } } },
+	/* The same after half a second: an ordinary close with SO_LINGER 0. */
+	{ "nearmiss-fin-then-reset-short", {
+		ESTABLISHED,
+		{ 'S', FA, 5101, 1101, 0, 500, 0, 0, NULL },
+		{ 'S', RA, 5102, 1101, 0, 1, 0, 0, "abort server endpoint after-own-fin" } } },
 	/* Its FIN acknowledged (once), then RA: no FIN retransmission, not this. */
 	{ "nearmiss-fin-acked-abort", {
 		ESTABLISHED,
