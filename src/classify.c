@@ -58,7 +58,8 @@ struct facts {
 	bool ttl_mismatch;
 	bool ttl_from_host;         /* judged against the host's other flows (no packet of the
 				     * sender's on this one) */
-	uint8_t ttl_expected;       /* the sender's usual TTL / hop limit, if ttl_mismatch */
+	uint8_t ttl_expected;       /* the sender's usual TTL / hop limit (its own on the flow,
+				     * else its host's), when either is known */
 	bool ipid_jump;
 	bool rst_seq_change;        /* the sender reset before, with another seq */
 	bool partial;               /* data segments were not seen (rst_context.partial_view) */
