@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "event.h"
 #include "localaddr.h"
+#include "worker_marks.h"
 #include "ruleset_event.h"
 #include "seqgap.h"
 
@@ -148,92 +149,6 @@ static void count_reset(struct worker *w, const struct rst_verdict *v, bool drop
 		metrics_inc(&w->m.events_suppressed[v->cls]);
 }
 
-static bool tuple_is(const struct tcp_packet *t, const uint8_t *src, const uint8_t *dst,
-		     uint16_t sport, uint16_t dport)
-{
-	return !memcmp(t->src, src, 16) && !memcmp(t->dst, dst, 16) &&
-	       t->sport == sport && t->dport == dport;
-}
-
-/* p's flow on the watch list, in either direction: the tuple as the reset
- * travelled, or its reply (flows that share a source address and ports
- * towards two destinations are two flows). */
-static struct watch_entry *watch_find(struct worker *w, const struct tcp_packet *p)
-{
-	unsigned i;
-
-	for (i = 0; i < w->n_watch; i++) {
-		const struct tcp_packet *t = &w->watch[i].tuple;
-
-		if (t->family == p->family &&
-		    (tuple_is(t, p->src, p->dst, p->sport, p->dport) ||
-		     tuple_is(t, p->dst, p->src, p->dport, p->sport)))
-			return &w->watch[i];
-	}
-	return NULL;
-}
-
-static void watch_add(struct worker *w, const struct tcp_packet *p, uint64_t until)
-{
-	struct watch_entry *e = watch_find(w, p);
-
-	if (e) {
-		e->until_us = until;
-		return;
-	}
-	if (w->n_watch == WATCH_MAX)
-		return;    /* the bit then stays until conntrack forgets the flow */
-	w->watch[w->n_watch].tuple = *p;
-	w->watch[w->n_watch++].until_us = until;
-}
-
-/* A mark update, counted: ENOENT is the entry deleted or expired since it was
- * looked up (a busy table's early drop, `conntrack -D`, a refused flow's
- * entry going as its reset passes), not a failure. */
-static int ct_mark_counted(struct worker *w, const struct tcp_packet *pkt, uint32_t value,
-			   uint32_t mask)
-{
-	if (ct_mark_update(w->ct, pkt, value, mask) == 0) {
-		metrics_inc(&w->m.ct_marks_set);
-		return 0;
-	}
-	if (errno == ENOENT) {
-		metrics_inc(&w->m.ct_marks_gone);
-	} else {
-		metrics_inc(&w->m.ct_mark_errors);
-		metrics_inc(&w->m.ct_failures[CT_OP_MARK][ct_failure_of(errno)]);
-	}
-	return -1;
-}
-
-/* A copy that is no SYN, FIN or reset comes from the watch chains: its
- * flow's watch bit is set. If this worker did not set it (an HA peer did,
- * and conntrackd brought the mark over at the failover; or an earlier
- * rstwatch that was killed), nobody would clear it, and every packet of the
- * flow would be copied here for the rest of its life: take it over for
- * --watch-seconds, as if this worker had set it now. */
-static void watch_adopt(struct worker *w, const struct tcp_packet *p, uint64_t now)
-{
-	if (w->ct && !(p->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST)) && !watch_find(w, p))
-		watch_add(w, p, now + (uint64_t)w->d->policy.watch_seconds * 1000000);
-}
-
-/* Take flows off the watch list whose time is up. */
-static void watch_expire(struct worker *w, uint64_t now)
-{
-	unsigned i = 0;
-
-	while (i < w->n_watch) {
-		if (w->watch[i].until_us > now) {
-			i++;
-			continue;
-		}
-		if (w->ct)
-			ct_mark_counted(w, &w->watch[i].tuple, 0, policy_watch_bit(&w->d->policy));
-		w->watch[i] = w->watch[--w->n_watch];
-	}
-}
-
 /* Interface names for events: if_indextoname costs three syscalls, and a
  * gateway has few interfaces, so each worker keeps the answers. A name that
  * changes (interface renamed, index reused) is seen on the next miss. */
@@ -253,22 +168,6 @@ static const char *ifname_of(struct worker *w, uint32_t ifindex)
 	}
 	w->ifnames[i].index = ifindex;
 	return w->ifnames[i].name;
-}
-
-/* Tag the flow's conntrack entry with v's class (and the dropped and watch
- * bits); ev records the mark. */
-static void tag_flow(struct worker *w, const struct tcp_packet *pkt, const struct ct_info *ct,
-		     struct rst_event *ev, bool drop, bool watch, uint64_t ts)
-{
-	struct daemon *d = w->d;
-	uint32_t mark = policy_mark(&d->policy, &ev->verdict, drop, watch);
-
-	if (ct_mark_counted(w, pkt, mark, d->policy.mark_mask) == 0) {
-		ev->has_ct_mark = 1;
-		ev->ct_mark = (ct->mark & ~d->policy.mark_mask) | mark;
-		if (watch)
-			watch_add(w, pkt, ts + (uint64_t)d->policy.watch_seconds * 1000000);
-	}
 }
 
 /* Let a held reset's verdict out (accept) with its event as first judged:
@@ -317,7 +216,7 @@ static void hold_decide(struct worker *w, struct held_reset *h, bool alive, uint
 		}
 	}
 	if (alive && h->k.ct.present && w->ct)
-		tag_flow(w, &h->k.pkt, &h->k.ct, ev, drop, true, now);
+		worker_tag_flow(w, &h->k.pkt, &h->k.ct, ev, drop, true, now);
 	if (h->queued) {
 		metrics_verdict_time(&w->m, true, ev->ts_us, clock_realtime_us());
 		h->first_suppressed = !emit(w, ev, 0);
@@ -375,7 +274,7 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 	if (w->holds && (h = hold_find_alive(w->holds, pkt)))
 		hold_decide(w, h, true, ts);
 	if (via_log)
-		watch_adopt(w, pkt, ts);
+		worker_watch_adopt(w, pkt, ts);
 	if (hook == NF_INET_LOCAL_OUT) {
 		ctx.hook = HOOK_OUTPUT;
 		ctx.src_is_local = localaddr_is_local(pkt->family, pkt->src, ts);
@@ -430,7 +329,7 @@ static enum nfqueue_verdict handle_packet(struct worker *w, enum decode_result d
 		ev.action_reason = why;
 	}
 	if (ct.present && w->ct)
-		tag_flow(w, pkt, &ct, &ev, drop, watch, ts);
+		worker_tag_flow(w, pkt, &ct, &ev, drop, watch, ts);
 	if (h) {
 		kept_event_set(&h->k, &ev);
 		h->probe = probe;
@@ -632,7 +531,7 @@ static void worker_tick(struct worker *w, uint64_t *last)
 		return;
 	*last = now;
 	ratelimit_flush(&w->rl, now, false);
-	watch_expire(w, now);
+	worker_watch_expire(w, now);
 	flow_expire(w->pl.flows, now, FLOW_IDLE_EXPIRE_US);
 	flow_table_stats(w->pl.flows, &fs);
 	atomic_store(&w->flows_active, fs.active);
