@@ -19,6 +19,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 
+#include "nlquery.h"
 #include "nlrecv.h"
 
 /* ---- the ruleset's generation ---- */
@@ -30,7 +31,7 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
 		if (mnl_attr_get_type(a) == NFTA_GEN_ID && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 			*(uint32_t *)data = ntohl(mnl_attr_get_u32(a));
-	return MNL_CB_OK;
+	return *(uint32_t *)data ? MNL_CB_STOP : MNL_CB_OK;
 }
 
 /* The kernel's ruleset generation (NFT_MSG_GETGEN): it moves with every
@@ -38,44 +39,17 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 static int generation_now(uint32_t *gen)
 {
 	char buf[8192] __attribute__((aligned(4)));
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *nfg;
-	uint32_t seq = (uint32_t)time(NULL), portid;
-	int r = -1, saved;
 
-	if (!nl)
-		return -1;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETGEN;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_seq = (uint32_t)time(NULL);
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = AF_UNSPEC;
 	nfg->version = NFNETLINK_V0;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
 	*gen = 0;
-	for (;;) {
-		ssize_t n = nl_recv_kernel(mnl_socket_get_fd(nl), buf, sizeof(buf), 0);
-
-		if (n < 0 && errno == EPERM)
-			continue;
-		if (n < 0)
-			goto out;
-		r = mnl_cb_run(buf, nl_whole_messages(buf, (size_t)n), seq, portid, gen_cb, gen);
-		if (r <= MNL_CB_STOP || *gen)
-			break;
-	}
-	r = r < 0 ? -1 : 0;
-out:
-	saved = errno;
-	mnl_socket_close(nl);
-	errno = saved;
-	return r;
+	return nl_query(NETLINK_NETFILTER, buf, sizeof(buf), nlh, gen_cb, gen, NL_QUERY_TIMEOUT_MS);
 }
 
 /* ---- reading the ruleset ---- */

@@ -6,15 +6,13 @@
 #include "ruleset_route.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <net/if.h>
-#include <string.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 
-#include "nlrecv.h"
+#include "nlquery.h"
 
 static int oif_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -25,29 +23,22 @@ static int oif_cb(const struct nlmsghdr *nlh, void *data)
 	mnl_attr_for_each(a, nlh, sizeof(struct rtmsg))
 		if (mnl_attr_get_type(a) == RTA_OIF && mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 			*(uint32_t *)data = mnl_attr_get_u32(a);
-	return MNL_CB_OK;
+	return *(uint32_t *)data ? MNL_CB_STOP : MNL_CB_OK;
 }
 
 int route_oifname(int family, const uint8_t *saddr, const uint8_t *daddr, uint32_t iif,
 		  char name[IF_NAMESIZE])
 {
 	char buf[4096] __attribute__((aligned(4)));
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
 	unsigned alen = family == 6 ? 16 : 4;
-	uint32_t seq = (uint32_t)time(NULL), portid, oif = 0;
+	uint32_t oif = 0;
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
-	int r = -1, saved;
 
-	if (!nl)
-		return -1;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	portid = mnl_socket_get_portid(nl);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_seq = (uint32_t)time(NULL);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = family == 6 ? AF_INET6 : AF_INET;
 	rtm->rtm_dst_len = (unsigned char)(8 * alen);
@@ -58,23 +49,7 @@ int route_oifname(int family, const uint8_t *saddr, const uint8_t *daddr, uint32
 		mnl_attr_put(nlh, RTA_SRC, alen, saddr);
 		mnl_attr_put_u32(nlh, RTA_IIF, iif);
 	}
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	for (;;) {
-		ssize_t n = nl_recv_kernel(mnl_socket_get_fd(nl), buf, sizeof(buf), 0);
-
-		if (n < 0 && errno == EPERM)
-			continue;
-		if (n < 0)
-			goto out;
-		r = mnl_cb_run(buf, nl_whole_messages(buf, (size_t)n), seq, portid, oif_cb, &oif);
-		if (r <= MNL_CB_STOP || oif)
-			break;
-	}
-	r = oif && if_indextoname(oif, name) ? 0 : -1;
-out:
-	saved = errno;
-	mnl_socket_close(nl);
-	errno = saved;
-	return r;
+	if (nl_query(NETLINK_ROUTE, buf, sizeof(buf), nlh, oif_cb, &oif, NL_QUERY_TIMEOUT_MS) < 0)
+		return -1;
+	return oif && if_indextoname(oif, name) ? 0 : -1;
 }
