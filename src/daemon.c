@@ -142,6 +142,25 @@ static void daemon_metrics_sum(const struct daemon *d, struct metrics *sum)
 		metrics_sum(sum, &d->workers[i].m);
 }
 
+/* Packets the kernel numbered for the queue that never reached rstwatch. The
+ * worker counts a gap in the ids when the next packet comes, so a burst's
+ * overrun tail would wait for the next reset to be counted; the kernel's id
+ * sequence bounds it now: numbered - received - still waiting in the kernel
+ * (the socket buffer and the held) is at most what overran, and exactly that
+ * when nothing waits. The page shows the larger of the two, and never less
+ * than it showed before (a counter; what waits comes and goes). */
+static uint64_t queue_unseen(struct worker *w, const struct queue_snapshot *q)
+{
+	uint64_t v = atomic_load(&w->unseen), shown = atomic_load(&w->unseen_shown);
+
+	if (q->have_proc && q->p.id_sequence > q->s.packets + q->p.queue_total &&
+	    q->p.id_sequence - q->s.packets - q->p.queue_total > v)
+		v = q->p.id_sequence - q->s.packets - q->p.queue_total;
+	while (v > shown && !atomic_compare_exchange_weak(&w->unseen_shown, &shown, v))
+		;
+	return v > shown ? v : shown;
+}
+
 static void render_metrics(FILE *out, void *arg)
 {
 	struct daemon *d = arg;
@@ -157,9 +176,11 @@ static void render_metrics(FILE *out, void *arg)
 	add_sink_losses(&sum, &sink);
 	metrics_render(&sum, out);
 	for (i = 0; snap && i < d->n_workers; i++) {
-		nfqueue_stats(d->workers[i].q, &snap[i].s);
+		/* The kernel's side first: what is received after it can only make
+		 * the bound below smaller. */
 		snap[i].have_proc = !nfqueue_proc_read(d->workers[i].queue_num, &snap[i].p);
-		snap[i].unseen = atomic_load(&d->workers[i].unseen);
+		nfqueue_stats(d->workers[i].q, &snap[i].s);
+		snap[i].unseen = queue_unseen(&d->workers[i], &snap[i]);
 	}
 	for (qm = queue_metrics; snap && qm < queue_metrics + ARRAY_SIZE(queue_metrics); qm++) {
 		if (qm->help)

@@ -82,18 +82,19 @@ int nfqueue_proc_read(uint16_t queue_num, struct nfqueue_proc *out)
 {
 	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
 	unsigned q, portid, total, mode, range;
-	unsigned long long qd, ud;
+	unsigned long long qd, ud, ids;
 	char line[256];
 	int rc = -1;
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%u %u %u %u %u %llu %llu", &q, &portid, &total, &mode, &range,
-			   &qd, &ud) == 7 && q == queue_num) {
+		if (sscanf(line, "%u %u %u %u %u %llu %llu %llu", &q, &portid, &total, &mode, &range,
+			   &qd, &ud, &ids) == 8 && q == queue_num) {
 			out->queue_total = total;
 			out->queue_dropped = qd;
 			out->user_dropped = ud;
+			out->id_sequence = ids;
 			rc = 0;
 			break;
 		}

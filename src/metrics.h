@@ -66,6 +66,7 @@ struct nfqueue_proc {
 	uint32_t queue_total;     /* packets waiting now */
 	uint64_t queue_dropped;   /* dropped because the queue was full (without fail-open) */
 	uint64_t user_dropped;    /* dropped because the socket buffer was full */
+	uint64_t id_sequence;     /* packets the kernel numbered since the queue was bound */
 };
 
 /* 0, or -1 with errno ENOENT if queue_num is not bound in this namespace. */

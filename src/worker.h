@@ -89,6 +89,7 @@ struct worker {
 	uint64_t last_id_us;                       /* when last_id came */
 	atomic_uint_fast64_t unseen;
 	atomic_uint_fast64_t unseen_implausible;   /* id jumps beyond nfq/seqgap.h's bound */
+	atomic_uint_fast64_t unseen_shown;         /* the most /metrics has said (daemon.c) */
 	uint64_t shed_until_us;      /* conntrack work shed until then (see SHED_HOLD_US) */
 	uint64_t clock_us;           /* the last clock reading (see CLOCK_SHARE_RUN) */
 	/* Packets decoded on arrival (on_peek) and waiting for their verdict
