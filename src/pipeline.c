@@ -137,8 +137,9 @@ bool pipeline_packet(struct pipeline *pl, const struct tcp_packet *pkt, uint64_t
 /* ---- offline look-ahead -------------------------------------------------- */
 
 struct pending_event {
-	struct rst_event ev;        /* ev.pkt points at pkt: the ring never moves */
+	struct rst_event ev;        /* ev.pkt points at pkt, ev.ctx at ctx: the ring never moves */
 	struct tcp_packet pkt;      /* without its payload (no writer reads it) */
+	struct rst_context ctx;     /* the caller's is gone by the time ev is emitted */
 	struct rst_alive_probe probe;
 	uint64_t flow_id;
 	uint64_t deadline_us;
@@ -296,6 +297,14 @@ static int push(struct lookahead *la, const struct rst_event *ev, const struct t
 	pe->pkt.payload = NULL;
 	pe->pkt.payload_caplen = 0;
 	pe->ev.pkt = &pe->pkt;
+	if (ev->ctx) {
+		/* The caller's context lives on its stack (a capture's packet: it
+		 * is read by the writers and the rule naming at emit time). Its
+		 * conntrack view would dangle too; captures have none. */
+		pe->ctx = *ev->ctx;
+		pe->ctx.ct = NULL;
+		pe->ev.ctx = &pe->ctx;
+	}
 	pe->waiting = suspect;
 	pe->awaiting_copy = copy;
 	pe->copy_deadline_us = ts_us + COPY_WINDOW_US;

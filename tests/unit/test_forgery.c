@@ -323,10 +323,62 @@ static void test_lookahead(void **state)
 	pipeline_free(&pl);
 }
 
+/* An event held by the look-ahead outlives the packet's context (explain's
+ * is on feed_frame's stack): what the writers and the rule naming read from
+ * ev->ctx at emit time must be the event's own copy. The context here is on
+ * the heap and freed before the flush, so a kept pointer is a use after free
+ * under ASan (it was: t-rulenames once, then every time in one CI run). */
+struct ctx_seen {
+	unsigned n;
+	int hook;
+	bool local;
+};
+
+static int collect_ctx(const struct rst_event *ev, void *arg)
+{
+	struct ctx_seen *c = arg;
+
+	c->n++;
+	c->hook = ev->ctx ? (int)ev->ctx->hook : -1;
+	c->local = ev->ctx && ev->ctx->src_is_local;
+	return 0;
+}
+
+static void test_lookahead_own_context(void **state)
+{
+	struct pipeline pl;
+	struct lookahead la;
+	struct emitted e = { 0 };
+	struct ctx_seen seen = { 0 };
+	struct rst_context *ctx = malloc(sizeof(*ctx));
+	struct tcp_packet forged = la_seg('S', 40001, RA, 5101, 1101, 0, 40);
+	uint64_t ts = 1700000000ULL * 1000000;
+
+	(void)state;
+	assert_non_null(ctx);
+	assert_int_equal(pipeline_init(&pl, 16), 0);
+	lookahead_init(&la, 4, LOOKAHEAD_WINDOW_US);
+	la_establish(&pl, &la, &e, 40001, &ts);
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->hook = HOOK_OUTPUT;
+	ctx->src_is_local = true;
+	assert_int_equal(pipeline_packet_lookahead(&pl, &la, &forged, ts + 5000, ctx, collect_ctx,
+						   &seen), 0);
+	assert_int_equal(seen.n, 0);    /* suspect: it waits */
+	free(ctx);
+	assert_int_equal(lookahead_flush(&la, collect_ctx, &seen), 0);
+	assert_int_equal(seen.n, 1);
+	assert_int_equal(seen.hook, HOOK_OUTPUT);
+	assert_true(seen.local);
+	lookahead_free(&la);
+	pipeline_free(&pl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_suspect),
+		cmocka_unit_test(test_lookahead_own_context),
 		cmocka_unit_test(test_sender_alive),
 		cmocka_unit_test(test_mark_injected_alive),
 		cmocka_unit_test(test_lookahead),
