@@ -56,27 +56,11 @@ rss0=$(rss_kb "$daemon")
 # forge TTL GAP_MS PORT...: one R per client port, from the server's address
 # and port, TTL as given, GAP_MS apart (0: a burst).
 forge() {
-	local ttl=$1 gap=$2
+	local ttl=$1 gap=$2 list
 	shift 2
-	in_ns "$S" "$PY" - "$S4" "$C4" "$ttl" "$gap" "$@" <<-'PY'
-	import random, socket, struct, sys, time
-	src, dst, ttl, gap = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-	def csum(b):
-	    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-	    while s >> 16:
-	        s = (s & 0xffff) + (s >> 16)
-	    return ~s & 0xffff
-	sa, da = socket.inet_aton(src), socket.inet_aton(dst)
-	s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-	for port in sys.argv[5:]:
-	    h = struct.pack("!HHIIBBHHH", 8190, int(port), random.getrandbits(32), 0, 5 << 4, 4, 0, 0, 0)
-	    h = h[:16] + struct.pack("!H", csum(sa + da + struct.pack("!BBH", 0, 6, len(h)) + h)) + h[18:]
-	    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, random.randrange(1, 65535), 0, ttl, 6, 0, sa, da)
-	    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-	    s.sendto(ip + h, (dst, 0))
-	    if gap:
-	        time.sleep(gap / 1000)
-	PY
+	list=$(IFS=,; echo "$*")
+	in_ns "$S" "$PY" tests/live/flood.py --sport 8190 --ttl "$ttl" --gap-ms "$gap" \
+		"$S4" "$C4" $# "$list"
 }
 settled() {
 	local m
