@@ -48,10 +48,14 @@ app_bg() {
 }
 listening_on() { [ -n "$(in_ns "$S" ss -Hltn "sport = :$1")" ]; }
 
-# nginx_up HTTP_SETTINGS LOCATION_BODY: a foreground nginx of our own on port $p.
+# nginx_up HTTP_SETTINGS LOCATION_BODY [LISTEN_PARAMETERS]: a foreground nginx
+# of our own on port $p. Its directory $tmp/nginx-$p holds www/big, a 4 MiB
+# file (a location body `root $tmp/nginx-$p/www;` serves it as /big): a
+# download far larger than any socket buffer, for clients that stop reading.
 nginx_up() {
 	local conf=$tmp/nginx-$p.conf
-	mkdir -p "$tmp/nginx-$p"
+	mkdir -p "$tmp/nginx-$p/www"
+	head -c 4194304 /dev/zero >"$tmp/nginx-$p/www/big"
 	cat >"$conf" <<-NGINX
 	daemon off;
 	master_process off;
@@ -68,7 +72,7 @@ nginx_up() {
 		scgi_temp_path $tmp/nginx-$p;
 		$1
 		server {
-			listen [::]:$p ipv6only=off;
+			listen [::]:$p ipv6only=off${3:+ $3};
 			location / { $2 }
 		}
 	}
