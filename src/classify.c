@@ -81,6 +81,9 @@ struct facts {
 				     * FIN acks) */
 	uint64_t peer_silent_us;    /* partial view: how long the sender had heard nothing from
 				     * its peer, by the reset's TSecr (0: unknown) */
+	bool peer_window_closed;    /* the peer's last window was 0: it had stopped reading */
+	bool zero_window_probes;    /* the sender's last probes were zero-window probes (its
+				     * peer's window was 0 when it sent them), not keepalives */
 	uint64_t age_us;
 };
 
@@ -206,6 +209,7 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 	    ts >= s->last_ts && ts - s->last_ts < IPID_JUMP_WINDOW_US)
 		x->ipid_jump = (uint16_t)(r->ipid - s->ipid) > 1024;
 	x->rst_seq_change = s->rsts > 0 && r->seq != s->rst_seq;
+	x->peer_window_closed = (p->flags & DF_ACK) && p->win == 0;
 	x->partial = ctx->partial_view;
 	if ((r->flags & TCPF_ACK) && (s->flags & DF_SYN) && (p->flags & DF_SYN)) {
 		uint32_t sent = r->seq - s->isn - 1 - !!(s->flags & DF_FIN);
@@ -241,6 +245,7 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 		    !(s->flags & DF_SYN_RETX) && (p->flags & DF_DATA) && r->window > s->win)
 			x->rst_window_opened = ((uint64_t)(r->window - s->win) << s->wscale) >=
 					       RST_WINDOW_OPENED_BYTES;
+		x->zero_window_probes = (f->zero_window_probed >> dir) & 1;
 		x->fin_unacked = ((f->fin_retx >> dir) & 1) &&
 				 (!(p->flags & DF_ACK) || seq_before(p->ack, s->snd_nxt));
 		x->fin_then_reset = (s->flags & DF_FIN) && !((f->fin_retx >> dir) & 1) &&
@@ -547,7 +552,21 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		verdict(v, RST_HALF_OPEN, ORIGIN_ENDPOINT, x->partial ? 0.6f : 0.8f);
 		return true;
 	}
-	if (s->keepalives > 0 && p->last_ts < s->last_ts) {
+	/* The peer's window was shut: it had stopped reading, and the sender's
+	 * probes (if any) were zero-window probes, answered with window 0, not
+	 * keepalives. The sender gave up on a peer that reads nothing (nginx's
+	 * send_timeout with reset_timedout_connection): an abort, whatever the
+	 * silence. */
+	if (!x->stateless && s_synced && x->peer_window_closed && !(p->flags & DF_FIN) &&
+	    !x->rst_window_opened) {
+		rst_evidence_add(v, "peer-zero-window");
+		if (x->zero_window_probes)
+			evidence(v, "zero-window-probes:%u", s->keepalives);
+		evidence_bytes(x, v);
+		verdict(v, RST_ABORT, ORIGIN_ENDPOINT, 0.8f);
+		return true;
+	}
+	if (s->keepalives > 0 && !x->zero_window_probes && p->last_ts < s->last_ts) {
 		evidence(v, "keepalive-probes:%u", s->keepalives);
 		rst_evidence_add(v, "peer-silent");
 		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, 0.85f);

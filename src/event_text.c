@@ -71,6 +71,13 @@ static void advice(const struct rst_event *ev, const char *src, const char *src_
 			 "assassination): harmless unless the port is reused at once");
 		break;
 	case RST_ABORT:
+		if (rst_evidence_has(v, "peer-zero-window")) {
+			snprintf(b, n, "the %s application on %s gave up on a peer that had "
+				 "stopped reading (its receive window was 0): a send timeout "
+				 "such as nginx's send_timeout; check why the peer stopped "
+				 "reading", who, src);
+			break;
+		}
 		snprintf(b, n, "the %s application aborted the connection (SO_LINGER 0, crash "
 			 "or kill): check the logs on %s", who, src);
 		break;

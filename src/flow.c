@@ -462,7 +462,8 @@ static uint16_t sat_inc16(uint16_t v)
 	return v == UINT16_MAX ? v : (uint16_t)(v + 1);
 }
 
-/* A keepalive probe: no new data, one byte (or none) just below snd_nxt. */
+/* A keepalive probe (or a zero-window probe): no new data, one byte (or none)
+ * just below snd_nxt. */
 static bool is_keepalive(const struct flow_dir *d, const struct tcp_packet *p)
 {
 	if (!(d->flags & DF_SEQ) || (p->flags & (TCPF_SYN | TCPF_FIN | TCPF_RST)) ||
@@ -541,6 +542,15 @@ void flow_update(struct flow *f, int dir, const struct tcp_packet *p, uint64_t t
 		}
 	}
 	if (is_keepalive(d, p)) {
+		/* The same segment probes a zero window: the peer's last
+		 * window 0 says which (Linux's tcp_xmit_probe_skb sends both).
+		 * The count is of the probes of the latest kind. */
+		uint8_t bit = (uint8_t)(1u << dir);
+		uint8_t zero = (peer->flags & DF_ACK) && peer->win == 0 ? bit : 0;
+
+		if ((f->zero_window_probed & bit) != zero)
+			d->keepalives = 0;
+		f->zero_window_probed = (uint8_t)((f->zero_window_probed & ~bit) | zero);
 		d->keepalives = sat_inc16(d->keepalives);
 	} else {
 		uint32_t end = p->seq + tcp_seg_len(p);

@@ -29,7 +29,8 @@ struct flow_dir {
 	uint32_t tsval_ms;         /* ... seen this many ms after first_ts, + 1 (0: none) */
 	uint16_t win;              /* last window, unscaled */
 	uint16_t ipid;             /* last IPv4 ID */
-	uint16_t keepalives;       /* probes seen: len 0/1 at seq = snd_nxt - 1 */
+	uint16_t keepalives;       /* probes seen, len 0/1 at seq = snd_nxt - 1: keepalives,
+				    * or zero-window probes (struct flow.zero_window_probed) */
 	uint16_t rsts;
 	uint8_t ttl_first, ttl_min, ttl_max, ttl_last;
 	uint8_t wscale;            /* from its SYN, 0xff if none */
@@ -74,6 +75,8 @@ struct flow {
 	uint8_t orig_guessed : 1;  /* no SYN seen: originator inferred (ports / first packet) */
 	uint8_t in_use : 1;
 	uint8_t fin_retx : 2;      /* bit dir: that side sent its FIN again (unacknowledged) */
+	uint8_t zero_window_probed : 2; /* bit dir: that side's latest probes were zero-window
+					 * probes (its keepalives count those) */
 	uint8_t incarnation;       /* bumps when a SYN reopens a closed or reset 4-tuple */
 	/* Per direction, its last reset as judged: class code + 1 (0: none),
 	 * | FLOW_RST_ANSWER if it answered an earlier reset of its peer. Here,

@@ -518,6 +518,57 @@ def sc_idle(fam):
     return out
 
 
+def sc_zero_window(fam):
+    """A client that stops reading a download: its window closes, the server's probes are
+    zero-window probes answered with window 0, and the server gives up (nginx send_timeout
+    2 s with reset_timedout_connection on). Near miss: the client reads again, then goes
+    away, and the server's keepalives are unanswered (an idle timeout)."""
+    out = []
+
+    def stall(c, t, tag):
+        c.data(t, "c", http_req("/big"))
+        t += RTT
+        c.ack(t, "s")
+        t += APP
+        _, t = c.send_stream(t, "s", blob(tag, 8000))
+        t += CLIENT_TURN
+        c.ack(t, "c", win=0)          # receive buffer full: the application reads nothing
+        return t
+
+    cap = Capture(fam_name("zero-window", fam))
+    c = Conn(cap, fam, 40770, 80, cap.name)
+    t = stall(c, c.handshake(0) + 60, "zw1")
+    probe = t
+    for back in (200, 400, 800):      # tcp_probe_timer: RTO-based, doubling
+        probe += back * MS
+        c.seg(probe, "s", "A", seq=(c.s.snd_nxt - 1) & M32)   # tcp_xmit_probe_skb
+        c.ack(probe + CLIENT_TURN, "c", win=0)
+    r = c.active_rst(t + 2 * SEC, "s")
+    assert r["seq"] == c.s.snd_nxt
+    cap.expect(r["frame"], "abort", "server", "endpoint",
+               "RA seq=server snd.nxt 2 s after the client's window closed, its 3 zero-window "
+               "probes answered with window 0: a send timeout on a client that stopped reading "
+               "(nginx send_timeout, reset_timedout_connection; TCP_STATE=abort)")
+    out.append(cap)
+
+    cap = Capture(fam_name("nearmiss-zero-window-reopened", fam))
+    c = Conn(cap, fam, 40780, 80, cap.name)
+    t = stall(c, c.handshake(0) + 60, "zw2")
+    c.seg(t + 200 * MS, "s", "A", seq=(c.s.snd_nxt - 1) & M32)
+    c.ack(t + 200 * MS + CLIENT_TURN, "c", win=0)
+    t += 300 * MS
+    c.ack(t, "c")                     # it read: a window update, then nothing more
+    for i in range(3):                # TCP_KEEPIDLE 60, TCP_KEEPINTVL 10, TCP_KEEPCNT 3
+        c.seg(t + 60 * SEC + i * 10 * SEC, "s", "A", seq=(c.s.snd_nxt - 1) & M32)
+    r = c.active_rst(t + 90 * SEC, "s")
+    cap.expect(r["frame"], "idle-timeout", "server", "endpoint",
+               "near miss for the zero-window abort: the client's window reopened, then its "
+               "peer went away; RA 10 s after the 3rd unanswered keepalive "
+               "(TCP_KEEPALIVE_TIMEOUT)")
+    out.append(cap)
+    return out
+
+
 def sc_unread(fam):
     out = []
     cap = Capture(fam_name("unread-data", fam))
@@ -1359,8 +1410,8 @@ def main():
 
     caps = []
     for sc in (sc_refused, sc_syn_conflict, sc_accept_overflow, sc_half_open, sc_firewall,
-               sc_time_wait, sc_abort, sc_idle, sc_unread, sc_injected, sc_unknown, sc_nearmiss,
-               sc_lookahead, sc_hops):
+               sc_time_wait, sc_abort, sc_idle, sc_zero_window, sc_unread, sc_injected,
+               sc_unknown, sc_nearmiss, sc_lookahead, sc_hops):
         for fam in (4, 6):
             caps.extend(sc(fam))
     for cap in caps:

@@ -27,6 +27,7 @@ struct seg {
 	/* "class sender origin [evidence-prefix]" checked for this segment's event */
 	const char *expect;
 	uint32_t tsval, tsecr; /* timestamps option, when either is set */
+	bool zero_window;     /* it advertises window 0 (its receive buffer is full) */
 };
 
 struct scenario {
@@ -242,6 +243,59 @@ static const struct scenario scenarios[] = {
 		{ 'C', A, 1100, 5101, 0, 10000, 0, 0, NULL },
 		{ 'C', RA, 1101, 5101, 0, 10000, 0, 0,
 		  "idle-timeout client endpoint keepalive-probes:3" } } },
+	/* The client stopped reading: the server's 1000 bytes fill its
+	 * window, its ACKs say window 0, the server's probes (a byte below
+	 * its next: zero-window probes, not keepalives) are answered with
+	 * window 0, and the server gives up (nginx send_timeout with
+	 * reset_timedout_connection): an abort on a stalled reader. */
+	{ "zero-window-send-timeout", {
+		ESTABLISHED,
+		{ 'S', PA, 5101, 1101, 1000, 1000, 0, 0, NULL },
+		{ 'C', A, 1101, 6101, 0, 1, 0, 0, NULL, 0, 0, true },
+		{ 'S', A, 6100, 1101, 0, 200, 0, 0, NULL },
+		{ 'C', A, 1101, 6101, 0, 1, 0, 0, NULL, 0, 0, true },
+		{ 'S', A, 6100, 1101, 0, 400, 0, 0, NULL },
+		{ 'C', A, 1101, 6101, 0, 1, 0, 0, NULL, 0, 0, true },
+		{ 'S', RA, 6101, 1101, 0, 1400, 0, 0,
+		  "abort server endpoint zero-window-probes:2" } } },
+	/* The same, reset while its last probe is unanswered: the probes were
+	 * still not keepalives (was idle-timeout, keepalive-probes). */
+	{ "zero-window-probe-then-reset", {
+		ESTABLISHED,
+		{ 'S', PA, 5101, 1101, 1000, 1000, 0, 0, NULL },
+		{ 'C', A, 1101, 6101, 0, 1, 0, 0, NULL, 0, 0, true },
+		{ 'S', A, 6100, 1101, 0, 200, 0, 0, NULL },
+		{ 'C', A, 1101, 6101, 0, 1, 0, 0, NULL, 0, 0, true },
+		{ 'S', A, 6100, 1101, 0, 400, 0, 0, NULL },
+		{ 'S', RA, 6101, 1101, 0, 1, 0, 0, "abort server endpoint peer-zero-window" } } },
+	/* No probes: the server resets 2 s after the client shut its window. */
+	{ "zero-window-no-probes", {
+		ESTABLISHED,
+		{ 'S', PA, 5101, 1101, 1000, 1000, 0, 0, NULL },
+		{ 'C', A, 1101, 6101, 0, 1, 0, 0, NULL, 0, 0, true },
+		{ 'S', RA, 6101, 1101, 0, 2000, 0, 0, "abort server endpoint peer-zero-window" } } },
+	/* Near miss: the client read again (a window update), then went
+	 * silent; the server's keepalives went unanswered: an idle timeout,
+	 * and the probes are keepalives again. */
+	{ "nearmiss-zero-window-reopened", {
+		ESTABLISHED,
+		{ 'S', PA, 5101, 1101, 1000, 1000, 0, 0, NULL },
+		{ 'C', A, 1101, 6101, 0, 1, 0, 0, NULL, 0, 0, true },
+		{ 'S', A, 6100, 1101, 0, 200, 0, 0, NULL },
+		{ 'C', A, 1101, 6101, 0, 1, 0, 0, NULL, 0, 0, true },
+		{ 'C', A, 1101, 6101, 0, 100, 0, 0, NULL },
+		{ 'S', A, 6100, 1101, 0, 75000, 0, 0, NULL },
+		{ 'S', A, 6100, 1101, 0, 10000, 0, 0, NULL },
+		{ 'S', A, 6100, 1101, 0, 10000, 0, 0, NULL },
+		{ 'S', RA, 6101, 1101, 0, 10000, 0, 0,
+		  "idle-timeout server endpoint keepalive-probes:3" } } },
+	/* Near miss: the reader itself resets with its window shut (it is the
+	 * one that stopped reading, not its peer): not this. */
+	{ "nearmiss-zero-window-reader-resets", {
+		ESTABLISHED,
+		{ 'S', PA, 5101, 1101, 1000, 1000, 0, 0, NULL },
+		{ 'C', A, 1101, 6101, 0, 1, 0, 0, NULL, 0, 0, true },
+		{ 'C', RA, 1101, 6101, 0, 50, 0, 0, "abort client endpoint socket-reset" } } },
 	{ "idle-gap", {
 		ESTABLISHED,
 		{ 'C', RA, 1101, 5101, 0, 400000, 0, 0, "idle-timeout client endpoint idle:400s" } } },
@@ -471,7 +525,7 @@ static void run_scenario(const struct scenario *sc, int family)
 		p.seq = sg->seq;
 		p.ack = sg->ack;
 		p.payload_len = sg->len;
-		p.window = (sg->flags & TCPF_RST) ? 0 : 502;
+		p.window = (sg->flags & TCPF_RST) || sg->zero_window ? 0 : 502;
 		p.opt.has_timestamps = sg->tsval || sg->tsecr;
 		p.opt.tsval = sg->tsval;
 		p.opt.tsecr = sg->tsecr;
