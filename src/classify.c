@@ -71,6 +71,9 @@ struct facts {
 	bool settled;               /* nothing outstanding either way: all data acknowledged */
 	bool fin_then_reset;        /* the reset follows the sender's own FIN at once
 				     * (FIN_THEN_RESET_US), the FIN not sent again */
+	bool peer_fin_crossed;      /* the peer's FIN was seen, but the sender's reset does
+				     * not ack it: the two crossed, the sender never got it
+				     * (not in TIME-WAIT) */
 	uint64_t fin_silence_us;    /* if so, how long the peer had been silent before the
 				     * FIN (partial view: by the reset's TSecr), with
 				     * nothing outstanding but the FIN (full view) */
@@ -250,11 +253,27 @@ static void gather(struct facts *x, const struct tcp_packet *r, const struct flo
 				 (!(p->flags & DF_ACK) || seq_before(p->ack, s->snd_nxt));
 		x->fin_then_reset = (s->flags & DF_FIN) && !((f->fin_retx >> dir) & 1) &&
 				    ts >= s->fin_ts && ts - s->fin_ts <= FIN_THEN_RESET_US;
+		x->peer_fin_crossed = !x->stateless && (p->flags & DF_FIN) && (p->flags & DF_SEQ) &&
+				      r->ack == p->snd_nxt - 1;
 		if (x->fin_then_reset && x->partial)
 			x->fin_silence_us = x->peer_silent_us;
 		else if (x->fin_then_reset && s->fin_ts > p->last_ts && (s->flags & DF_SEQ) &&
 			 (p->flags & DF_SEQ) && s->ack == p->snd_nxt && p->ack == s->snd_nxt - 1)
 			x->fin_silence_us = s->fin_ts - p->last_ts;
+		else if (x->fin_then_reset && x->peer_fin_crossed && p->fin_ts > s->fin_ts &&
+			 (s->flags & DF_SEQ) && s->ack == p->snd_nxt - 1 &&
+			 (p->ack == s->snd_nxt || p->ack == s->snd_nxt - 1) && !s->keepalives &&
+			 !p->keepalives &&
+			 ((s->flags | p->flags) & DF_DATA)) {
+			/* The peer's FIN came after the sender's: its packets
+			 * before the FIN were the last exchange's, and the
+			 * silence ran from the newest data either way. */
+			uint64_t last = s->last_data_ts > p->last_data_ts ? s->last_data_ts
+									  : p->last_data_ts;
+
+			if (s->fin_ts > last)
+				x->fin_silence_us = s->fin_ts - last;
+		}
 		x->trigger_gap_us = x->gap_us;
 		if (!x->partial && f->dir[!dir].last_ts == f->last_ts &&
 		    (uint64_t)f->idle_before_last_ms * 1000 > x->trigger_gap_us)
@@ -502,7 +521,7 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 		verdict(v, RST_ABORT, ORIGIN_ENDPOINT, x->partial ? 0.6f : 0.7f);
 		return true;
 	}
-	if ((s->flags & DF_FIN) && (p->flags & DF_FIN)) {
+	if ((s->flags & DF_FIN) && (p->flags & DF_FIN) && !x->peer_fin_crossed) {
 		rst_evidence_add(v, "after-both-fins");
 		if (x->stateless)
 			rst_evidence_add(v, "stateless-reset");
@@ -526,13 +545,17 @@ static bool classify_established(const struct facts *x, const struct tcp_packet 
 	/* A FIN and at once a reset (shutdown, then close with SO_LINGER 0)
 	 * ending a silence of the peer's that the flow makes unusual, nothing
 	 * outstanding but the FIN: an application's idle timer (haproxy's
-	 * keep-alive timeout with option nolinger). Live, the silence is the
-	 * reset's TSecr and what was outstanding is unknown. */
-	if (x->fin_then_reset && !x->stateless && !(p->flags & DF_FIN) && x->unusual_us &&
-	    x->fin_silence_us > x->unusual_us) {
+	 * keep-alive timeout with option nolinger). A client that closes when
+	 * it reads the FIN sends its own, which crosses the reset: the reset
+	 * does not ack it, and the sender was never in TIME-WAIT. Live, the
+	 * silence is the reset's TSecr and what was outstanding is unknown. */
+	if (x->fin_then_reset && !x->stateless && (!(p->flags & DF_FIN) || x->peer_fin_crossed) &&
+	    x->unusual_us && x->fin_silence_us > x->unusual_us) {
 		evidence(v, "peer-silent:%llums", (unsigned long long)ms(x->fin_silence_us));
 		rst_evidence_add(v, "unusual-silence");
 		rst_evidence_add(v, "after-own-fin");
+		if (x->peer_fin_crossed)
+			rst_evidence_add(v, "peer-fin-crossed");
 		verdict(v, RST_IDLE_TIMEOUT, ORIGIN_ENDPOINT, x->partial ? 0.45f : 0.5f);
 		return true;
 	}

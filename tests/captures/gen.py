@@ -515,6 +515,35 @@ def sc_idle(fam):
                "RA from the client after 600 s of silence, no keepalives "
                "(application idle timeout, gap > 300 s threshold)")
     out.append(cap)
+
+    # haproxy's timeout http-keep-alive 3s with option nolinger: after one exchange the
+    # client is silent; haproxy shuts the connection down (FIN) and at once closes it with
+    # SO_LINGER {1,0}. In the second capture the client closes as it reads that FIN (curl,
+    # a browser): its FIN acks the proxy's and crosses the reset, which does not ack it.
+    for name, crossed in (("idle-timer-fin", False), ("idle-timer-fin-crossed", True)):
+        cap = Capture(fam_name(name, fam))
+        c = Conn(cap, fam, 40760 + crossed, 80, cap.name)
+        t = c.handshake(0)
+        t = c.request_response(t + 60, http_req("/"), http_resp(300, name))
+        t += 3 * SEC
+        c.fin(t, "s")
+        if crossed:
+            cfin = c.seg(t + CLIENT_TURN, "c", "FA", deliver=False)
+        r = c.active_rst(t + 60, "s")
+        if crossed:
+            assert r["ack"] == (c.c.snd_nxt - 1) & M32
+            # the client's FIN reaches no socket: the server's kernel answers it
+            r2 = c.stateless_rst(t + CLIENT_TURN + RTT, "s", cfin)
+        cap.expect(r["frame"], "idle-timeout", "server", "endpoint",
+                   "FIN, then at once RA seq=snd.nxt after 3 s of the client's silence "
+                   "(haproxy timeout http-keep-alive 3s, option nolinger; TCP_STATE)" +
+                   ("; the client's FIN, closing on the proxy's, crossed the reset (its ack "
+                    "is one below the FIN's end: never TIME-WAIT)" if crossed else ""))
+        if crossed:
+            cap.expect(r2["frame"], "idle-timeout", "server", "endpoint",
+                       "R seq=the FIN's ack: the server's kernel answers the client's FIN, "
+                       "which found no socket (NO_SOCKET), a consequence of its own reset")
+        out.append(cap)
     return out
 
 

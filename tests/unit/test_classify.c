@@ -225,6 +225,27 @@ static const struct scenario scenarios[] = {
 		ESTABLISHED,
 		{ 'S', FA, 5101, 1101, 0, 3000, 0, 0, NULL },
 		{ 'S', RA, 5102, 1101, 0, 1, 0, 0, "idle-timeout server endpoint unusual-silence" } } },
+	/* The same with the client closing as it reads the FIN: its FIN (acking
+	 * the server's) crosses the reset, which does not ack it. Both FINs
+	 * seen, yet never TIME-WAIT (was time-wait, after-both-fins). */
+	{ "idle-timer-fin-crossed", {
+		ESTABLISHED,
+		{ 'S', FA, 5101, 1101, 0, 3000, 0, 0, NULL },
+		{ 'C', FA, 1101, 5102, 0, 1, 0, 0, NULL },
+		{ 'S', RA, 5102, 1101, 0, 1, 0, 0, "idle-timeout server endpoint peer-fin-crossed" } } },
+	/* Both idle timers at once: the client's FIN does not ack the server's. */
+	{ "idle-timer-fins-cross", {
+		ESTABLISHED,
+		{ 'S', FA, 5101, 1101, 0, 3000, 0, 0, NULL },
+		{ 'C', FA, 1101, 5101, 0, 1, 0, 0, NULL },
+		{ 'S', RA, 5102, 1101, 0, 1, 0, 0, "idle-timeout server endpoint unusual-silence" } } },
+	/* Near miss: the reset acks the client's FIN (it had it): after both
+	 * FINs, as before. */
+	{ "nearmiss-fin-crossed-acked", {
+		ESTABLISHED,
+		{ 'S', FA, 5101, 1101, 0, 3000, 0, 0, NULL },
+		{ 'C', FA, 1101, 5102, 0, 1, 0, 0, NULL },
+		{ 'S', RA, 5102, 1102, 0, 1, 0, 0, "time-wait server endpoint after-both-fins" } } },
 	/* The same after half a second: an ordinary close with SO_LINGER 0. */
 	{ "nearmiss-fin-then-reset-short", {
 		ESTABLISHED,
@@ -427,6 +448,15 @@ static const struct scenario scenarios[] = {
 		{ 'C', RA, 1101, 5101, 0, 5000, 0, 0, "idle-timeout client endpoint unusual-silence",
 		  12001, 90001 } },
 	  .partial = true, .ct = &ct_established_recent },
+	/* Live: the FINs are copied, the silence is the reset's TSecr (the
+	 * client's last segment 3 s before, not its crossing FIN). */
+	{ "partial-idle-timer-fin-crossed", {
+		TS_HANDSHAKE,
+		{ 'S', FA, 5101, 1101, 0, 3020, 0, 0, NULL, 93020, 7020 },
+		{ 'C', FA, 1101, 5102, 0, 1, 0, 0, NULL, 10021, 93020 },
+		{ 'S', RA, 5102, 1101, 0, 1, 0, 0, "idle-timeout server endpoint peer-fin-crossed",
+		  93022, 7020 } },
+	  .partial = true },
 	{ "partial-abort-peer-heard", {
 		TS_HANDSHAKE,
 		{ 'C', RA, 1101, 5101, 0, 400000, 0, 0, "abort client endpoint socket-reset",
