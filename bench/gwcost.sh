@@ -57,7 +57,8 @@
 # (default 5000, paced, no conntrack entry: lookups answer "missing") cross
 # the gateway with RATE connections/s: how many conntrack lookups are shed
 # (design: only under a real backlog), and resets judged without their marker.
-# Medians of the rounds. Prints markdown tables to stdout and
+# Medians of the rounds, and for connections also each configuration's best
+# round (noise only adds latency). Prints markdown tables to stdout and
 # bench/out/gwcost.md; raw numbers in bench/out/gwcost-raw.tsv, commands and
 # the consumers' output in bench/out/gwcost.log. Not a test: numbers are
 # compared side by side within one run, never against absolute thresholds.
@@ -325,7 +326,13 @@ col_median() {   # col_median KIND FIELD FILTER...: median of FIELD over matchin
 	awk -F'\t' -v k="$kind" -v f="$field" -v c="$cfg" -v i="$idle" \
 		'$1 == k && $3 == c && (i == "" || $4 == i) && $f != "-" { print $f }' "$RAW" | median
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "x%.2f", a / b; else print "-" }'; }
+col_best() {     # col_best KIND FIELD CFG IDLE min|max: the best round's FIELD
+	local kind=$1 field=$2 cfg=$3 idle=$4 how=$5
+	awk -F'\t' -v k="$kind" -v f="$field" -v c="$cfg" -v i="$idle" \
+		'$1 == k && $3 == c && $4 == i && $f != "-" { print $f }' "$RAW" |
+		sort -n | if [ "$how" = min ]; then head -n 1; else tail -n 1; fi
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-" && a != "") printf "x%.2f", a / b; else print "-" }'; }
 
 report() {
 	local idle cfg
@@ -347,6 +354,24 @@ report() {
 					err=$(awk -F'\t' -v c="$cfg" -v i="$idle" '$1 == "conns" && $3 == c && $4 == i { s += $11 } END { print s + 0 }' "$RAW")
 					lost=$(awk -F'\t' -v c="$cfg" -v i="$idle" '$1 == "conns" && $3 == c && $4 == i && $13 != "-" { s += $13; n++ } END { print n ? s : "-" }' "$RAW")
 					echo "| $idle | $cfg | $c50 | $c99 | $x50 | $x99 | $(ratio "$c50" "$ct50") | $rate | $(ratio "$rate" "$ctrate") | $rss | $err | $lost |"
+				done
+			done
+			echo
+			# Other work on the cores only ever adds latency and takes
+			# rate: each configuration's best round is the closest to
+			# its own cost when the rounds' noise swamps the medians.
+			echo "### The same, best of $ROUNDS rounds (lowest p50s, highest rate)"
+			echo
+			echo "| idle conns | config | connect p50 us | exchange p50 us | p50 vs ct | conn/s | vs ct |"
+			echo "|---|---|---|---|---|---|---|"
+			for idle in $IDLE; do
+				local ctb ctr
+				ctb=$(col_best conns 5 ct "$idle" min) ctr=$(col_best conns 9 ct "$idle" max)
+				for cfg in $ONLY; do
+					local b50 bx br
+					b50=$(col_best conns 5 "$cfg" "$idle" min) bx=$(col_best conns 7 "$cfg" "$idle" min)
+					br=$(col_best conns 9 "$cfg" "$idle" max)
+					echo "| $idle | $cfg | ${b50:--} | ${bx:--} | $(ratio "$b50" "$ctb") | ${br:--} | $(ratio "$br" "$ctr") |"
 				done
 			done
 			echo
