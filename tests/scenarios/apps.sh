@@ -23,6 +23,13 @@ app nginxunread "TCP_ABORT_ON_CLOSE=unread-data TCP_FLAGS=unread-data NO_SOCKET=
 # whole, no answer, SO_LINGER {1,0}: an abort (TCP_STATE).
 app nginx444 "TCP_STATE=abort" \
 	"nginx return 444, reset_timedout_connection on: the request read, no answer, reset"
+# nginx's send_timeout (2 s) with reset_timedout_connection on: a client
+# that asked for a 4 MiB file and reads nothing shuts its window; nginx's
+# writes stall, and 2 s later it closes with SO_LINGER {1,0} (TCP_STATE): an
+# abort on a reader that stopped, not an idle timeout (its zero-window probes
+# were answered).
+app nginxstalled "TCP_STATE=abort" \
+	"nginx send_timeout 2s, reset_timedout_connection on: a download its client stopped reading, reset"
 # haproxy's keep-alive timeout (3 s) with `option nolinger`: after one
 # request and its answer the client says nothing; haproxy shuts the
 # connection down (FIN) and closes it with SO_LINGER {1,0} at once (TCP_STATE):
@@ -95,6 +102,18 @@ sc_nginx444() {
 	nginx_up "reset_timedout_connection on;" "return 444;"
 	bg get$1 "$C" "$PY" "$EP" get "$SA" "$p"
 	expect_out get$1 reset
+	wait_for 10 no_conn "$S" "$p" || fail "nginx still holds the connection"
+	stop_server
+}
+
+sc_nginxstalled() {
+	# A send buffer of its own, so that the stall comes after tens of KiB,
+	# not after what the default autotuning would take.
+	nginx_up "sendfile off; send_timeout 2s; reset_timedout_connection on;" \
+		"root $tmp/nginx-$p/www;" "sndbuf=65536"
+	bg stall$1 "$C" "$PY" "$EP" stall "$SA" "$p"
+	expect_out stall$1 stalled
+	expect_out stall$1 reset 20
 	wait_for 10 no_conn "$S" "$p" || fail "nginx still holds the connection"
 	stop_server
 }

@@ -34,6 +34,9 @@ Clients of real servers (tests/scenarios/apps.sh):
                              status line it got (if any), then the outcome
   get HOST PORT              one HTTP GET: the status line (if any), then the outcome
                              (after eof: the reset that follows, if one does)
+  stall HOST PORT            GET /big with a 4 KiB receive buffer, then read nothing
+                             (its window closes): prints stalled, then the outcome within
+                             20 s (the server's send timeout, if it has one)
   redis-idle HOST PORT GO    PING; once GO exists (the server has closed the idle
                              connection) PING again: prints the outcome
   redis-kill HOST PORT       one victim connection (PING), a second one sends CLIENT KILL
@@ -79,8 +82,10 @@ def listener(port, backlog=8):
     return s
 
 
-def client(host, port, sport=0):
+def client(host, port, sport=0, rcvbuf=0):
     s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    if rcvbuf:  # before connect: the window it offers in its SYN is scaled for it
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     if sport:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("::" if ":" in host else "0.0.0.0", sport))
@@ -110,11 +115,12 @@ def outcome(s):
         return "error-" + str(e.errno)
 
 
-def error_event(s):
-    """Outcome of a socket whose receive side is already at EOF: wait for an error."""
+def error_event(s, secs=10):
+    """Outcome of a socket that reads no more (at EOF, or not reading): wait up to
+    secs for an error."""
     p = select.poll()
     p.register(s, 0)  # POLLERR and POLLHUP only
-    if not p.poll(10000):
+    if not p.poll(secs * 1000):
         return "timeout"
     err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     # A reset in CLOSE_WAIT reports EPIPE (tcp_reset()).
@@ -317,6 +323,13 @@ def cli_get(host, port):
     status_then_outcome(s)
 
 
+def cli_stall(host, port):
+    s = client(host, port, rcvbuf=4096)
+    s.sendall(b"GET /big HTTP/1.1\r\nHost: www.example.test\r\n\r\n")
+    say("stalled")
+    say(error_event(s, 20))
+
+
 def redis_ping(s):
     s.sendall(b"PING\r\n")
     return s.recv(64)
@@ -372,6 +385,7 @@ cmd, a = sys.argv[1], sys.argv[2:]
     "finunacked": lambda: cli_finunacked(a[0], int(a[1]), a[2]),
     "bigheader": lambda: cli_bigheader(a[0], int(a[1])),
     "get": lambda: cli_get(a[0], int(a[1])),
+    "stall": lambda: cli_stall(a[0], int(a[1])),
     "redis-idle": lambda: cli_redis_idle(a[0], int(a[1]), a[2]),
     "redis-kill": lambda: cli_redis_kill(a[0], int(a[1])),
 }[cmd]()
