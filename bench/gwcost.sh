@@ -27,6 +27,8 @@
 #   plain    plain forwarding: no ruleset, so no conntrack either
 #   ct       a table whose only rules match `ct state`: conntrack runs, nothing
 #            is copied or queued (the baseline rstwatch is compared with)
+#   ctagain  the same as ct, measured as one more configuration: its ratios
+#            to ct are the noise floor of every comparison in the run
 #   observe  rstwatch run, defaults (observe mode, context handshake: SYN,
 #            SYN/ACK and FIN copied to nflog, resets queued; conntrack
 #            lookups, JSON log to a file)
@@ -57,7 +59,8 @@
 # (default 5000, paced, no conntrack entry: lookups answer "missing") cross
 # the gateway with RATE connections/s: how many conntrack lookups are shed
 # (design: only under a real backlog), and resets judged without their marker.
-# Medians of the rounds, and for connections also each configuration's best
+# Medians of the rounds; for connections also the paired ratios (each round's
+# to ct in the same round: median and range) and each configuration's best
 # round (noise only adds latency). Prints markdown tables to stdout and
 # bench/out/gwcost.md; raw numbers in bench/out/gwcost-raw.tsv, commands and
 # the consumers' output in bench/out/gwcost.log. Not a test: numbers are
@@ -72,7 +75,7 @@ COUNT=${COUNT:-1500}
 CONC=${CONC:-32}
 SECS=${SECS:-3}
 FLOOD_SECS=${FLOOD_SECS:-3}
-ONLY=${ONLY:-plain ct observe enforce lognull hsqueue}
+ONLY=${ONLY:-plain ct ctagain observe enforce lognull hsqueue}
 COPYLIMIT=${COPYLIMIT:-1}
 CONNS=${CONNS:-1}
 RSTW=${RSTWATCH:-build/rstwatch}
@@ -138,7 +141,7 @@ start_cfg() {
 	[ -n "$pin" ] && pre=(taskset -c "$pin")
 	case $cfg in
 	plain) return 0 ;;
-	ct)
+	ct|ctagain)
 		in_ns "$G" nft -f - >>"$LOG" 2>&1 <<-'EOF' || die "ct table"
 			table inet gwcost_ct {
 				chain pre { type filter hook prerouting priority -300; ct state invalid counter; }
@@ -179,7 +182,7 @@ stop_cfg() {
 	local cfg=$1 i
 	case $cfg in
 	plain) return 0 ;;
-	ct) in_ns "$G" nft delete table inet gwcost_ct; return 0 ;;
+	ct|ctagain) in_ns "$G" nft delete table inet gwcost_ct; return 0 ;;
 	hsqueue) in_ns "$G" iptables -t raw -F; in_ns "$G" iptables -t raw -X ;;
 	esac
 	kill -TERM "$CPID" 2>/dev/null
@@ -332,6 +335,17 @@ col_best() {     # col_best KIND FIELD CFG IDLE min|max: the best round's FIELD
 		'$1 == k && $3 == c && $4 == i && $f != "-" { print $f }' "$RAW" |
 		sort -n | if [ "$how" = min ]; then head -n 1; else tail -n 1; fi
 }
+# paired FIELD CFG IDLE: CFG's FIELD over ct's in the same round, the median
+# of the rounds and their range. The rounds' noise moves both configurations
+# of a round alike (other work on the 2 cores) far more than it moves one.
+paired() {
+	awk -F'\t' -v f="$1" -v c="$2" -v i="$3" '
+		$1 == "conns" && $4 == i && $f != "-" && $3 == "ct" { ct[$2] = $f }
+		$1 == "conns" && $4 == i && $f != "-" && $3 == c { v[$2] = $f }
+		END { for (r in v) if (ct[r] > 0) print v[r] / ct[r] }' "$RAW" |
+		sort -n | awk '{ v[NR] = $1 } END {
+			if (NR) printf "x%.2f (%.2f-%.2f)", v[int((NR + 1) / 2)], v[1], v[NR]; else print "-" }'
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-" && a != "") printf "x%.2f", a / b; else print "-" }'; }
 
 report() {
@@ -360,6 +374,17 @@ report() {
 			# Other work on the cores only ever adds latency and takes
 			# rate: each configuration's best round is the closest to
 			# its own cost when the rounds' noise swamps the medians.
+			echo "### Paired: each round's ratio to ct in the same round, median (range) of $ROUNDS rounds"
+			echo
+			echo "| idle conns | config | connect p50 vs ct | exchange p50 vs ct | conn/s vs ct |"
+			echo "|---|---|---|---|---|"
+			for idle in $IDLE; do
+				for cfg in $ONLY; do
+					[ "$cfg" = ct ] && continue
+					echo "| $idle | $cfg | $(paired 5 "$cfg" "$idle") | $(paired 7 "$cfg" "$idle") | $(paired 9 "$cfg" "$idle") |"
+				done
+			done
+			echo
 			echo "### The same, best of $ROUNDS rounds (lowest p50s, highest rate)"
 			echo
 			echo "| idle conns | config | connect p50 us | exchange p50 us | p50 vs ct | conn/s | vs ct |"
